@@ -1,0 +1,68 @@
+# Tanhui — the two commands: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+export FLASK_APP := wsgi
+
+# Debian packages: WeasyPrint (pango, harfbuzz subsetter), a CJK font for certificates,
+# poppler for PDF checks; chromium for the browser tests only.
+APP_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
+TEST_DEBS := chromium
+
+.PHONY: run test setup system-deps test-system-deps venv translations db demo lint format \
+        serve bench clean catalog
+
+run: setup db ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
+	@echo ""
+	@echo "Tanhui is starting on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@$(BIN)/flask demo-data | sed -n '2,$$p'
+	@echo ""
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup test-system-deps ## set up everything and run the whole suite
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+setup: system-deps venv translations
+
+system-deps:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/ensure-debian-packages.sh python3-venv
+	@scripts/ensure-debian-packages.sh $(APP_DEBS)
+
+test-system-deps:
+	@scripts/ensure-debian-packages.sh $(TEST_DEBS)
+
+venv: $(VENV)/.stamp-deps
+
+$(VENV)/.stamp-deps: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+translations: venv
+	@$(BIN)/pybabel compile --statistics -d webapp/translations
+
+catalog: venv ## re-extract strings and merge them into the catalogs
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project Tanhui -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+
+db: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data > /dev/null
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov

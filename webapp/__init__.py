@@ -1,0 +1,111 @@
+"""Tanhui (碳汇) application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from webapp.config import ROOT, BaseConfig, load_config
+
+
+def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flask:
+    """Build the app. No queries run here: the database is touched only by requests and commands."""
+    cfg = config if isinstance(config, BaseConfig) else load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=cfg.INSTANCE_PATH,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(cfg)
+    app.config.update(overrides)
+    app.config["ENV_NAME"] = cfg.ENV_NAME
+
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.testing:
+        logging.basicConfig(
+            level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        logging.getLogger("webapp").setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import database, models  # noqa: F401 - registers the mappers
+    from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from webapp.i18n import register_i18n, select_locale
+    from webapp.security import register_security_headers
+
+    database.install_sqlite_pragmas()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "webapp" / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "account.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from webapp.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    register_i18n(app)
+    register_security_headers(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.account import bp as account_bp
+    from webapp.blueprints.api import bp as api_bp
+    from webapp.blueprints.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(api_bp)
+    if app.config.get("DEV_PAGES"):
+        from webapp.blueprints.dev import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+
+    from webapp.navigation import register_navigation
+
+    register_navigation(app)
+    from webapp.labels import register_labels
+
+    register_labels(app)
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {
+            "languages": app.config["LANGUAGES"],
+            "env_name": app.config["ENV_NAME"],
+            "config_views": app.view_functions,
+        }
+
+
+def register_error_handlers(app: Flask) -> None:
+    from webapp.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,1 @@
+"""User-facing areas, one package each."""

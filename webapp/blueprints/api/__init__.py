@@ -1,0 +1,10 @@
+"""JSON API under /api/v1. Stateless: exempt from CSRF, no cookies needed."""
+
+from flask import Blueprint
+
+from webapp.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+from webapp.blueprints.api import views  # noqa: E402,F401

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.blueprints.public import bp
+from webapp.extensions import db
+from webapp.i18n import LANG_COOKIE
+from webapp.security import safe_next
+from webapp.services import accounts
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html")
+
+
+@bp.post("/lang")
+def set_language():
+    # CSRF is checked by CSRFProtect like every other POST.
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, lang)
+        db.session.commit()
+    response = make_response(redirect(safe_next(request.form.get("next"), url_for(".home"))))
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=60 * 60 * 24 * 365,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+    )
+    return response

@@ -1,0 +1,65 @@
+"""Flask commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Role
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.group("users")
+    def users() -> None:
+        """Manage user accounts."""
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    @click.option("--name", "display_name", default=None, help="Display name (default: e-mail).")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.RESIDENT.value)
+    def create_user(email: str, password: str, display_name: str | None, role: str) -> None:
+        """Create an account with any role."""
+        from webapp.services import accounts
+
+        try:
+            user = accounts.register(
+                db.session,
+                email=email,
+                password=password,
+                display_name=display_name or email.split("@")[0],
+                role=Role(role),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+        db.session.commit()
+        click.echo(f"created user {user.id} {user.email} ({user.role.value})")
+
+    @users.command("set-role")
+    @click.option("--email", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    def set_role(email: str, role: str) -> None:
+        """Change an account's role (recorded in the audit log)."""
+        from webapp.services import accounts
+
+        user = accounts.find_by_email(db.session, email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        accounts.set_role(db.session, user, Role(role), actor=None)
+        db.session.commit()
+        click.echo(f"{user.email} is now {user.role.value}")
+
+    @app.cli.command("demo-data")
+    def demo_data() -> None:
+        """Load demonstration content idempotently and print the demo accounts."""
+        from webapp.services import demo
+
+        report = demo.load(db.session)
+        db.session.commit()
+        click.echo(f"demo data: {report.created} created, {report.existing} already present")
+        click.echo("demo accounts (development only):")
+        for email, password, role in demo.DEMO_ACCOUNTS:
+            click.echo(f"  {role:<10} {email:<28} {password}")

@@ -1,0 +1,165 @@
+"""Typed configuration read from the environment.
+
+One class per environment; ``load_config`` picks one from ``TANHUI_ENV``.
+Production refuses to start with unsafe settings (see ``validate``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_INSECURE_DEV_KEY = "dev-insecure-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app must not start."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        instance = Path(_env("INSTANCE_PATH", str(ROOT / "instance")))
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = _env(
+            "DATABASE_URL", f"sqlite:///{instance / 'tanhui.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+
+        # Languages: Chinese first, English complete.
+        self.BABEL_DEFAULT_LOCALE = "zh_CN"
+        self.BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
+        self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "webapp" / "translations")
+        self.LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+        # Mail: SMTP when MAIL_SERVER is set, else .eml files in instance/outbox.
+        self.MAIL_SERVER = _env("MAIL_SERVER")
+        self.MAIL_PORT = _env_int("MAIL_PORT", 587)
+        self.MAIL_USERNAME = _env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+        self.MAIL_FROM = _env("MAIL_FROM", "Tanhui 碳汇 <noreply@tanhui.local>")
+        self.MAIL_OUTBOX = str(instance / "outbox")
+
+        # Rate limits: memory by default, Redis when configured.
+        self.REDIS_URL = _env("REDIS_URL")
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per 15 minutes")
+
+        # Sessions and cookies.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+        self.PASSWORD_RESET_MAX_AGE = 60 * 60
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+        # Payments: demo unless Stripe keys are configured.
+        self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+        self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_API_BASE = _env("STRIPE_API_BASE")
+        self.PAYMENT_PROVIDER = _env(
+            "PAYMENT_PROVIDER", "stripe" if self.STRIPE_SECRET_KEY else "demo"
+        )
+
+        # Runtime stores.
+        self.CERTIFICATE_DIR = _env("CERTIFICATE_DIR", str(ROOT / "certificates"))
+        self.SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE", str(instance / "signing-key.pem"))
+        self.SIGNING_KEY = _env("SIGNING_KEY")
+        self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+        self.DEV_PAGES = False
+
+    def validate(self) -> None:
+        """Hook for environment-specific checks."""
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.DEBUG = _env_bool("DEBUG", False)
+        self.SECRET_KEY = self.SECRET_KEY or _INSECURE_DEV_KEY
+        self.DEV_PAGES = True
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "testing-secret"  # noqa: S105
+        self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+        self.DEV_PAGES = True
+        self.MAIL_SERVER = None
+        self.PAYMENT_PROVIDER = "demo"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.DEBUG = _env_bool("DEBUG", False)
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = "https"
+
+    def validate(self) -> None:
+        if not self.SECRET_KEY or self.SECRET_KEY == _INSECURE_DEV_KEY or len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters.")
+        if self.DEBUG:
+            raise ConfigError("DEBUG must be off in production.")
+        if self.PAYMENT_PROVIDER == "demo":
+            raise ConfigError(
+                "The demo payment provider is refused in production: set STRIPE_SECRET_KEY "
+                "and STRIPE_WEBHOOK_SECRET, or PAYMENT_PROVIDER."
+            )
+        if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
+            raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> BaseConfig:
+    name = name or _env("TANHUI_ENV", "development")
+    try:
+        config = CONFIGS[name]()
+    except KeyError as exc:
+        raise ConfigError(f"Unknown TANHUI_ENV {name!r}; use one of {sorted(CONFIGS)}.") from exc
+    config.validate()
+    return config

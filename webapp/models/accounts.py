@@ -1,0 +1,58 @@
+"""User accounts and roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.models.base import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    ORGANISER = "organiser"
+    RANGER = "ranger"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Role.RESIDENT,
+    )
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
+        return self.is_active_account
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+def email_key(email: str) -> str:
+    """Lower-cased, trimmed e-mail used for uniqueness and look-ups."""
+    return email.strip().lower()
+
+
+__all__ = ["Role", "User", "email_key", "func"]

@@ -1,0 +1,60 @@
+"""Security baseline: response headers and safe redirects."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+    ]
+)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site, path-only targets: no scheme, no host, no protocol-relative '//'."""
+    if not target or not isinstance(target, str):
+        return False
+    if any(ch in target for ch in ("\\", "\r", "\n", "\t")) or not target.startswith("/"):
+        return False
+    if target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    return target if is_safe_next(target) else fallback
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"
+        )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.endpoint and request.endpoint.startswith(("account.", "dev.")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,1 @@
+"""Business rules. Services take explicit arguments, flush but never commit."""
