@@ -1,0 +1,1 @@
+"""Certificate identifiers and the signed token printed in certificate QR codes."""
