@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     from webapp.security import register_security_headers
 
     database.install_sqlite_pragmas()
+    database.register_request_hooks(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "webapp" / "migrations"), render_as_batch=True)
     csrf.init_app(app)

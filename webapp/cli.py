@@ -52,6 +52,43 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{user.email} is now {user.role.value}")
 
+    @app.cli.group("registry")
+    def registry() -> None:
+        """Check and maintain the sink registry."""
+
+    @registry.command("verify")
+    def registry_verify() -> None:
+        """Recompute every ledger hash, Merkle root and signed head; check all counters.
+
+        Exits non-zero and names the first entry that does not match.
+        """
+        from webapp.services import keys
+        from webapp.services.registry import ledger, queries
+
+        _key, keyring = keys.signing(app.config)
+        report = ledger.verify(db.session, keyring)
+        problems = list(report.problems)
+        if report.ok:
+            problems += queries.counter_mismatches(db.session)
+        db.session.rollback()
+        if problems:
+            for problem in problems:
+                click.echo(f"MISMATCH: {problem}", err=True)
+            if report.first_bad_seq is not None:
+                click.echo(f"first entry that does not match: {report.first_bad_seq}", err=True)
+            raise SystemExit(1)
+        click.echo(f"registry ok: {report.entries} entries, {report.tree_heads} signed tree "
+                   f"heads, counters agree with the ledger")
+
+    @registry.command("expire")
+    def registry_expire() -> None:
+        """Release reservations whose hold has lapsed."""
+        from webapp.services.registry import allocation
+
+        released = allocation.expire_due(db.session)
+        db.session.commit()
+        click.echo(f"released {len(released)} expired reservations")
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load demonstration content idempotently and print the demo accounts."""

@@ -94,6 +94,8 @@ class BaseConfig:
         self.CERTIFICATE_DIR = _env("CERTIFICATE_DIR", str(ROOT / "certificates"))
         self.SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE", str(instance / "signing-key.pem"))
         self.SIGNING_KEY = _env("SIGNING_KEY")
+        self.RETIRED_KEYS_FILE = _env("RETIRED_KEYS_FILE")
+        self.RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
         self.DEV_PAGES = False
 

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String, func
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.models.base import Base, UTCDateTime, utcnow
+from webapp.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -27,7 +27,7 @@ class User(UserMixin, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        str_enum(Role, length=16),
         default=Role.RESIDENT,
     )
     locale: Mapped[str | None] = mapped_column(String(8))
@@ -55,4 +55,4 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
-__all__ = ["Role", "User", "email_key", "func"]
+__all__ = ["Role", "User", "email_key"]

@@ -10,16 +10,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.models.base import Base, UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
+from webapp.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class ProjectType(enum.StrEnum):
@@ -66,9 +60,11 @@ class SinkProject(Bilingual, Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(160))
-    type: Mapped[ProjectType] = mapped_column(_enum(ProjectType))
-    instrument: Mapped[SinkInstrument] = mapped_column(_enum(SinkInstrument))
-    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus), default=ProjectStatus.DRAFT)
+    type: Mapped[ProjectType] = mapped_column(str_enum(ProjectType))
+    instrument: Mapped[SinkInstrument] = mapped_column(str_enum(SinkInstrument))
+    status: Mapped[ProjectStatus] = mapped_column(
+        str_enum(ProjectStatus), default=ProjectStatus.DRAFT
+    )
     province: Mapped[str] = mapped_column(String(8))  # ISO 3166-2:CN, e.g. CN-SD
     city_zh: Mapped[str] = mapped_column(String(60))
     city_en: Mapped[str] = mapped_column(String(80))

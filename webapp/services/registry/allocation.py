@@ -1,0 +1,330 @@
+"""Reservation → retirement (注销) of serial ranges, and their return (expiry, release, reversal).
+
+Every operation first takes the ledger head lock, then the rows it changes, inside the
+caller's transaction: allocations are serialised, so reserved + retired never exceeds what
+was issued, whatever the concurrency. The database enforces the same (CHECK constraints,
+non-overlapping active ranges) in case code ever gets it wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.errors import Conflict, DomainError
+from webapp.models import (
+    Allocation,
+    AllocationState,
+    Issuance,
+    IssuanceStatus,
+    Privacy,
+    Purpose,
+    RangeState,
+    SerialRange,
+    SinkProject,
+    User,
+)
+from webapp.models.base import utcnow
+from webapp.services import audit
+from webapp.services.registry import ledger
+from webapp.services.registry.privacy import display_name
+from webapp.services.registry.states import allocation_transition
+
+MAX_ALLOCATION_KG = 10**9
+
+
+@dataclass(frozen=True)
+class Beneficiary:
+    name: str
+    privacy: Privacy
+    purpose: Purpose
+    purpose_detail: str = ""
+    case_number: str = ""
+    court: str = ""
+
+
+def check_beneficiary(b: Beneficiary) -> None:
+    if not b.name.strip() or len(b.name.strip()) > 120:
+        raise DomainError(_l("Please give the beneficiary's name (at most 120 characters)."))
+    if b.purpose is Purpose.JUDICIAL_RESTORATION and not (
+        b.case_number.strip() and b.court.strip()
+    ):
+        raise DomainError(_l("Judicial restoration needs the case number and the court."))
+
+
+def _ranges_body(allocation: Allocation) -> list[dict[str, int]]:
+    return [
+        {"issuance": r.issuance_id, "first": r.first, "last": r.last}
+        for r in sorted(allocation.ranges, key=lambda r: r.first)
+    ]
+
+
+def _free_runs(session: Session, issuance: Issuance, wanted: int) -> list[tuple[int, int]]:
+    """The lowest free serials of an issuance, as runs, adding up to ``wanted``."""
+    taken = session.execute(
+        select(SerialRange.first, SerialRange.last)
+        .where(SerialRange.issuance_id == issuance.id, SerialRange.state != RangeState.RETURNED)
+        .order_by(SerialRange.first)
+    ).all()
+    runs: list[tuple[int, int]] = []
+    cursor = issuance.serial_first
+    for first, last in [*taken, (issuance.serial_last + 1, issuance.serial_last + 1)]:
+        if wanted == 0:
+            break
+        if first > cursor:
+            take = min(first - cursor, wanted)
+            runs.append((cursor, cursor + take - 1))
+            wanted -= take
+        cursor = max(cursor, last + 1)
+    if wanted:
+        # Counters said there was room but the ranges disagree: refuse rather than oversell.
+        raise Conflict(_l("The registry is inconsistent for this issuance; nothing was reserved."))
+    return runs
+
+
+def find_by_holder(session: Session, holder_ref: str) -> Allocation | None:
+    return session.scalar(select(Allocation).where(Allocation.holder_ref == holder_ref))
+
+
+def reserve(
+    session: Session,
+    project: SinkProject,
+    quantity_kg: int,
+    holder_ref: str,
+    *,
+    hold: timedelta,
+    now: datetime | None = None,
+) -> Allocation:
+    """Hold ``quantity_kg`` of the project's on-sale serials, oldest vintage first.
+
+    Idempotent per ``holder_ref``: asking again returns the same allocation.
+    """
+    if not 0 < quantity_kg <= MAX_ALLOCATION_KG:
+        raise DomainError(_l("The quantity must be at least 1 kg."))
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    existing = find_by_holder(session, holder_ref)
+    if existing is not None:
+        return existing
+    issuances = list(
+        session.scalars(
+            select(Issuance)
+            .where(Issuance.project_id == project.id, Issuance.status == IssuanceStatus.ON_SALE)
+            .order_by(Issuance.vintage, Issuance.id)
+            .with_for_update()
+        )
+    )
+    available = sum(i.available_kg for i in issuances)
+    if quantity_kg > available:
+        raise Conflict(
+            _l(
+                "Only %(available)s kg of this project are available now.",
+                available=f"{available:,}",
+            )
+        )
+    allocation = Allocation(
+        project_id=project.id,
+        quantity_kg=quantity_kg,
+        holder_ref=holder_ref,
+        state=AllocationState.RESERVED,
+        expires_at=now + hold,
+        created_at=now,
+    )
+    session.add(allocation)
+    session.flush()
+    remaining = quantity_kg
+    for issuance in issuances:
+        take = min(issuance.available_kg, remaining)
+        if take <= 0:
+            continue
+        for first, last in _free_runs(session, issuance, take):
+            session.add(
+                SerialRange(
+                    issuance_id=issuance.id,
+                    allocation_id=allocation.id,
+                    first=first,
+                    last=last,
+                    state=RangeState.RESERVED,
+                )
+            )
+        issuance.reserved_kg += take
+        remaining -= take
+        if remaining == 0:
+            break
+    session.flush()
+    session.refresh(allocation, attribute_names=["ranges"])
+    ledger.append(
+        session,
+        head,
+        "reservation",
+        {
+            "allocation": allocation.id,
+            "project": project.code,
+            "quantity_kg": quantity_kg,
+            "ranges": _ranges_body(allocation),
+            "expires_at": ledger.iso_utc(allocation.expires_at),
+        },
+        project_id=project.id,
+        allocation_id=allocation.id,
+        now=now,
+    )
+    return allocation
+
+
+def _locked(session: Session, allocation: Allocation) -> Allocation:
+    session.refresh(allocation, with_for_update=True)
+    return allocation
+
+
+def _move_counters(
+    session: Session,
+    allocation: Allocation,
+    *,
+    reserved: int,
+    retired: int,
+    range_state: RangeState,
+) -> None:
+    by_issuance: dict[int, int] = {}
+    for r in allocation.ranges:
+        by_issuance[r.issuance_id] = by_issuance.get(r.issuance_id, 0) + r.quantity_kg
+        r.state = range_state
+    for issuance in session.scalars(
+        select(Issuance).where(Issuance.id.in_(by_issuance)).order_by(Issuance.id).with_for_update()
+    ):
+        qty = by_issuance[issuance.id]
+        issuance.reserved_kg += reserved * qty
+        issuance.retired_kg += retired * qty
+
+
+def retire(
+    session: Session,
+    allocation: Allocation,
+    beneficiary: Beneficiary,
+    *,
+    now: datetime | None = None,
+) -> Allocation:
+    """Turn a reservation into a retirement for a beneficiary. Idempotent once retired."""
+    check_beneficiary(beneficiary)
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    allocation = _locked(session, allocation)
+    if allocation.state is AllocationState.RETIRED:
+        return allocation
+    allocation.state = allocation_transition(allocation.state, AllocationState.RETIRED)
+    _move_counters(session, allocation, reserved=-1, retired=1, range_state=RangeState.RETIRED)
+    allocation.beneficiary_name = beneficiary.name.strip()
+    allocation.privacy = beneficiary.privacy
+    allocation.beneficiary_public = display_name(allocation.beneficiary_name, beneficiary.privacy)
+    allocation.purpose = beneficiary.purpose
+    allocation.purpose_detail = beneficiary.purpose_detail.strip() or None
+    allocation.case_number = beneficiary.case_number.strip() or None
+    allocation.court = beneficiary.court.strip() or None
+    allocation.retired_at = now
+    allocation.expires_at = None
+    body = {
+        "allocation": allocation.id,
+        "project": allocation.project.code,
+        "quantity_kg": allocation.quantity_kg,
+        "ranges": _ranges_body(allocation),
+        "beneficiary": allocation.beneficiary_public,
+        "purpose": beneficiary.purpose.value,
+        "purpose_detail": allocation.purpose_detail,
+    }
+    if beneficiary.purpose is Purpose.JUDICIAL_RESTORATION:
+        body["case_number"] = allocation.case_number
+        body["court"] = allocation.court
+    entry = ledger.append(
+        session,
+        head,
+        "retirement",
+        body,
+        project_id=allocation.project_id,
+        allocation_id=allocation.id,
+        now=now,
+    )
+    allocation.retirement_entry_seq = entry.seq
+    return allocation
+
+
+def release(
+    session: Session, allocation: Allocation, *, expired: bool, now: datetime | None = None
+) -> Allocation:
+    """Return a reservation's serials: it lapsed (expired) or its order was cancelled."""
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    allocation = _locked(session, allocation)
+    target = AllocationState.EXPIRED if expired else AllocationState.RELEASED
+    if allocation.state is target:
+        return allocation
+    allocation.state = allocation_transition(allocation.state, target)
+    _move_counters(session, allocation, reserved=-1, retired=0, range_state=RangeState.RETURNED)
+    allocation.returned_at = now
+    ledger.append(
+        session,
+        head,
+        "release",
+        {
+            "allocation": allocation.id,
+            "project": allocation.project.code,
+            "quantity_kg": allocation.quantity_kg,
+            "ranges": _ranges_body(allocation),
+            "reason": "expired" if expired else "cancelled",
+        },
+        project_id=allocation.project_id,
+        allocation_id=allocation.id,
+        now=now,
+    )
+    return allocation
+
+
+def expire_due(session: Session, *, now: datetime | None = None) -> list[Allocation]:
+    """Release every reservation whose hold has lapsed."""
+    now = now or utcnow()
+    due = list(
+        session.scalars(
+            select(Allocation)
+            .where(Allocation.state == AllocationState.RESERVED, Allocation.expires_at <= now)
+            .order_by(Allocation.id)
+        )
+    )
+    return [release(session, a, expired=True, now=now) for a in due]
+
+
+def reverse(
+    session: Session,
+    allocation: Allocation,
+    *,
+    reason: str,
+    actor: User | None,
+    now: datetime | None = None,
+) -> Allocation:
+    """Refund after retirement: the serials return through a reversal entry (冲正)."""
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    allocation = _locked(session, allocation)
+    if allocation.state is AllocationState.REVERSED:
+        return allocation
+    allocation.state = allocation_transition(allocation.state, AllocationState.REVERSED)
+    _move_counters(session, allocation, reserved=0, retired=-1, range_state=RangeState.RETURNED)
+    allocation.returned_at = now
+    ledger.append(
+        session,
+        head,
+        "reversal",
+        {
+            "allocation": allocation.id,
+            "project": allocation.project.code,
+            "quantity_kg": allocation.quantity_kg,
+            "ranges": _ranges_body(allocation),
+            "reason": reason[:200],
+        },
+        project_id=allocation.project_id,
+        allocation_id=allocation.id,
+        now=now,
+    )
+    audit.record(session, "registry.reversal", actor=actor, subject=allocation, reason=reason)
+    return allocation

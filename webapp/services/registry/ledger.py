@@ -1,0 +1,347 @@
+"""The public, append-only ledger as an RFC 6962 Merkle log stored in the database.
+
+Appends take the single ``ledger_head`` row under a lock, so entries are numbered without
+gaps and every registry write is serialised with them. Each append stores the entry's leaf
+hash and the hashes of the perfect subtrees it completes (``merkle_nodes``), so roots and
+proofs need O(log n) look-ups rather than a pass over the whole log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from webapp.models import LedgerEntry, LedgerHead, MerkleNode, TreeHead
+from webapp.models.base import utcnow
+from webapp.services.registry import merkle
+from webapp.services.registry.canonical import canonical_json, entry_hash
+from webapp.services.signing import Keyring, SigningKey, sign_tree_head, verify_tree_head
+
+BODY_VERSION = 1
+
+
+def iso_utc(ts: datetime) -> str:
+    """UTC timestamp with millisecond precision, as written into entry bodies."""
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def lock_head(session: Session) -> LedgerHead:
+    """The ledger head row, locked for this transaction (created on first use)."""
+    head = session.scalar(select(LedgerHead).where(LedgerHead.id == 1).with_for_update())
+    if head is not None:
+        return head
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(LedgerHead)
+        .values(id=1, size=0, frontier="", last_hash="", next_serial=1)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return session.scalars(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).one()
+
+
+def _frontier(head: LedgerHead) -> list[tuple[int, bytes]]:
+    if not head.frontier:
+        return []
+    return [
+        (int(level), bytes.fromhex(h))
+        for level, h in (item.split(":") for item in head.frontier.split(","))
+    ]
+
+
+def _store_frontier(head: LedgerHead, frontier: list[tuple[int, bytes]]) -> None:
+    head.frontier = ",".join(f"{level}:{h.hex()}" for level, h in frontier)
+
+
+def _fold(frontier: list[tuple[int, bytes]]) -> bytes:
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    acc = frontier[-1][1]
+    for _level, h in reversed(frontier[:-1]):
+        acc = merkle.node_hash(h, acc)
+    return acc
+
+
+def append(
+    session: Session,
+    head: LedgerHead,
+    kind: str,
+    body: dict[str, Any],
+    *,
+    project_id: int | None = None,
+    allocation_id: int | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Append one entry. ``head`` must have been taken with :func:`lock_head`."""
+    now = now or utcnow()
+    seq = head.size
+    full = {
+        "v": BODY_VERSION,
+        "seq": seq,
+        "kind": kind,
+        "at": iso_utc(now),
+        "prev": head.last_hash,
+        **body,
+    }
+    text = canonical_json(full)
+    leaf = entry_hash(full)
+    entry = LedgerEntry(
+        seq=seq,
+        kind=kind,
+        body=text,
+        leaf_hash=leaf,
+        created_at=now,
+        project_id=project_id,
+        allocation_id=allocation_id,
+    )
+    session.add(entry)
+
+    frontier = _frontier(head)
+    level, node, index = 0, leaf, seq
+    while frontier and frontier[-1][0] == level:
+        _, left = frontier.pop()
+        node = merkle.node_hash(left, node)
+        level += 1
+        index //= 2
+        session.add(MerkleNode(level=level, index=index, hash=node))
+    frontier.append((level, node))
+    _store_frontier(head, frontier)
+    head.size = seq + 1
+    head.last_hash = leaf.hex()
+    session.flush()
+    return entry
+
+
+def current_root(head: LedgerHead) -> bytes:
+    return _fold(_frontier(head))
+
+
+class _StoredTree:
+    """Subtree hashes for proofs, read from stored leaves and perfect-subtree nodes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[tuple[int, int], bytes] = {}
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in self.cache:
+            if level == 0:
+                value = self.session.scalar(
+                    select(LedgerEntry.leaf_hash).where(LedgerEntry.seq == index)
+                )
+            else:
+                value = self.session.scalar(
+                    select(MerkleNode.hash).where(
+                        MerkleNode.level == level, MerkleNode.index == index
+                    )
+                )
+            if value is None:
+                raise LookupError(f"missing Merkle node {level}/{index}")
+            self.cache[key] = bytes(value)
+        return self.cache[key]
+
+    def range_hash(self, start: int, end: int) -> bytes:
+        n = end - start
+        if n & (n - 1) == 0 and start % n == 0:  # a stored perfect subtree
+            return self.node(n.bit_length() - 1, start // n)
+        k = 1 << ((n - 1).bit_length() - 1)
+        return merkle.node_hash(self.range_hash(start, start + k), self.range_hash(start + k, end))
+
+
+def root_at(session: Session, size: int) -> bytes:
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return _StoredTree(session).range_hash(0, size)
+
+
+def inclusion_proof(session: Session, seq: int, tree_size: int) -> list[bytes]:
+    return merkle.inclusion_proof_from(seq, tree_size, _StoredTree(session).range_hash)
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    return merkle.consistency_proof_from(old_size, new_size, _StoredTree(session).range_hash)
+
+
+def size(session: Session) -> int:
+    return session.scalar(select(LedgerHead.size).where(LedgerHead.id == 1)) or 0
+
+
+def latest_tree_head(session: Session, key: SigningKey, now_ms: int) -> dict[str, Any]:
+    """The signed head for the current size, signed and kept the first time it is asked for."""
+    head = session.get(LedgerHead, 1)
+    tree_size = head.size if head else 0
+    stored = session.scalar(select(TreeHead).where(TreeHead.tree_size == tree_size))
+    if stored is not None:
+        return tree_head_dict(stored)
+    root = current_root(head) if head else merkle.EMPTY_ROOT
+    sth = sign_tree_head(key, tree_size, root, now_ms)
+    session.add(
+        TreeHead(
+            tree_size=tree_size,
+            root_hash=root,
+            timestamp_ms=now_ms,
+            key_id=key.key_id,
+            signature=bytes.fromhex(sth["signature"]),
+        )
+    )
+    return sth
+
+
+def tree_head_dict(th: TreeHead) -> dict[str, Any]:
+    return {
+        "tree_size": th.tree_size,
+        "timestamp": th.timestamp_ms,
+        "root_hash": bytes(th.root_hash).hex(),
+        "kid": th.key_id,
+        "signature": bytes(th.signature).hex(),
+    }
+
+
+def entries_after(session: Session, after: int, limit: int) -> list[LedgerEntry]:
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.seq > after)
+            .order_by(LedgerEntry.seq)
+            .limit(limit)
+        )
+    )
+
+
+# --- verification -----------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    tree_heads: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, message: str, seq: int | None = None) -> None:
+        if seq is not None and self.first_bad_seq is None:
+            self.first_bad_seq = seq
+        self.problems.append(message)
+
+
+def _stream(session: Session, batch: int = 5000) -> Iterator[tuple[int, str, str, bytes]]:
+    last = -1
+    while True:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.kind, LedgerEntry.body, LedgerEntry.leaf_hash)
+            .where(LedgerEntry.seq > last)
+            .order_by(LedgerEntry.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+def verify(session: Session, keyring: Keyring) -> VerifyReport:
+    """Recompute every hash, the chain, the Merkle roots and the signed heads from scratch.
+
+    Names the first entry that does not match. Streams the log: memory stays O(log n).
+    """
+    report = VerifyReport()
+    heads = list(session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
+    head_iter = iter(heads)
+    next_head = next(head_iter, None)
+    compact = merkle.CompactRange()
+    prev_hex = ""
+    expected = 0
+
+    def check_heads(size_now: int) -> None:
+        nonlocal next_head
+        while next_head is not None and next_head.tree_size <= size_now:
+            th = next_head
+            if th.tree_size == size_now:
+                report.tree_heads += 1
+                if bytes(th.root_hash) != compact.root():
+                    report.fail(
+                        f"signed tree head at size {th.tree_size} does not match the "
+                        f"entries before it",
+                        seq=max(0, th.tree_size - 1),
+                    )
+                if not verify_tree_head(keyring, tree_head_dict(th)):
+                    report.fail(f"signed tree head at size {th.tree_size} has a bad signature")
+            next_head = next(head_iter, None)
+
+    check_heads(0)
+    for seq, kind, body, stored_leaf in _stream(session):
+        if seq != expected:
+            report.fail(f"entry {expected} is missing (next entry found is {seq})", seq=expected)
+            return report
+        try:
+            parsed = json.loads(body)
+            recomputed = entry_hash(parsed)
+            canonical = canonical_json(parsed) == body
+        except (ValueError, TypeError) as exc:
+            report.fail(f"entry {seq} body is not valid canonical JSON ({exc})", seq=seq)
+            return report
+        if not canonical:
+            report.fail(f"entry {seq} body is not in canonical form", seq=seq)
+        if recomputed != bytes(stored_leaf):
+            report.fail(f"entry {seq} was altered: its hash does not match its body", seq=seq)
+        if parsed.get("seq") != seq or parsed.get("kind") != kind:
+            report.fail(f"entry {seq} was altered: number or kind differ from its body", seq=seq)
+        if parsed.get("prev") != prev_hex:
+            bad = max(0, seq - 1)
+            report.fail(
+                f"entry {bad} was altered: entry {seq} records a different hash for it", seq=bad
+            )
+        if report.problems:
+            return report
+        compact.append(recomputed)
+        prev_hex = recomputed.hex()
+        expected += 1
+        report.entries += 1
+        check_heads(expected)
+        if report.problems:
+            return report
+
+    head = session.get(LedgerHead, 1)
+    head_size = head.size if head else 0
+    if head_size != expected:
+        report.fail(
+            f"the ledger head records {head_size} entries but {expected} were found; "
+            f"entry {expected} is missing",
+            seq=min(expected, head_size),
+        )
+    elif head is not None:
+        if current_root(head) != compact.root():
+            report.fail(
+                "the ledger head's root does not match the entries", seq=max(0, expected - 1)
+            )
+        if head.last_hash != prev_hex:
+            report.fail(
+                f"entry {expected - 1} was altered: the ledger head records a different "
+                f"hash for it",
+                seq=max(0, expected - 1),
+            )
+    if next_head is not None:
+        report.fail(
+            f"a signed tree head exists for size {next_head.tree_size}, beyond the "
+            f"{expected} entries found: entries were deleted",
+            seq=expected,
+        )
+    stored_nodes = session.scalar(select(func.count()).select_from(MerkleNode)) or 0
+    if stored_nodes != expected - bin(expected).count("1"):
+        report.fail(
+            f"{stored_nodes} stored Merkle nodes, expected {expected - bin(expected).count('1')}"
+        )
+    return report

@@ -1,0 +1,343 @@
+"""Read side of the registry: counters, the retirement register, serial look-ups, exports.
+
+Public output uses only public fields: a beneficiary appears as ``beneficiary_public``
+(None when the holder chose anonymity), never ``beneficiary_name``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.models import (
+    Allocation,
+    AllocationState,
+    Issuance,
+    IssuanceStatus,
+    LedgerEntry,
+    ProjectStatus,
+    RangeState,
+    SerialRange,
+    SinkProject,
+)
+from webapp.services.registry.serials import format_range, parse_serial_query
+
+
+@dataclass(frozen=True)
+class Counters:
+    issued_kg: int = 0
+    reserved_kg: int = 0
+    retired_kg: int = 0
+    available_kg: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "issued_kg": self.issued_kg,
+            "reserved_kg": self.reserved_kg,
+            "retired_kg": self.retired_kg,
+            "available_kg": self.available_kg,
+        }
+
+
+def project_counters(session: Session, project_ids: list[int] | None = None) -> dict[int, Counters]:
+    """Issued counts approved issuances (drafts are not issued); available counts on-sale ones."""
+    quantity = Issuance.serial_last - Issuance.serial_first + 1
+    on_sale = Issuance.status == IssuanceStatus.ON_SALE
+    stmt = (
+        select(
+            Issuance.project_id,
+            func.sum(quantity),
+            func.sum(Issuance.reserved_kg),
+            func.sum(Issuance.retired_kg),
+        )
+        .where(Issuance.status != IssuanceStatus.DRAFT)
+        .group_by(Issuance.project_id)
+    )
+    if project_ids is not None:
+        stmt = stmt.where(Issuance.project_id.in_(project_ids))
+    result: dict[int, Counters] = {}
+    for pid, issued, reserved, retired in session.execute(stmt):
+        result[pid] = Counters(int(issued or 0), int(reserved or 0), int(retired or 0), 0)
+    avail_stmt = (
+        select(Issuance.project_id, func.sum(quantity - Issuance.reserved_kg - Issuance.retired_kg))
+        .where(on_sale)
+        .group_by(Issuance.project_id)
+    )
+    if project_ids is not None:
+        avail_stmt = avail_stmt.where(Issuance.project_id.in_(project_ids))
+    for pid, available in session.execute(avail_stmt):
+        c = result.get(pid, Counters())
+        result[pid] = Counters(c.issued_kg, c.reserved_kg, c.retired_kg, int(available or 0))
+    return result
+
+
+def totals(counters: dict[int, Counters]) -> Counters:
+    return Counters(
+        sum(c.issued_kg for c in counters.values()),
+        sum(c.reserved_kg for c in counters.values()),
+        sum(c.retired_kg for c in counters.values()),
+        sum(c.available_kg for c in counters.values()),
+    )
+
+
+def public_projects(session: Session) -> list[SinkProject]:
+    return list(
+        session.scalars(
+            select(SinkProject)
+            .where(SinkProject.status != ProjectStatus.DRAFT)
+            .order_by(SinkProject.code)
+        )
+    )
+
+
+def project_by_code(session: Session, code: str) -> SinkProject | None:
+    return session.scalar(select(SinkProject).where(SinkProject.code == code.upper()))
+
+
+def project_issuances(session: Session, project: SinkProject) -> list[Issuance]:
+    return list(
+        session.scalars(
+            select(Issuance)
+            .where(Issuance.project_id == project.id, Issuance.status != IssuanceStatus.DRAFT)
+            .order_by(Issuance.vintage, Issuance.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RetirementRow:
+    seq: int
+    allocation_id: int
+    retired_at: datetime
+    project_code: str
+    project_name_zh: str
+    project_name_en: str
+    quantity_kg: int
+    serials: tuple[str, ...]
+    beneficiary: str | None
+    purpose: str
+    purpose_detail: str | None
+    delivery: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "entry": self.seq,
+            "retired_at": self.retired_at.isoformat(),
+            "project": self.project_code,
+            "quantity_kg": self.quantity_kg,
+            "serials": list(self.serials),
+            "beneficiary": self.beneficiary,
+            "purpose": self.purpose,
+            "purpose_detail": self.purpose_detail,
+            "delivery": self.delivery,
+        }
+
+
+def _rows(session: Session, allocations: list[Allocation]) -> list[RetirementRow]:
+    rows = []
+    for a in allocations:
+        ranges = sorted(a.ranges, key=lambda r: r.first)
+        serials = tuple(
+            format_range(a.project.code, r.issuance.vintage, r.first, r.last) for r in ranges
+        )
+        delivery = (
+            "projected"
+            if any(r.issuance.delivery.value == "projected" for r in ranges)
+            else "verified"
+        )
+        rows.append(
+            RetirementRow(
+                seq=a.retirement_entry_seq or 0,
+                allocation_id=a.id,
+                retired_at=a.retired_at,
+                project_code=a.project.code,
+                project_name_zh=a.project.name_zh,
+                project_name_en=a.project.name_en,
+                quantity_kg=a.quantity_kg,
+                serials=serials,
+                beneficiary=a.beneficiary_public,
+                purpose=a.purpose.value if a.purpose else "other",
+                purpose_detail=a.purpose_detail,
+                delivery=delivery,
+            )
+        )
+    return rows
+
+
+def _retired_query():
+    return (
+        select(Allocation)
+        .where(Allocation.state == AllocationState.RETIRED)
+        .options(
+            joinedload(Allocation.project),
+            joinedload(Allocation.ranges).joinedload(SerialRange.issuance),
+        )
+    )
+
+
+def search_retirements(
+    session: Session,
+    *,
+    query: str = "",
+    project: SinkProject | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[RetirementRow]:
+    """Newest first, keyset-paginated by ledger entry number (fast at any register size)."""
+    stmt = _retired_query()
+    if project is not None:
+        stmt = stmt.where(Allocation.project_id == project.id)
+    if before_seq is not None:
+        stmt = stmt.where(Allocation.retirement_entry_seq < before_seq)
+    query = query.strip()
+    if query:
+        conditions = [Allocation.beneficiary_public.ilike(f"%{_escape_like(query)}%", escape="\\")]
+        serial = parse_serial_query(query)
+        if serial is not None:
+            first, last = serial
+            conditions.append(
+                Allocation.id.in_(
+                    select(SerialRange.allocation_id).where(
+                        SerialRange.state == RangeState.RETIRED,
+                        SerialRange.first <= last,
+                        SerialRange.last >= first,
+                    )
+                )
+            )
+        stmt = stmt.where(or_(*conditions))
+    stmt = stmt.order_by(Allocation.retirement_entry_seq.desc()).limit(limit)
+    return _rows(session, list(session.scalars(stmt).unique()))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def iter_retirements(session: Session, batch: int = 2000) -> Iterator[RetirementRow]:
+    """All retirements, oldest first, in batches (for CSV export)."""
+    last = -1
+    while True:
+        stmt = (
+            _retired_query()
+            .where(Allocation.retirement_entry_seq > last)
+            .order_by(Allocation.retirement_entry_seq)
+            .limit(batch)
+        )
+        rows = _rows(session, list(session.scalars(stmt).unique()))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+@dataclass(frozen=True)
+class SerialInfo:
+    serial: int
+    project_code: str
+    vintage: int
+    issuance_id: int
+    delivery: str
+    state: str  # available | reserved | retired | not_for_sale
+    retirement: RetirementRow | None
+
+
+def serial_info(session: Session, serial: int) -> SerialInfo | None:
+    issuance = session.scalar(
+        select(Issuance)
+        .options(joinedload(Issuance.project))
+        .where(
+            Issuance.serial_first <= serial,
+            Issuance.serial_last >= serial,
+            Issuance.status != IssuanceStatus.DRAFT,
+        )
+    )
+    if issuance is None:
+        return None
+    held = session.scalar(
+        select(SerialRange).where(
+            SerialRange.first <= serial,
+            SerialRange.last >= serial,
+            SerialRange.state != RangeState.RETURNED,
+        )
+    )
+    retirement = None
+    if held is None:
+        state = "available" if issuance.status is IssuanceStatus.ON_SALE else "not_for_sale"
+    elif held.state is RangeState.RESERVED:
+        state = "reserved"
+    else:
+        state = "retired"
+        alloc = (
+            session.scalars(_retired_query().where(Allocation.id == held.allocation_id))
+            .unique()
+            .one()
+        )
+        retirement = _rows(session, [alloc])[0]
+    return SerialInfo(
+        serial,
+        issuance.project.code,
+        issuance.vintage,
+        issuance.id,
+        issuance.delivery.value,
+        state,
+        retirement,
+    )
+
+
+def ledger_counters(session: Session) -> dict[int, tuple[int, int]]:
+    """Replay the ledger: (reserved_kg, retired_kg) per issuance, as the ledger says."""
+    state: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    moves = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reversal": (0, -1)}
+    last = -1
+    while True:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.kind, LedgerEntry.body)
+            .where(LedgerEntry.seq > last, LedgerEntry.kind.in_(moves))
+            .order_by(LedgerEntry.seq)
+            .limit(5000)
+        ).all()
+        if not rows:
+            break
+        for seq, kind, body in rows:
+            d_res, d_ret = moves[kind]
+            for r in json.loads(body)["ranges"]:
+                qty = r["last"] - r["first"] + 1
+                state[r["issuance"]][0] += d_res * qty
+                state[r["issuance"]][1] += d_ret * qty
+            last = seq
+    return {k: (v[0], v[1]) for k, v in state.items()}
+
+
+def counter_mismatches(session: Session) -> list[str]:
+    """Issuance counters, active serial ranges and the ledger must all agree."""
+    problems = []
+    from_ledger = ledger_counters(session)
+    held = defaultdict(lambda: [0, 0])
+    for iid, st, qty in session.execute(
+        select(
+            SerialRange.issuance_id,
+            SerialRange.state,
+            func.sum(SerialRange.last - SerialRange.first + 1),
+        )
+        .where(SerialRange.state != RangeState.RETURNED)
+        .group_by(SerialRange.issuance_id, SerialRange.state)
+    ):
+        held[iid][0 if st is RangeState.RESERVED else 1] += int(qty)
+    for issuance in session.scalars(select(Issuance).order_by(Issuance.id)):
+        counters = (issuance.reserved_kg, issuance.retired_kg)
+        ledger_says = from_ledger.get(issuance.id, (0, 0))
+        ranges_say = tuple(held.get(issuance.id, [0, 0]))
+        if not (counters == ledger_says == ranges_say):
+            problems.append(
+                f"issuance {issuance.id}: counters reserved/retired {counters}, "
+                f"ledger {ledger_says}, serial ranges {ranges_say}"
+            )
+        if issuance.reserved_kg + issuance.retired_kg > issuance.quantity_kg:
+            problems.append(f"issuance {issuance.id} is oversold")
+    return problems
