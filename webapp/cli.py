@@ -80,6 +80,19 @@ def register_commands(app: Flask) -> None:
         click.echo(f"registry ok: {report.entries} entries, {report.tree_heads} signed tree "
                    f"heads, counters agree with the ledger")
 
+    @registry.command("publish-head")
+    def registry_publish_head() -> None:
+        """Sign and keep the tree head for the current ledger size (run periodically)."""
+        import time
+
+        from webapp.services import keys
+        from webapp.services.registry import ledger
+
+        key, _ = keys.signing(app.config)
+        sth = ledger.publish_tree_head(db.session, key, int(time.time() * 1000))
+        db.session.commit()
+        click.echo(f"tree head: size {sth['tree_size']} root {sth['root_hash']}")
+
     @registry.command("expire")
     def registry_expire() -> None:
         """Release reservations whose hold has lapsed."""

@@ -7,7 +7,16 @@ import enum
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from webapp.models import ProjectStatus, ProjectType, Role, SinkInstrument
+from webapp.models import (
+    Delivery,
+    IssuanceStatus,
+    Privacy,
+    ProjectStatus,
+    ProjectType,
+    Purpose,
+    Role,
+    SinkInstrument,
+)
 
 LABELS: dict[enum.Enum, object] = {
     Role.RESIDENT: _l("Resident"),
@@ -25,6 +34,33 @@ LABELS: dict[enum.Enum, object] = {
     ProjectStatus.DRAFT: _l("Draft"),
     ProjectStatus.ACTIVE: _l("Active"),
     ProjectStatus.CLOSED: _l("Closed"),
+    IssuanceStatus.DRAFT: _l("Draft"),
+    IssuanceStatus.APPROVED: _l("Approved"),
+    IssuanceStatus.ON_SALE: _l("On sale"),
+    IssuanceStatus.CLOSED: _l("Closed"),
+    Delivery.VERIFIED: _l("Delivered (verified)"),
+    Delivery.PROJECTED: _l("Projected (ex-ante)"),
+    Purpose.HOUSEHOLD_YEAR: _l("Household footprint of a year"),
+    Purpose.EVENT: _l("Meeting or event"),
+    Purpose.GIFT: _l("Gift"),
+    Purpose.JUDICIAL_RESTORATION: _l("Judicial restoration (司法修复)"),
+    Purpose.OTHER: _l("Other"),
+    Privacy.FULL: _l("Show my full name"),
+    Privacy.INITIALS: _l("Show only my initials"),
+    Privacy.ANONYMOUS: _l("Anonymous"),
+}
+
+# Ledger entry kinds and purposes as stored in entry bodies (plain strings).
+KIND_LABELS: dict[str, object] = {
+    "issuance": _l("Issuance drafted"),
+    "approval": _l("Issuance approved"),
+    "issuance_status": _l("Issuance status"),
+    "reservation": _l("Reservation"),
+    "release": _l("Reservation returned"),
+    "retirement": _l("Retirement"),
+    "reversal": _l("Reversal (refund)"),
+    "revocation": _l("Certificate revoked"),
+    "sponsorship": _l("Plot sponsorship"),
 }
 
 
@@ -32,6 +68,19 @@ def label(value: enum.Enum) -> str:
     return str(LABELS.get(value, value.value))
 
 
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def purpose_label(value: str) -> str:
+    try:
+        return label(Purpose(value))
+    except ValueError:
+        return value
+
+
 def register_labels(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["purpose_label"] = purpose_label
     app.jinja_env.globals["role_label"] = label

@@ -58,3 +58,26 @@ def register_security_headers(app: Flask) -> None:
         if request.endpoint and request.endpoint.startswith(("account.", "dev.")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def role_required(*roles: object):
+    """View decorator: signed in and holding one of ``roles``; 403 otherwise."""
+    from functools import wraps
+
+    from flask import abort
+    from flask_login import current_user
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from webapp.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

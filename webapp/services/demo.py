@@ -161,6 +161,43 @@ SITES: list[dict[str, Any]] = [
 ]
 
 
+# Demo issuances: quantities from area × a sourced sequestration rate
+# (forest.project.suichuan.per_mu, 0.5714 t/mu/yr), prices from sourced market figures
+# (price.ccer.forestry_presale ¥100/t; price.carbon_ticket.jiangle.cross_province ¥15/t).
+ISSUANCES: dict[str, list[dict[str, Any]]] = {
+    "TA-CLS": [
+        {"vintage": 2024, "quantity_kg": 6_857_000, "price": "100.00", "delivery": "verified",
+         "note": "12,000 mu × 0.5714 t/mu/yr (forest.project.suichuan.per_mu); price per "
+                 "price.ccer.forestry_presale"},
+        {"vintage": 2027, "quantity_kg": 6_857_000, "price": "100.00", "delivery": "projected",
+         "expected": (2027, 2027),
+         "note": "Ex-ante: expected sequestration of the 2027 growing season"},
+    ],
+    "GD-BMB": [
+        {"vintage": 2023, "quantity_kg": 4_571_000, "price": "100.00", "delivery": "verified",
+         "note": "8,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale"},
+    ],
+    "CZ-LPT": [
+        {"vintage": 2023, "quantity_kg": 3_979_000, "price": "15.00", "delivery": "verified",
+         "note": "5,000 mu × 0.7959 t/mu/yr (forest.project.sanming.per_mu); price per "
+                 "price.carbon_ticket.jiangle.cross_province"},
+    ],
+    "LS-FM": [
+        {"vintage": 2022, "quantity_kg": 11_428_000, "price": "100.00", "delivery": "verified",
+         "note": "20,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale"},
+    ],
+}
+# (project, kg, beneficiary, privacy, purpose, detail, case, court)
+RETIREMENTS: list[tuple[str, int, str, str, str, str, str, str]] = [
+    ("TA-CLS", 2_417, "王小林", "full", "household_year", "2025", "", ""),
+    ("TA-CLS", 12_500, "泰山论坛组委会", "full", "event", "2026 泰山低碳论坛", "", ""),
+    ("GD-BMB", 1_200, "李梅", "initials", "gift", "", "", ""),
+    ("LS-FM", 3_000, "匿名居民", "anonymous", "household_year", "2025", "", ""),
+    ("CZ-LPT", 20_000, "某建材公司", "full", "judicial_restoration", "",
+     "(2025)皖1102刑初88号", "滁州市琅琊区人民法院"),
+]
+
+
 @dataclass
 class DemoReport:
     created: int = 0
@@ -191,7 +228,45 @@ def load(session: Session) -> DemoReport:
         session.add(MemorialSite(**data, is_demo=True))
         report.created += 1
     session.flush()
+    _load_registry(session, report)
     return report
+
+
+def _load_registry(session: Session, report: DemoReport) -> None:
+    from datetime import timedelta
+
+    from webapp.models import Delivery, Issuance, IssuanceStatus, Privacy, Purpose
+    from webapp.services.registry import allocation, issuance
+
+    maker = accounts.find_by_email(session, "admin@tanhui.local")
+    checker = accounts.find_by_email(session, "checker@tanhui.local")
+    for code, batches in ISSUANCES.items():
+        project = session.scalar(select(SinkProject).where(SinkProject.code == code))
+        if session.scalar(select(Issuance).where(Issuance.project_id == project.id)):
+            report.existing += len(batches)
+            continue
+        for b in batches:
+            expected = b.get("expected", (None, None))
+            draft = issuance.IssuanceDraft(
+                vintage=b["vintage"], period_start=date(b["vintage"], 1, 1),
+                period_end=date(b["vintage"], 12, 31), quantity_kg=b["quantity_kg"],
+                price_per_tonne=Decimal(b["price"]), delivery=Delivery(b["delivery"]),
+                expected_from=expected[0], expected_to=expected[1], note=b["note"])
+            item = issuance.draft(session, project, draft, actor=maker)
+            issuance.approve(session, item, actor=checker)
+            issuance.set_status(session, item, IssuanceStatus.ON_SALE, actor=checker)
+            report.created += 1
+    for i, (code, kg, name, privacy, purpose, detail, case, court) in enumerate(RETIREMENTS):
+        ref = f"demo-retirement-{i}"
+        if allocation.find_by_holder(session, ref) is not None:
+            report.existing += 1
+            continue
+        project = session.scalar(select(SinkProject).where(SinkProject.code == code))
+        held = allocation.reserve(session, project, kg, ref, hold=timedelta(minutes=30))
+        allocation.retire(session, held, allocation.Beneficiary(
+            name=name, privacy=Privacy(privacy), purpose=Purpose(purpose),
+            purpose_detail=detail, case_number=case, court=court))
+        report.created += 1
 
 
 __all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load"]

@@ -52,10 +52,10 @@ def test_roots_and_proofs_match_the_reference_tree(app, busy_ledger):
 
 def test_signed_tree_head_verifies(app, busy_ledger):
     key, keyring = keys.signing(app.config)
-    sth = ledger.latest_tree_head(db.session, key, 1_700_000_000_000)
+    sth = ledger.publish_tree_head(db.session, key, 1_700_000_000_000)
     db.session.commit()
     assert sth["tree_size"] == busy_ledger and verify_tree_head(keyring, sth)
-    again = ledger.latest_tree_head(db.session, key, 1_800_000_000_000)
+    again = ledger.publish_tree_head(db.session, key, 1_800_000_000_000)
     assert again == sth  # kept, not re-signed
 
 

@@ -7,4 +7,4 @@ from webapp.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from webapp.blueprints.api import views  # noqa: E402,F401
+from webapp.blueprints.api import registry, views  # noqa: E402,F401

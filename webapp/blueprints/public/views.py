@@ -15,6 +15,20 @@ def home():
     return render_template("public/home.html")
 
 
+@bp.get("/.well-known/tanhui-keys.json")
+def well_known_keys():
+    from flask import jsonify
+
+    from webapp.services import keys
+    from webapp.services.signing import well_known_document
+
+    _key, keyring = keys.signing(current_app.config)
+    response = jsonify(well_known_document(keyring))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.post("/lang")
 def set_language():
     # CSRF is checked by CSRFProtect like every other POST.

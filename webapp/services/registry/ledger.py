@@ -175,8 +175,18 @@ def size(session: Session) -> int:
     return session.scalar(select(LedgerHead.size).where(LedgerHead.id == 1)) or 0
 
 
-def latest_tree_head(session: Session, key: SigningKey, now_ms: int) -> dict[str, Any]:
-    """The signed head for the current size, signed and kept the first time it is asked for."""
+def signed_head_now(session: Session, key: SigningKey, now_ms: int | None = None
+                    ) -> dict[str, Any]:
+    """A freshly signed head for the current size; read-only (nothing is stored)."""
+    head = session.get(LedgerHead, 1)
+    root = current_root(head) if head else merkle.EMPTY_ROOT
+    now_ms = now_ms if now_ms is not None else int(utcnow().timestamp() * 1000)
+    return sign_tree_head(key, head.size if head else 0, root, now_ms)
+
+
+def publish_tree_head(session: Session, key: SigningKey, now_ms: int) -> dict[str, Any]:
+    """Sign and keep the head for the current size (once per size), so later heads can be
+    proven consistent with it and ``verify`` can check it."""
     head = session.get(LedgerHead, 1)
     tree_size = head.size if head else 0
     stored = session.scalar(select(TreeHead).where(TreeHead.tree_size == tree_size))
@@ -237,7 +247,7 @@ class VerifyReport:
         self.problems.append(message)
 
 
-def _stream(session: Session, batch: int = 5000) -> Iterator[tuple[int, str, str, bytes]]:
+def stream(session: Session, batch: int = 5000) -> Iterator[tuple[int, str, str, bytes]]:
     last = -1
     while True:
         rows = session.execute(
@@ -282,7 +292,7 @@ def verify(session: Session, keyring: Keyring) -> VerifyReport:
             next_head = next(head_iter, None)
 
     check_heads(0)
-    for seq, kind, body, stored_leaf in _stream(session):
+    for seq, kind, body, stored_leaf in stream(session):
         if seq != expected:
             report.fail(f"entry {expected} is missing (next entry found is {seq})", seq=expected)
             return report

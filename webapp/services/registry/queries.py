@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.models import (
     Allocation,
     AllocationState,
+    Delivery,
     Issuance,
     IssuanceStatus,
     LedgerEntry,
@@ -94,6 +95,14 @@ def public_projects(session: Session) -> list[SinkProject]:
             .order_by(SinkProject.code)
         )
     )
+
+
+def projects_with_projected(session: Session) -> set[int]:
+    """Projects selling ex-ante (projected) tonnes: their pages must say so."""
+    return set(session.scalars(
+        select(Issuance.project_id).where(Issuance.delivery == Delivery.PROJECTED,
+                                          Issuance.status != IssuanceStatus.DRAFT)
+    ))
 
 
 def project_by_code(session: Session, code: str) -> SinkProject | None:

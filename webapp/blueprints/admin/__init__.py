@@ -1,0 +1,7 @@
+"""Forestry-bureau staff: projects and issuances (maker-checker)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from webapp.blueprints.admin import views  # noqa: E402,F401
