@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -22,6 +23,8 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
     app.config.from_object(cfg)
     app.config.update(overrides)
     app.config["ENV_NAME"] = cfg.ENV_NAME
+    # The SQLite file, the outbox and the development key live here; a fresh clone has none.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_logging(app)
     register_extensions(app)
