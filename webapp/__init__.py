@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account import bp as account_bp
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.api import bp as api_bp
+    from webapp.blueprints.calculator import bp as calculator_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
 
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(calculator_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

@@ -77,8 +77,10 @@ def register_commands(app: Flask) -> None:
             if report.first_bad_seq is not None:
                 click.echo(f"first entry that does not match: {report.first_bad_seq}", err=True)
             raise SystemExit(1)
-        click.echo(f"registry ok: {report.entries} entries, {report.tree_heads} signed tree "
-                   f"heads, counters agree with the ledger")
+        click.echo(
+            f"registry ok: {report.entries} entries, {report.tree_heads} signed tree "
+            f"heads, counters agree with the ledger"
+        )
 
     @registry.command("publish-head")
     def registry_publish_head() -> None:

@@ -72,6 +72,7 @@ class BaseConfig:
         self.RATELIMIT_STRATEGY = "moving-window"
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per 15 minutes")
+        self.CALCULATOR_RATE_LIMIT = _env("CALCULATOR_RATE_LIMIT", "30 per minute")
 
         # Sessions and cookies.
         self.SESSION_COOKIE_HTTPONLY = True

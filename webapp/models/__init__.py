@@ -3,6 +3,7 @@
 from webapp.models.accounts import Role, User
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
+from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.projects import (
     MemorialSite,
     ProjectStatus,
@@ -31,7 +32,9 @@ __all__ = [
     "AllocationState",
     "AuditEvent",
     "Base",
+    "CalculationKind",
     "Delivery",
+    "FootprintCalculation",
     "Issuance",
     "IssuanceStatus",
     "LedgerEntry",

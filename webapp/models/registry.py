@@ -132,6 +132,12 @@ class Allocation(Base):
         CheckConstraint("quantity_kg > 0", name="quantity_positive"),
         Index("ix_allocations_state_expires", "state", "expires_at"),
         Index("ix_allocations_retirement_seq", "retirement_entry_seq"),
+        # Prefix search of public names (LIKE 'name%') under any PostgreSQL collation.
+        Index(
+            "ix_allocations_beneficiary_prefix",
+            "beneficiary_public",
+            postgresql_ops={"beneficiary_public": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +153,7 @@ class Allocation(Base):
     beneficiary_name: Mapped[str | None] = mapped_column(String(120))
     # The name exactly as the holder allowed it to be shown (None when anonymous); public
     # pages, CSV, JSON and search use only this column.
-    beneficiary_public: Mapped[str | None] = mapped_column(String(120), index=True)
+    beneficiary_public: Mapped[str | None] = mapped_column(String(120))
     privacy: Mapped[Privacy | None] = mapped_column(str_enum(Privacy))
     purpose: Mapped[Purpose | None] = mapped_column(str_enum(Purpose))
     purpose_detail: Mapped[str | None] = mapped_column(String(200))
@@ -177,7 +183,7 @@ class SerialRange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issuance_id: Mapped[int] = mapped_column(ForeignKey("issuances.id"))
-    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id"))
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocations.id"), index=True)
     first: Mapped[int] = mapped_column(BigInteger)
     last: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[RangeState] = mapped_column(str_enum(RangeState), default=RangeState.RESERVED)

@@ -166,25 +166,50 @@ SITES: list[dict[str, Any]] = [
 # (price.ccer.forestry_presale ¥100/t; price.carbon_ticket.jiangle.cross_province ¥15/t).
 ISSUANCES: dict[str, list[dict[str, Any]]] = {
     "TA-CLS": [
-        {"vintage": 2024, "quantity_kg": 6_857_000, "price": "100.00", "delivery": "verified",
-         "note": "12,000 mu × 0.5714 t/mu/yr (forest.project.suichuan.per_mu); price per "
-                 "price.ccer.forestry_presale"},
-        {"vintage": 2027, "quantity_kg": 6_857_000, "price": "100.00", "delivery": "projected",
-         "expected": (2027, 2027),
-         "note": "Ex-ante: expected sequestration of the 2027 growing season"},
+        {
+            "vintage": 2024,
+            "quantity_kg": 6_857_000,
+            "price": "100.00",
+            "delivery": "verified",
+            "note": "12,000 mu × 0.5714 t/mu/yr (forest.project.suichuan.per_mu); price per "
+            "price.ccer.forestry_presale",
+        },
+        {
+            "vintage": 2027,
+            "quantity_kg": 6_857_000,
+            "price": "100.00",
+            "delivery": "projected",
+            "expected": (2027, 2027),
+            "note": "Ex-ante: expected sequestration of the 2027 growing season",
+        },
     ],
     "GD-BMB": [
-        {"vintage": 2023, "quantity_kg": 4_571_000, "price": "100.00", "delivery": "verified",
-         "note": "8,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale"},
+        {
+            "vintage": 2023,
+            "quantity_kg": 4_571_000,
+            "price": "100.00",
+            "delivery": "verified",
+            "note": "8,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale",
+        },
     ],
     "CZ-LPT": [
-        {"vintage": 2023, "quantity_kg": 3_979_000, "price": "15.00", "delivery": "verified",
-         "note": "5,000 mu × 0.7959 t/mu/yr (forest.project.sanming.per_mu); price per "
-                 "price.carbon_ticket.jiangle.cross_province"},
+        {
+            "vintage": 2023,
+            "quantity_kg": 3_979_000,
+            "price": "15.00",
+            "delivery": "verified",
+            "note": "5,000 mu × 0.7959 t/mu/yr (forest.project.sanming.per_mu); price per "
+            "price.carbon_ticket.jiangle.cross_province",
+        },
     ],
     "LS-FM": [
-        {"vintage": 2022, "quantity_kg": 11_428_000, "price": "100.00", "delivery": "verified",
-         "note": "20,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale"},
+        {
+            "vintage": 2022,
+            "quantity_kg": 11_428_000,
+            "price": "100.00",
+            "delivery": "verified",
+            "note": "20,000 mu × 0.5714 t/mu/yr; price per price.ccer.forestry_presale",
+        },
     ],
 }
 # (project, kg, beneficiary, privacy, purpose, detail, case, court)
@@ -193,8 +218,16 @@ RETIREMENTS: list[tuple[str, int, str, str, str, str, str, str]] = [
     ("TA-CLS", 12_500, "泰山论坛组委会", "full", "event", "2026 泰山低碳论坛", "", ""),
     ("GD-BMB", 1_200, "李梅", "initials", "gift", "", "", ""),
     ("LS-FM", 3_000, "匿名居民", "anonymous", "household_year", "2025", "", ""),
-    ("CZ-LPT", 20_000, "某建材公司", "full", "judicial_restoration", "",
-     "(2025)皖1102刑初88号", "滁州市琅琊区人民法院"),
+    (
+        "CZ-LPT",
+        20_000,
+        "某建材公司",
+        "full",
+        "judicial_restoration",
+        "",
+        "(2025)皖1102刑初88号",
+        "滁州市琅琊区人民法院",
+    ),
 ]
 
 
@@ -248,10 +281,16 @@ def _load_registry(session: Session, report: DemoReport) -> None:
         for b in batches:
             expected = b.get("expected", (None, None))
             draft = issuance.IssuanceDraft(
-                vintage=b["vintage"], period_start=date(b["vintage"], 1, 1),
-                period_end=date(b["vintage"], 12, 31), quantity_kg=b["quantity_kg"],
-                price_per_tonne=Decimal(b["price"]), delivery=Delivery(b["delivery"]),
-                expected_from=expected[0], expected_to=expected[1], note=b["note"])
+                vintage=b["vintage"],
+                period_start=date(b["vintage"], 1, 1),
+                period_end=date(b["vintage"], 12, 31),
+                quantity_kg=b["quantity_kg"],
+                price_per_tonne=Decimal(b["price"]),
+                delivery=Delivery(b["delivery"]),
+                expected_from=expected[0],
+                expected_to=expected[1],
+                note=b["note"],
+            )
             item = issuance.draft(session, project, draft, actor=maker)
             issuance.approve(session, item, actor=checker)
             issuance.set_status(session, item, IssuanceStatus.ON_SALE, actor=checker)
@@ -263,9 +302,18 @@ def _load_registry(session: Session, report: DemoReport) -> None:
             continue
         project = session.scalar(select(SinkProject).where(SinkProject.code == code))
         held = allocation.reserve(session, project, kg, ref, hold=timedelta(minutes=30))
-        allocation.retire(session, held, allocation.Beneficiary(
-            name=name, privacy=Privacy(privacy), purpose=Purpose(purpose),
-            purpose_detail=detail, case_number=case, court=court))
+        allocation.retire(
+            session,
+            held,
+            allocation.Beneficiary(
+                name=name,
+                privacy=Privacy(privacy),
+                purpose=Purpose(purpose),
+                purpose_detail=detail,
+                case_number=case,
+                court=court,
+            ),
+        )
         report.created += 1
 
 

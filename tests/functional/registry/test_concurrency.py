@@ -32,9 +32,11 @@ def test_fifty_concurrent_buyers_never_oversell(app, project, on_sale, tmp_path)
     assert sum(demands) > BATCH_KG
     db.session.rollback()
 
-    worker_app = _make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "workers",
-                           SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 5,
-                                                      "max_overflow": 0, "pool_timeout": 120})
+    worker_app = _make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        tmp_path / "workers",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 5, "max_overflow": 0, "pool_timeout": 120},
+    )
     start = threading.Barrier(BUYERS)
     outcomes: dict[int, str] = {}
     errors: list[BaseException] = []
@@ -75,8 +77,8 @@ def test_fifty_concurrent_buyers_never_oversell(app, project, on_sale, tmp_path)
     # No serial appears twice, all lie inside the batch.
     serials: Counter[int] = Counter()
     for first, last in db.session.execute(
-        select(SerialRange.first, SerialRange.last).where(
-            SerialRange.state != RangeState.RETURNED)):
+        select(SerialRange.first, SerialRange.last).where(SerialRange.state != RangeState.RETURNED)
+    ):
         assert batch.serial_first <= first <= last <= batch.serial_last
         serials.update(range(first, last + 1))
     assert sum(serials.values()) == reserved_total

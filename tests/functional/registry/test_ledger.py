@@ -24,16 +24,21 @@ def busy_ledger(project, on_sale):
         if i % 4 == 3:
             alloc.release(db.session, a, expired=False)
         else:
-            alloc.retire(db.session, a, alloc.Beneficiary(
-                name=f"居民{i}", privacy=Privacy.FULL, purpose=Purpose.GIFT))
+            alloc.retire(
+                db.session,
+                a,
+                alloc.Beneficiary(name=f"居民{i}", privacy=Privacy.FULL, purpose=Purpose.GIFT),
+            )
     db.session.commit()
     return ledger.size(db.session)
 
 
 def test_roots_and_proofs_match_the_reference_tree(app, busy_ledger):
     n = busy_ledger
-    leaves = [bytes(h) for h in db.session.scalars(
-        db.select(LedgerEntry.leaf_hash).order_by(LedgerEntry.seq))]
+    leaves = [
+        bytes(h)
+        for h in db.session.scalars(db.select(LedgerEntry.leaf_hash).order_by(LedgerEntry.seq))
+    ]
     assert len(leaves) == n > 20
     head = db.session.get(ledger.LedgerHead, 1)
     assert ledger.current_root(head) == merkle.root(leaves)
@@ -46,8 +51,9 @@ def test_roots_and_proofs_match_the_reference_tree(app, busy_ledger):
             assert merkle.verify_inclusion(leaves[seq], seq, size, proof, root)
     for old in (1, 5, 8, n - 1):
         proof = ledger.consistency_proof(db.session, old, n)
-        assert merkle.verify_consistency(old, n, merkle.root(leaves[:old]), merkle.root(leaves),
-                                         proof)
+        assert merkle.verify_consistency(
+            old, n, merkle.root(leaves[:old]), merkle.root(leaves), proof
+        )
 
 
 def test_signed_tree_head_verifies(app, busy_ledger):
@@ -79,8 +85,9 @@ def _tamper(sql: str, **params) -> None:
 
 def test_edited_body_is_named(app, busy_ledger):
     seq = db.session.scalar(db.select(LedgerEntry.seq).where(LedgerEntry.body.contains("居民5")))
-    _tamper("UPDATE ledger_entries SET body = replace(body, '居民5', '居民X') WHERE seq = :s",
-            s=seq)
+    _tamper(
+        "UPDATE ledger_entries SET body = replace(body, '居民5', '居民X') WHERE seq = :s", s=seq
+    )
     report = _verify(app)
     assert not report.ok and report.first_bad_seq == seq
     assert f"entry {seq} was altered" in report.problems[0]
@@ -97,8 +104,12 @@ def test_edited_body_with_recomputed_hash_is_named_by_the_chain(app, busy_ledger
     body["at"] = "2020-01-01T00:00:00.000Z"
     from webapp.services.registry.canonical import canonical_json
 
-    _tamper("UPDATE ledger_entries SET body = :b, leaf_hash = :h WHERE seq = :s",
-            b=canonical_json(body), h=entry_hash(body), s=seq)
+    _tamper(
+        "UPDATE ledger_entries SET body = :b, leaf_hash = :h WHERE seq = :s",
+        b=canonical_json(body),
+        h=entry_hash(body),
+        s=seq,
+    )
     report = _verify(app)
     assert not report.ok and report.first_bad_seq == seq
     assert f"entry {seq} was altered" in report.problems[0]
@@ -121,8 +132,11 @@ def test_cli_registry_verify_exit_codes(app, runner, busy_ledger):
     ok = runner.invoke(args=["registry", "verify"])
     assert ok.exit_code == 0, ok.output
     assert f"{busy_ledger} entries" in ok.output
-    _tamper("UPDATE ledger_entries SET body = replace(body, :a, :b) WHERE kind = 'reservation'",
-            a='"quantity_kg":101', b='"quantity_kg":999')
+    _tamper(
+        "UPDATE ledger_entries SET body = replace(body, :a, :b) WHERE kind = 'reservation'",
+        a='"quantity_kg":101',
+        b='"quantity_kg":999',
+    )
     bad = runner.invoke(args=["registry", "verify"])
     assert bad.exit_code == 1
     assert "first entry that does not match:" in bad.output
@@ -139,8 +153,14 @@ def test_database_refuses_overlapping_active_ranges(app, project, on_sale):
     a = alloc.reserve(db.session, project, 10, "order-1", hold=HOLD)
     db.session.commit()
     first = a.ranges[0].first
-    db.session.add(SerialRange(issuance_id=a.ranges[0].issuance_id, allocation_id=a.id,
-                               first=first + 5, last=first + 20))
+    db.session.add(
+        SerialRange(
+            issuance_id=a.ranges[0].issuance_id,
+            allocation_id=a.id,
+            first=first + 5,
+            last=first + 20,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -154,8 +174,11 @@ def test_database_refuses_overlapping_issuance_blocks(app, project, on_sale):
             " serial_last, price_per_tonne, delivery, status, reserved_kg, retired_kg, note,"
             " drafted_by_id, created_at) VALUES (:p, 2025, '2025-01-01', '2025-12-31', :f, :l,"
             " 10, 'verified', 'draft', 0, 0, '', :u, '2026-01-01 00:00:00')",
-            p=project.id, f=iss.serial_last - 10, l=iss.serial_last + 100,
-            u=iss.drafted_by_id)
+            p=project.id,
+            f=iss.serial_last - 10,
+            l=iss.serial_last + 100,
+            u=iss.drafted_by_id,
+        )
 
 
 def test_database_refuses_oversold_counters(app, project, on_sale):

@@ -24,11 +24,13 @@ def populated(project, on_sale):
 
     on_sale(project, 10_000)
     on_sale(project, 5_000, vintage=2027, delivery=Delivery.PROJECTED)
-    for i, (name, privacy) in enumerate([("王小林", Privacy.FULL), ("Mei Li", Privacy.INITIALS),
-                                         (SECRET_NAME, Privacy.ANONYMOUS)]):
+    for i, (name, privacy) in enumerate(
+        [("王小林", Privacy.FULL), ("Mei Li", Privacy.INITIALS), (SECRET_NAME, Privacy.ANONYMOUS)]
+    ):
         a = alloc.reserve(db.session, project, 1000 + i, f"order-{i}", hold=HOLD)
-        alloc.retire(db.session, a, alloc.Beneficiary(name=name, privacy=privacy,
-                                                      purpose=Purpose.GIFT))
+        alloc.retire(
+            db.session, a, alloc.Beneficiary(name=name, privacy=privacy, purpose=Purpose.GIFT)
+        )
     alloc.reserve(db.session, project, 500, "order-pending", hold=HOLD)
     db.session.commit()
     return project
@@ -37,16 +39,25 @@ def populated(project, on_sale):
 def test_pages_csv_and_json_agree_on_totals(client, populated):
     api = client.get("/api/v1/projects/TA-CLS").get_json()
     assert (api["issued_kg"], api["reserved_kg"], api["retired_kg"], api["available_kg"]) == (
-        15_000, 500, 3003, 11_497)
+        15_000,
+        500,
+        3003,
+        11_497,
+    )
     listing = client.get("/api/v1/projects").get_json()
-    assert listing["totals"] == {"issued_kg": 15_000, "reserved_kg": 500, "retired_kg": 3003,
-                                 "available_kg": 11_497}
+    assert listing["totals"] == {
+        "issued_kg": 15_000,
+        "reserved_kg": 500,
+        "retired_kg": 3003,
+        "available_kg": 11_497,
+    }
     html = client.get("/projects/TA-CLS").get_data(as_text=True)
     for figure in ("15.000 t", "0.500 t", "3.003 t", "11.497 t"):
         assert figure in html
     assert "15.000 t" in client.get("/projects").get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(
-        client.get("/registry/retirements.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/registry/retirements.csv").get_data(as_text=True)))
+    )
     assert sum(int(r["quantity_kg"]) for r in rows) == api["retired_kg"]
     register = client.get("/api/v1/registry/retirements").get_json()["retirements"]
     assert sum(r["quantity_kg"] for r in register) == api["retired_kg"]
@@ -62,16 +73,26 @@ def test_projected_tonnes_are_labelled(client, populated):
 
 
 def test_anonymous_beneficiary_never_appears(client, populated):
-    pages = ["/projects", "/projects/TA-CLS", "/registry/retirements", "/registry/ledger",
-             "/registry/retirements.csv", "/registry/ledger.csv", "/api/v1/projects/TA-CLS",
-             "/api/v1/registry/retirements", "/api/v1/registry/entries"]
+    pages = [
+        "/projects",
+        "/projects/TA-CLS",
+        "/registry/retirements",
+        "/registry/ledger",
+        "/registry/retirements.csv",
+        "/registry/ledger.csv",
+        "/api/v1/projects/TA-CLS",
+        "/api/v1/registry/retirements",
+        "/api/v1/registry/entries",
+    ]
     for path in pages:
         body = client.get(path).get_data(as_text=True)
         assert SECRET_NAME not in body, path
         assert "张三丰" not in body, path
     # Searching for the hidden name finds nothing (the page only echoes the query back).
     assert client.get(f"/api/v1/registry/retirements?q={SECRET_NAME}").get_json() == {
-        "retirements": [], "next_before": None}
+        "retirements": [],
+        "next_before": None,
+    }
     html = client.get(f"/registry/retirements?q={SECRET_NAME}").get_data(as_text=True)
     assert SECRET_NAME not in re.sub(r'value="[^"]*"', "", html)
     # Initials are shown, the full name is not.
@@ -105,16 +126,24 @@ def test_api_proofs_verify_against_signed_head(client, populated):
     assert len(entries) == sth["tree_size"]
     root = bytes.fromhex(sth["root_hash"])
     for e in entries:
-        proof = client.get(f"/api/v1/registry/proofs/inclusion?seq={e['seq']}"
-                           f"&tree_size={sth['tree_size']}").get_json()
+        proof = client.get(
+            f"/api/v1/registry/proofs/inclusion?seq={e['seq']}&tree_size={sth['tree_size']}"
+        ).get_json()
         leaf = merkle.leaf_hash(e["canonical"].encode())
         assert leaf.hex() == e["leaf_hash"]
-        assert merkle.verify_inclusion(leaf, e["seq"], sth["tree_size"],
-                                       [bytes.fromhex(h) for h in proof["proof"]], root)
-    cons = client.get(f"/api/v1/registry/proofs/consistency?first=3&second={sth['tree_size']}"
-                      ).get_json()
-    assert merkle.verify_consistency(3, sth["tree_size"], bytes.fromhex(cons["first_root"]), root,
-                                     [bytes.fromhex(h) for h in cons["proof"]])
+        assert merkle.verify_inclusion(
+            leaf, e["seq"], sth["tree_size"], [bytes.fromhex(h) for h in proof["proof"]], root
+        )
+    cons = client.get(
+        f"/api/v1/registry/proofs/consistency?first=3&second={sth['tree_size']}"
+    ).get_json()
+    assert merkle.verify_consistency(
+        3,
+        sth["tree_size"],
+        bytes.fromhex(cons["first_root"]),
+        root,
+        [bytes.fromhex(h) for h in cons["proof"]],
+    )
     assert client.get("/api/v1/registry/proofs/inclusion?seq=-1").status_code == 400
     assert client.get("/api/v1/registry/proofs/consistency?first=0").status_code == 400
 
@@ -123,10 +152,19 @@ def test_admin_maker_checker_through_pages(client, auth, admins, project):
     maker, checker = admins
     auth.login(email=maker.email)
     token = csrf_token(client, "/admin/projects/TA-CLS/issuances")
-    response = client.post("/admin/projects/TA-CLS/issuances", data={
-        "csrf_token": token, "vintage": "2025", "period_start": "2025-01-01",
-        "period_end": "2025-12-31", "quantity_t": "12.5", "price_per_tonne": "90",
-        "delivery": "verified", "note": "test"})
+    response = client.post(
+        "/admin/projects/TA-CLS/issuances",
+        data={
+            "csrf_token": token,
+            "vintage": "2025",
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "quantity_t": "12.5",
+            "price_per_tonne": "90",
+            "delivery": "verified",
+            "note": "test",
+        },
+    )
     assert response.status_code == 302
     issuance = db.session.scalar(db.select(Issuance))
     assert issuance.quantity_kg == 12_500 and issuance.status is IssuanceStatus.DRAFT
@@ -158,10 +196,24 @@ def test_admin_registers_a_project_with_validation(client, auth, admins):
     bad = client.post("/admin/projects/new", data={"csrf_token": token, "code": "bad code!"})
     assert bad.status_code == 400
     assert re.search(r"此项为必填项|This field is required", bad.get_data(as_text=True))
-    good = client.post("/admin/projects/new", data={
-        "csrf_token": token, "code": "sc-wl", "name_zh": "卧龙湿地", "name_en": "Wolong wetland",
-        "type": "wetland", "instrument": "carbon_puhui", "province": "CN-SC",
-        "city_zh": "阿坝", "city_en": "Ngawa", "area_mu": "300", "developer_zh": "卧龙",
-        "developer_en": "Wolong", "methodology": "CM-001", "crediting_start": "2025-01-01"})
+    good = client.post(
+        "/admin/projects/new",
+        data={
+            "csrf_token": token,
+            "code": "sc-wl",
+            "name_zh": "卧龙湿地",
+            "name_en": "Wolong wetland",
+            "type": "wetland",
+            "instrument": "carbon_puhui",
+            "province": "CN-SC",
+            "city_zh": "阿坝",
+            "city_en": "Ngawa",
+            "area_mu": "300",
+            "developer_zh": "卧龙",
+            "developer_en": "Wolong",
+            "methodology": "CM-001",
+            "crediting_start": "2025-01-01",
+        },
+    )
     assert good.status_code == 302
     assert client.get("/projects/SC-WL").status_code == 200

@@ -25,14 +25,20 @@ from webapp.services.registry import allocation as alloc
 from webapp.services.registry import issuance as issuance_service
 from webapp.services.registry import queries
 
-BENEFICIARY = alloc.Beneficiary(name="王小林", privacy=Privacy.FULL,
-                                purpose=Purpose.HOUSEHOLD_YEAR, purpose_detail="2026")
+BENEFICIARY = alloc.Beneficiary(
+    name="王小林", privacy=Privacy.FULL, purpose=Purpose.HOUSEHOLD_YEAR, purpose_detail="2026"
+)
 
 
 def _draft(quantity=1000):
     return issuance_service.IssuanceDraft(
-        vintage=2024, period_start=date(2024, 1, 1), period_end=date(2024, 12, 31),
-        quantity_kg=quantity, price_per_tonne=Decimal("80"), delivery=Delivery.VERIFIED)
+        vintage=2024,
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 12, 31),
+        quantity_kg=quantity,
+        price_per_tonne=Decimal("80"),
+        delivery=Delivery.VERIFIED,
+    )
 
 
 def test_maker_cannot_approve_own_issuance(project, admins, make_user):
@@ -55,11 +61,17 @@ def test_issuance_blocks_are_consecutive_and_never_overlap(project, admins):
     assert (b.serial_first, b.serial_last) == (1001, 1500)
 
 
-@pytest.mark.parametrize("bad", [
-    {"quantity_kg": 0}, {"quantity_kg": -5}, {"vintage": 1800},
-    {"period_end": date(2023, 1, 1)}, {"price_per_tonne": Decimal("-1")},
-    {"delivery": Delivery.PROJECTED},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"quantity_kg": 0},
+        {"quantity_kg": -5},
+        {"vintage": 1800},
+        {"period_end": date(2023, 1, 1)},
+        {"price_per_tonne": Decimal("-1")},
+        {"delivery": Delivery.PROJECTED},
+    ],
+)
 def test_bad_issuance_drafts_are_refused(project, admins, bad):
     from dataclasses import replace
 
@@ -75,12 +87,18 @@ def test_reserve_takes_lowest_serials_oldest_vintage_first(project, on_sale):
     a = alloc.reserve(db.session, project, 1500, "order-1", hold=HOLD)
     db.session.commit()
     spans = {(r.issuance_id, r.first, r.last) for r in a.ranges}
-    assert spans == {(older.id, older.serial_first, older.serial_last),
-                     (newer.id, newer.serial_first, newer.serial_first + 499)}
+    assert spans == {
+        (older.id, older.serial_first, older.serial_last),
+        (newer.id, newer.serial_first, newer.serial_first + 499),
+    }
     assert older.reserved_kg == 1000 and newer.reserved_kg == 500
     c = queries.project_counters(db.session)[project.id]
-    assert c.to_dict() == {"issued_kg": 2000, "reserved_kg": 1500, "retired_kg": 0,
-                           "available_kg": 500}
+    assert c.to_dict() == {
+        "issued_kg": 2000,
+        "reserved_kg": 1500,
+        "retired_kg": 0,
+        "available_kg": 500,
+    }
 
 
 def test_reserve_is_idempotent_per_holder(project, on_sale):
@@ -104,8 +122,11 @@ def test_cannot_reserve_more_than_available(project, on_sale):
 def test_retire_records_public_beneficiary_only(project, on_sale):
     on_sale(project, 5000)
     a = alloc.reserve(db.session, project, 2417, "order-1", hold=HOLD)
-    alloc.retire(db.session, a, alloc.Beneficiary(
-        name="王小林", privacy=Privacy.INITIALS, purpose=Purpose.GIFT))
+    alloc.retire(
+        db.session,
+        a,
+        alloc.Beneficiary(name="王小林", privacy=Privacy.INITIALS, purpose=Purpose.GIFT),
+    )
     db.session.commit()
     assert a.state is AllocationState.RETIRED and a.beneficiary_public == "王**"
     entry = db.session.get(LedgerEntry, a.retirement_entry_seq)
@@ -121,11 +142,24 @@ def test_judicial_restoration_needs_case_and_court(project, on_sale):
     on_sale(project, 5000)
     a = alloc.reserve(db.session, project, 10, "order-1", hold=HOLD)
     with pytest.raises(DomainError):
-        alloc.retire(db.session, a, alloc.Beneficiary(
-            name="某公司", privacy=Privacy.FULL, purpose=Purpose.JUDICIAL_RESTORATION))
-    alloc.retire(db.session, a, alloc.Beneficiary(
-        name="某公司", privacy=Privacy.FULL, purpose=Purpose.JUDICIAL_RESTORATION,
-        case_number="(2026)鲁0911刑初12号", court="泰安市岱岳区人民法院"))
+        alloc.retire(
+            db.session,
+            a,
+            alloc.Beneficiary(
+                name="某公司", privacy=Privacy.FULL, purpose=Purpose.JUDICIAL_RESTORATION
+            ),
+        )
+    alloc.retire(
+        db.session,
+        a,
+        alloc.Beneficiary(
+            name="某公司",
+            privacy=Privacy.FULL,
+            purpose=Purpose.JUDICIAL_RESTORATION,
+            case_number="(2026)鲁0911刑初12号",
+            court="泰安市岱岳区人民法院",
+        ),
+    )
     body = json.loads(db.session.get(LedgerEntry, a.retirement_entry_seq).body)
     assert body["case_number"] == "(2026)鲁0911刑初12号"
 
@@ -188,15 +222,19 @@ def test_serial_lookup_and_register_search(project, on_sale):
     a = alloc.reserve(db.session, project, 10, "order-1", hold=HOLD)
     alloc.retire(db.session, a, BENEFICIARY)
     b = alloc.reserve(db.session, project, 10, "order-2", hold=HOLD)
-    alloc.retire(db.session, b, alloc.Beneficiary(name="秘密", privacy=Privacy.ANONYMOUS,
-                                                  purpose=Purpose.OTHER))
+    alloc.retire(
+        db.session,
+        b,
+        alloc.Beneficiary(name="秘密", privacy=Privacy.ANONYMOUS, purpose=Purpose.OTHER),
+    )
     db.session.commit()
     info = queries.serial_info(db.session, iss.serial_first + 3)
     assert info.state == "retired" and info.retirement.beneficiary == "王小林"
     assert queries.serial_info(db.session, iss.serial_first + 500).state == "available"
     assert queries.serial_info(db.session, 10**9) is None
-    assert [r.allocation_id for r in queries.search_retirements(db.session, query="王小林")] \
-        == [a.id]
+    assert [r.allocation_id for r in queries.search_retirements(db.session, query="王小林")] == [
+        a.id
+    ]
     assert queries.search_retirements(db.session, query="秘密") == []
     formatted = queries.search_retirements(db.session, query="TH-TA-CLS-2024-000000015")
     assert [r.allocation_id for r in formatted] == [b.id]

@@ -24,72 +24,134 @@ def _strip(value: object) -> object:
 
 
 class ProjectForm(FlaskForm):
-    code = StringField(_l("Code"), filters=[_strip], validators=[
-        _required, Length(max=12), Regexp(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", message=_l(
-            "Use letters, digits and single hyphens, e.g. TA-CLS."))],
-        description=_l("Short code used in serial numbers, e.g. TA-CLS."))
-    name_zh = StringField(_l("Name (Chinese)"), filters=[_strip], validators=[_required,
-                                                                               Length(max=120)])
-    name_en = StringField(_l("Name (English)"), filters=[_strip], validators=[_required,
-                                                                               Length(max=160)])
+    code = StringField(
+        _l("Code"),
+        filters=[_strip],
+        validators=[
+            _required,
+            Length(max=12),
+            Regexp(
+                r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+                message=_l("Use letters, digits and single hyphens, e.g. TA-CLS."),
+            ),
+        ],
+        description=_l("Short code used in serial numbers, e.g. TA-CLS."),
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"), filters=[_strip], validators=[_required, Length(max=120)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), filters=[_strip], validators=[_required, Length(max=160)]
+    )
     type = SelectField(_l("Project type"), choices=[])
-    instrument = SelectField(_l("Instrument"),
-                             choices=[])
+    instrument = SelectField(_l("Instrument"), choices=[])
     province = SelectField(_l("Province"))
-    city_zh = StringField(_l("City (Chinese)"), filters=[_strip],
-                          validators=[_required, Length(max=60)])
-    city_en = StringField(_l("City (English)"), filters=[_strip],
-                          validators=[_required, Length(max=80)])
-    county_zh = StringField(_l("County (Chinese)"), filters=[_strip],
-                            validators=[Optional(), Length(max=60)])
-    county_en = StringField(_l("County (English)"), filters=[_strip],
-                            validators=[Optional(), Length(max=80)])
-    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(
-        min=3, max=54, message=_l("Must be between %(min)s and %(max)s."))])
-    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(
-        min=73, max=136, message=_l("Must be between %(min)s and %(max)s."))])
-    area_mu = DecimalField(_l("Area (mu)"), places=2, validators=[_required, NumberRange(
-        min=0, max=100_000_000, message=_l("Must be between %(min)s and %(max)s."))])
-    developer_zh = StringField(_l("Owner or developer (Chinese)"), filters=[_strip],
-                               validators=[_required, Length(max=120)])
-    developer_en = StringField(_l("Owner or developer (English)"), filters=[_strip],
-                               validators=[_required, Length(max=160)])
-    methodology = StringField(_l("Methodology"), filters=[_strip],
-                              validators=[_required, Length(max=200)])
+    city_zh = StringField(
+        _l("City (Chinese)"), filters=[_strip], validators=[_required, Length(max=60)]
+    )
+    city_en = StringField(
+        _l("City (English)"), filters=[_strip], validators=[_required, Length(max=80)]
+    )
+    county_zh = StringField(
+        _l("County (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=60)]
+    )
+    county_en = StringField(
+        _l("County (English)"), filters=[_strip], validators=[Optional(), Length(max=80)]
+    )
+    latitude = DecimalField(
+        _l("Latitude"),
+        places=6,
+        validators=[
+            Optional(),
+            NumberRange(min=3, max=54, message=_l("Must be between %(min)s and %(max)s.")),
+        ],
+    )
+    longitude = DecimalField(
+        _l("Longitude"),
+        places=6,
+        validators=[
+            Optional(),
+            NumberRange(min=73, max=136, message=_l("Must be between %(min)s and %(max)s.")),
+        ],
+    )
+    area_mu = DecimalField(
+        _l("Area (mu)"),
+        places=2,
+        validators=[
+            _required,
+            NumberRange(min=0, max=100_000_000, message=_l("Must be between %(min)s and %(max)s.")),
+        ],
+    )
+    developer_zh = StringField(
+        _l("Owner or developer (Chinese)"),
+        filters=[_strip],
+        validators=[_required, Length(max=120)],
+    )
+    developer_en = StringField(
+        _l("Owner or developer (English)"),
+        filters=[_strip],
+        validators=[_required, Length(max=160)],
+    )
+    methodology = StringField(
+        _l("Methodology"), filters=[_strip], validators=[_required, Length(max=200)]
+    )
     crediting_start = DateField(_l("Crediting period starts"), validators=[_required])
     crediting_end = DateField(_l("Crediting period ends"), validators=[Optional()])
-    description_zh = TextAreaField(_l("Description (Chinese)"), filters=[_strip],
-                                   validators=[Optional(), Length(max=4000)])
-    description_en = TextAreaField(_l("Description (English)"), filters=[_strip],
-                                   validators=[Optional(), Length(max=4000)])
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         from webapp.labels import label
 
-        self.province.choices = [SelectChoice(p.code, f"{p.code} {p.name_zh}")
-                                 for p in provinces().values()]
+        self.province.choices = [
+            SelectChoice(p.code, f"{p.code} {p.name_zh}") for p in provinces().values()
+        ]
         self.type.choices = [SelectChoice(t.value, label(t)) for t in ProjectType]
         self.instrument.choices = [SelectChoice(i.value, label(i)) for i in SinkInstrument]
 
 
 class IssuanceForm(FlaskForm):
-    vintage = IntegerField(_l("Vintage (year)"), validators=[_required, NumberRange(
-        min=1990, max=2100, message=_l("Must be between %(min)s and %(max)s."))])
+    vintage = IntegerField(
+        _l("Vintage (year)"),
+        validators=[
+            _required,
+            NumberRange(min=1990, max=2100, message=_l("Must be between %(min)s and %(max)s.")),
+        ],
+    )
     period_start = DateField(_l("Monitoring period starts"), validators=[_required])
     period_end = DateField(_l("Monitoring period ends"), validators=[_required])
-    quantity_t = DecimalField(_l("Quantity (t CO₂)"), places=3, validators=[
-        _required, NumberRange(min=0.001, max=10_000_000,
-                               message=_l("Must be between %(min)s and %(max)s."))],
-        description=_l("Serial numbers are kilograms: 1 t = 1,000 serials."))
-    price_per_tonne = DecimalField(_l("Price per tonne (CNY)"), places=2, validators=[
-        _required, NumberRange(min=0, max=100_000,
-                               message=_l("Must be between %(min)s and %(max)s."))])
+    quantity_t = DecimalField(
+        _l("Quantity (t CO₂)"),
+        places=3,
+        validators=[
+            _required,
+            NumberRange(
+                min=0.001, max=10_000_000, message=_l("Must be between %(min)s and %(max)s.")
+            ),
+        ],
+        description=_l("Serial numbers are kilograms: 1 t = 1,000 serials."),
+    )
+    price_per_tonne = DecimalField(
+        _l("Price per tonne (CNY)"),
+        places=2,
+        validators=[
+            _required,
+            NumberRange(min=0, max=100_000, message=_l("Must be between %(min)s and %(max)s.")),
+        ],
+    )
     delivery = SelectField(_l("Delivery"), choices=[])
     expected_from = IntegerField(_l("Expected from (year)"), validators=[Optional()])
     expected_to = IntegerField(_l("Expected until (year)"), validators=[Optional()])
-    note = TextAreaField(_l("Note (source of the figures)"), filters=[_strip],
-                         validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("Note (source of the figures)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000)],
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

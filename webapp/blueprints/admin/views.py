@@ -27,8 +27,9 @@ def _admins_only() -> None:
 @bp.get("/")
 def index():
     items = queries.public_projects(db.session)
-    pending = db.session.scalars(select(Issuance).where(
-        Issuance.status == IssuanceStatus.DRAFT).order_by(Issuance.id)).all()
+    pending = db.session.scalars(
+        select(Issuance).where(Issuance.status == IssuanceStatus.DRAFT).order_by(Issuance.id)
+    ).all()
     return render_template("admin/index.html", projects=items, pending=pending)
 
 
@@ -37,16 +38,27 @@ def new_project():
     form = ProjectForm()
     if form.validate_on_submit():
         data = project_service.ProjectData(
-            code=form.code.data, name_zh=form.name_zh.data, name_en=form.name_en.data,
-            type=ProjectType(form.type.data), instrument=SinkInstrument(form.instrument.data),
-            province=form.province.data, city_zh=form.city_zh.data, city_en=form.city_en.data,
-            county_zh=form.county_zh.data or "", county_en=form.county_en.data or "",
-            latitude=form.latitude.data, longitude=form.longitude.data,
-            area_mu=form.area_mu.data, developer_zh=form.developer_zh.data,
-            developer_en=form.developer_en.data, methodology=form.methodology.data,
-            crediting_start=form.crediting_start.data, crediting_end=form.crediting_end.data,
+            code=form.code.data,
+            name_zh=form.name_zh.data,
+            name_en=form.name_en.data,
+            type=ProjectType(form.type.data),
+            instrument=SinkInstrument(form.instrument.data),
+            province=form.province.data,
+            city_zh=form.city_zh.data,
+            city_en=form.city_en.data,
+            county_zh=form.county_zh.data or "",
+            county_en=form.county_en.data or "",
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            area_mu=form.area_mu.data,
+            developer_zh=form.developer_zh.data,
+            developer_en=form.developer_en.data,
+            methodology=form.methodology.data,
+            crediting_start=form.crediting_start.data,
+            crediting_end=form.crediting_end.data,
             description_zh=form.description_zh.data or "",
-            description_en=form.description_en.data or "")
+            description_en=form.description_en.data or "",
+        )
         try:
             project = project_service.create(db.session, data, actor=current_user)
         except DomainError as exc:
@@ -67,12 +79,16 @@ def issuances(code: str):
     form = IssuanceForm()
     if form.validate_on_submit():
         draft = issuance_service.IssuanceDraft(
-            vintage=form.vintage.data, period_start=form.period_start.data,
+            vintage=form.vintage.data,
+            period_start=form.period_start.data,
             period_end=form.period_end.data,
             quantity_kg=int((form.quantity_t.data * Decimal(1000)).to_integral_value()),
-            price_per_tonne=form.price_per_tonne.data, delivery=Delivery(form.delivery.data),
-            expected_from=form.expected_from.data, expected_to=form.expected_to.data,
-            note=form.note.data or "")
+            price_per_tonne=form.price_per_tonne.data,
+            delivery=Delivery(form.delivery.data),
+            expected_from=form.expected_from.data,
+            expected_to=form.expected_to.data,
+            note=form.note.data or "",
+        )
         try:
             issuance_service.draft(db.session, project, draft, actor=current_user)
         except DomainError as exc:
@@ -82,10 +98,12 @@ def issuances(code: str):
             db.session.commit()
             flash(_("Issuance drafted. A second administrator must approve it."), "success")
             return redirect(url_for(".issuances", code=project.code))
-    items = db.session.scalars(select(Issuance).where(Issuance.project_id == project.id)
-                               .order_by(Issuance.id)).all()
-    return render_template("admin/issuances.html", project=project, form=form,
-                           issuances=items), 400 if form.errors else 200
+    items = db.session.scalars(
+        select(Issuance).where(Issuance.project_id == project.id).order_by(Issuance.id)
+    ).all()
+    return render_template(
+        "admin/issuances.html", project=project, form=form, issuances=items
+    ), 400 if form.errors else 200
 
 
 _ACTIONS = {"approve": None, "on_sale": IssuanceStatus.ON_SALE, "close": IssuanceStatus.CLOSED}

@@ -7,4 +7,5 @@ from webapp.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from webapp.blueprints.api import registry, views  # noqa: E402,F401
+import webapp.blueprints.api.footprints  # noqa: E402,F401 - also serves openapi.json
+from webapp.blueprints.api import registry, registry_openapi, views  # noqa: E402,F401

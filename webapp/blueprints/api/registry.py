@@ -35,8 +35,11 @@ def _project_dict(p: SinkProject, counters: queries.Counters, projected: bool) -
         "instrument": p.instrument.value,
         "status": p.status.value,
         "location": {
-            "province": p.province, "city_zh": p.city_zh, "city_en": p.city_en,
-            "county_zh": p.county_zh, "county_en": p.county_en,
+            "province": p.province,
+            "city_zh": p.city_zh,
+            "city_en": p.city_en,
+            "county_zh": p.county_zh,
+            "county_en": p.county_en,
             "latitude": str(p.latitude) if p.latitude is not None else None,
             "longitude": str(p.longitude) if p.longitude is not None else None,
         },
@@ -44,8 +47,10 @@ def _project_dict(p: SinkProject, counters: queries.Counters, projected: bool) -
         "developer_zh": p.developer_zh,
         "developer_en": p.developer_en,
         "methodology": p.methodology,
-        "crediting_period": [p.crediting_start.isoformat(),
-                             p.crediting_end.isoformat() if p.crediting_end else None],
+        "crediting_period": [
+            p.crediting_start.isoformat(),
+            p.crediting_end.isoformat() if p.crediting_end else None,
+        ],
         "sells_projected_tonnes": projected,
         "demo": p.is_demo,
         **counters.to_dict(),
@@ -58,10 +63,13 @@ def projects():
     items = queries.public_projects(db.session)
     counters = queries.project_counters(db.session, [p.id for p in items])
     projected = queries.projects_with_projected(db.session)
-    return jsonify(projects=[
-        _project_dict(p, counters.get(p.id, queries.Counters()), p.id in projected)
-        for p in items
-    ], totals=queries.totals(counters).to_dict())
+    return jsonify(
+        projects=[
+            _project_dict(p, counters.get(p.id, queries.Counters()), p.id in projected)
+            for p in items
+        ],
+        totals=queries.totals(counters).to_dict(),
+    )
 
 
 @bp.get("/projects/<code>")
@@ -71,18 +79,26 @@ def project(code: str):
         abort(404)
     counters = queries.project_counters(db.session, [p.id]).get(p.id, queries.Counters())
     data = _project_dict(p, counters, p.id in queries.projects_with_projected(db.session))
-    data["issuances"] = [{
-        "id": i.id, "vintage": i.vintage,
-        "monitoring_period": [i.period_start.isoformat(), i.period_end.isoformat()],
-        "serials": format_range(p.code, i.vintage, i.serial_first, i.serial_last),
-        "serial_first": i.serial_first, "serial_last": i.serial_last,
-        "issued_kg": i.quantity_kg, "reserved_kg": i.reserved_kg, "retired_kg": i.retired_kg,
-        "available_kg": i.available_kg if i.status.value == "on_sale" else 0,
-        "price_per_tonne": str(i.price_per_tonne), "currency": "CNY",
-        "delivery": i.delivery.value,
-        "expected_years": [i.expected_from, i.expected_to] if i.expected_from else None,
-        "status": i.status.value,
-    } for i in queries.project_issuances(db.session, p)]
+    data["issuances"] = [
+        {
+            "id": i.id,
+            "vintage": i.vintage,
+            "monitoring_period": [i.period_start.isoformat(), i.period_end.isoformat()],
+            "serials": format_range(p.code, i.vintage, i.serial_first, i.serial_last),
+            "serial_first": i.serial_first,
+            "serial_last": i.serial_last,
+            "issued_kg": i.quantity_kg,
+            "reserved_kg": i.reserved_kg,
+            "retired_kg": i.retired_kg,
+            "available_kg": i.available_kg if i.status.value == "on_sale" else 0,
+            "price_per_tonne": str(i.price_per_tonne),
+            "currency": "CNY",
+            "delivery": i.delivery.value,
+            "expected_years": [i.expected_from, i.expected_to] if i.expected_from else None,
+            "status": i.status.value,
+        }
+        for i in queries.project_issuances(db.session, p)
+    ]
     return jsonify(data)
 
 
@@ -90,10 +106,11 @@ def project(code: str):
 def retirements():
     q = request.args.get("q", "")[:120]
     limit = min(_int("limit", 50, minimum=1), MAX_PAGE)
-    rows = queries.search_retirements(db.session, query=q, before_seq=_int("before"),
-                                      limit=limit)
-    return jsonify(retirements=[r.to_dict() for r in rows],
-                   next_before=rows[-1].seq if len(rows) == limit else None)
+    rows = queries.search_retirements(db.session, query=q, before_seq=_int("before"), limit=limit)
+    return jsonify(
+        retirements=[r.to_dict() for r in rows],
+        next_before=rows[-1].seq if len(rows) == limit else None,
+    )
 
 
 @bp.get("/registry/entries")
@@ -103,8 +120,16 @@ def entries():
     items = ledger.entries_after(db.session, after, limit)
     return jsonify(
         tree_size=ledger.size(db.session),
-        entries=[{"seq": e.seq, "kind": e.kind, "body": json.loads(e.body),
-                  "canonical": e.body, "leaf_hash": bytes(e.leaf_hash).hex()} for e in items],
+        entries=[
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "body": json.loads(e.body),
+                "canonical": e.body,
+                "leaf_hash": bytes(e.leaf_hash).hex(),
+            }
+            for e in items
+        ],
         next_after=items[-1].seq if len(items) == limit else None,
     )
 
@@ -117,9 +142,15 @@ def serial(serial: str):
     info = queries.serial_info(db.session, parsed[0])
     if info is None:
         abort(404)
-    return jsonify(serial=info.serial, project=info.project_code, vintage=info.vintage,
-                   issuance=info.issuance_id, delivery=info.delivery, state=info.state,
-                   retirement=info.retirement.to_dict() if info.retirement else None)
+    return jsonify(
+        serial=info.serial,
+        project=info.project_code,
+        vintage=info.vintage,
+        issuance=info.issuance_id,
+        delivery=info.delivery,
+        state=info.state,
+        retirement=info.retirement.to_dict() if info.retirement else None,
+    )
 
 
 @bp.get("/registry/tree-head")
@@ -136,9 +167,13 @@ def inclusion_proof():
     if seq is None or tree_size > size or seq >= tree_size:
         raise DomainError("Need 0 <= seq < tree_size <= the current ledger size.")
     entry = db.session.get(ledger.LedgerEntry, seq)
-    return jsonify(seq=seq, tree_size=tree_size, leaf_hash=bytes(entry.leaf_hash).hex(),
-                   root_hash=ledger.root_at(db.session, tree_size).hex(),
-                   proof=[h.hex() for h in ledger.inclusion_proof(db.session, seq, tree_size)])
+    return jsonify(
+        seq=seq,
+        tree_size=tree_size,
+        leaf_hash=bytes(entry.leaf_hash).hex(),
+        root_hash=ledger.root_at(db.session, tree_size).hex(),
+        proof=[h.hex() for h in ledger.inclusion_proof(db.session, seq, tree_size)],
+    )
 
 
 @bp.get("/registry/proofs/consistency")
@@ -148,7 +183,10 @@ def consistency_proof():
     second = _int("second", size, minimum=1)
     if first is None or not first <= second <= size:
         raise DomainError("Need 1 <= first <= second <= the current ledger size.")
-    return jsonify(first=first, second=second,
-                   first_root=ledger.root_at(db.session, first).hex(),
-                   second_root=ledger.root_at(db.session, second).hex(),
-                   proof=[h.hex() for h in ledger.consistency_proof(db.session, first, second)])
+    return jsonify(
+        first=first,
+        second=second,
+        first_root=ledger.root_at(db.session, first).hex(),
+        second_root=ledger.root_at(db.session, second).hex(),
+        proof=[h.hex() for h in ledger.consistency_proof(db.session, first, second)],
+    )

@@ -26,8 +26,13 @@ def projects():
     items = queries.public_projects(db.session)
     counters = queries.project_counters(db.session, [p.id for p in items])
     projected = queries.projects_with_projected(db.session)
-    return render_template("registry/projects.html", projects=items, counters=counters,
-                           total=queries.totals(counters), projected=projected)
+    return render_template(
+        "registry/projects.html",
+        projects=items,
+        counters=counters,
+        total=queries.totals(counters),
+        projected=projected,
+    )
 
 
 @bp.get("/projects/<code>")
@@ -37,7 +42,9 @@ def project(code: str):
         abort(404)
     counters = queries.project_counters(db.session, [item.id]).get(item.id, queries.Counters())
     return render_template(
-        "registry/project.html", project=item, counters=counters,
+        "registry/project.html",
+        project=item,
+        counters=counters,
         issuances=queries.project_issuances(db.session, item),
         rows=queries.search_retirements(db.session, project=item, limit=10),
     )
@@ -48,15 +55,23 @@ def retirements():
     q = request.args.get("q", "")[:120]
     code = request.args.get("project", "")
     project = queries.project_by_code(db.session, code) if code else None
-    rows = queries.search_retirements(db.session, query=q, project=project,
-                                      before_seq=_int_arg("before"), limit=PAGE + 1)
+    rows = queries.search_retirements(
+        db.session, query=q, project=project, before_seq=_int_arg("before"), limit=PAGE + 1
+    )
     more = len(rows) > PAGE
     serial = None
     parsed = parse_serial_query(q) if q else None
     if parsed and parsed[0] == parsed[1]:
         serial = queries.serial_info(db.session, parsed[0])
-    return render_template("registry/retirements.html", rows=rows[:PAGE], more=more, q=q,
-                           project=project, serial=serial, queried_serial=parsed)
+    return render_template(
+        "registry/retirements.html",
+        rows=rows[:PAGE],
+        more=more,
+        q=q,
+        project=project,
+        serial=serial,
+        queried_serial=parsed,
+    )
 
 
 def _csv_response(rows: Iterator[list[object]], header: list[str], filename: str) -> Response:
@@ -80,13 +95,34 @@ def _csv_response(rows: Iterator[list[object]], header: list[str], filename: str
 @bp.get("/registry/retirements.csv")
 def retirements_csv():
     rows = (
-        [r.seq, r.retired_at.isoformat(), r.project_code, r.quantity_kg, " ".join(r.serials),
-         r.beneficiary or "", r.purpose, r.purpose_detail or "", r.delivery]
+        [
+            r.seq,
+            r.retired_at.isoformat(),
+            r.project_code,
+            r.quantity_kg,
+            " ".join(r.serials),
+            r.beneficiary or "",
+            r.purpose,
+            r.purpose_detail or "",
+            r.delivery,
+        ]
         for r in queries.iter_retirements(db.session)
     )
-    return _csv_response(rows, ["entry", "retired_at", "project", "quantity_kg", "serials",
-                                "beneficiary", "purpose", "purpose_detail", "delivery"],
-                         "tanhui-retirements.csv")
+    return _csv_response(
+        rows,
+        [
+            "entry",
+            "retired_at",
+            "project",
+            "quantity_kg",
+            "serials",
+            "beneficiary",
+            "purpose",
+            "purpose_detail",
+            "delivery",
+        ],
+        "tanhui-retirements.csv",
+    )
 
 
 @bp.get("/registry/ledger")
@@ -96,12 +132,12 @@ def ledger_page():
     key, _ = keys.signing(current_app.config)
     sth = ledger.signed_head_now(db.session, key)
     parsed = [(e, json.loads(e.body)) for e in entries]
-    return render_template("registry/ledger.html", entries=parsed, sth=sth, after=after,
-                           page=PAGE)
+    return render_template("registry/ledger.html", entries=parsed, sth=sth, after=after, page=PAGE)
 
 
 @bp.get("/registry/ledger.csv")
 def ledger_csv():
-    rows = ([seq, kind, body, bytes(leaf).hex()] for seq, kind, body, leaf in
-            ledger.stream(db.session))
+    rows = (
+        [seq, kind, body, bytes(leaf).hex()] for seq, kind, body, leaf in ledger.stream(db.session)
+    )
     return _csv_response(rows, ["seq", "kind", "body", "leaf_hash"], "tanhui-ledger.csv")

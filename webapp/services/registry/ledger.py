@@ -175,8 +175,7 @@ def size(session: Session) -> int:
     return session.scalar(select(LedgerHead.size).where(LedgerHead.id == 1)) or 0
 
 
-def signed_head_now(session: Session, key: SigningKey, now_ms: int | None = None
-                    ) -> dict[str, Any]:
+def signed_head_now(session: Session, key: SigningKey, now_ms: int | None = None) -> dict[str, Any]:
     """A freshly signed head for the current size; read-only (nothing is stored)."""
     head = session.get(LedgerHead, 1)
     root = current_root(head) if head else merkle.EMPTY_ROOT

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import (
@@ -99,10 +99,13 @@ def public_projects(session: Session) -> list[SinkProject]:
 
 def projects_with_projected(session: Session) -> set[int]:
     """Projects selling ex-ante (projected) tonnes: their pages must say so."""
-    return set(session.scalars(
-        select(Issuance.project_id).where(Issuance.delivery == Delivery.PROJECTED,
-                                          Issuance.status != IssuanceStatus.DRAFT)
-    ))
+    return set(
+        session.scalars(
+            select(Issuance.project_id).where(
+                Issuance.delivery == Delivery.PROJECTED, Issuance.status != IssuanceStatus.DRAFT
+            )
+        )
+    )
 
 
 def project_by_code(session: Session, code: str) -> SinkProject | None:
@@ -206,22 +209,45 @@ def search_retirements(
         stmt = stmt.where(Allocation.retirement_entry_seq < before_seq)
     query = query.strip()
     if query:
-        conditions = [Allocation.beneficiary_public.ilike(f"%{_escape_like(query)}%", escape="\\")]
         serial = parse_serial_query(query)
         if serial is not None:
-            first, last = serial
-            conditions.append(
-                Allocation.id.in_(
-                    select(SerialRange.allocation_id).where(
-                        SerialRange.state == RangeState.RETIRED,
-                        SerialRange.first <= last,
-                        SerialRange.last >= first,
-                    )
-                )
+            stmt = stmt.where(
+                Allocation.id.in_(_allocations_holding(session, *serial, RangeState.RETIRED))
             )
-        stmt = stmt.where(or_(*conditions))
+        else:
+            # Prefix match: served by the pattern index at any register size (names start
+            # with the family name); anonymous retirements have no public name to match.
+            stmt = stmt.where(
+                Allocation.beneficiary_public.like(f"{_escape_like(query)}%", escape="\\")
+            )
     stmt = stmt.order_by(Allocation.retirement_entry_seq.desc()).limit(limit)
     return _rows(session, list(session.scalars(stmt).unique()))
+
+
+def _allocations_holding(session: Session, first: int, last: int, state: RangeState) -> list[int]:
+    """Allocations whose ranges in ``state`` overlap [first, last].
+
+    Active ranges never overlap each other, so the candidates are those starting inside
+    [first, last] plus the last active one starting before ``first``: two index scans.
+    """
+    ids = list(
+        session.scalars(
+            select(SerialRange.allocation_id)
+            .where(
+                SerialRange.first >= first, SerialRange.first <= last, SerialRange.state == state
+            )
+            .limit(1000)
+        )
+    )
+    before = session.execute(
+        select(SerialRange.allocation_id, SerialRange.last, SerialRange.state)
+        .where(SerialRange.first < first, SerialRange.state != RangeState.RETURNED)
+        .order_by(SerialRange.first.desc())
+        .limit(1)
+    ).first()
+    if before is not None and before.last >= first and before.state is state:
+        ids.append(before.allocation_id)
+    return ids
 
 
 def _escape_like(text: str) -> str:
@@ -268,13 +294,16 @@ def serial_info(session: Session, serial: int) -> SerialInfo | None:
     )
     if issuance is None:
         return None
+    # Active ranges never overlap: the nearest one starting at or before the serial is the
+    # only candidate (one backwards index scan).
     held = session.scalar(
-        select(SerialRange).where(
-            SerialRange.first <= serial,
-            SerialRange.last >= serial,
-            SerialRange.state != RangeState.RETURNED,
-        )
+        select(SerialRange)
+        .where(SerialRange.first <= serial, SerialRange.state != RangeState.RETURNED)
+        .order_by(SerialRange.first.desc())
+        .limit(1)
     )
+    if held is not None and held.last < serial:
+        held = None
     retirement = None
     if held is None:
         state = "available" if issuance.status is IssuanceStatus.ON_SALE else "not_for_sale"
