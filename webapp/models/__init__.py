@@ -3,7 +3,16 @@
 from webapp.models.accounts import Role, User
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
+from webapp.models.certificates import Certificate, CertificateStatus
 from webapp.models.footprint import CalculationKind, FootprintCalculation
+from webapp.models.orders import (
+    DemoCheckout,
+    Order,
+    OrderKind,
+    OrderStatus,
+    PaymentEvent,
+    PaymentMethod,
+)
 from webapp.models.projects import (
     MemorialSite,
     ProjectStatus,
@@ -33,7 +42,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CalculationKind",
+    "Certificate",
+    "CertificateStatus",
     "Delivery",
+    "DemoCheckout",
     "FootprintCalculation",
     "Issuance",
     "IssuanceStatus",
@@ -41,6 +53,11 @@ __all__ = [
     "LedgerHead",
     "MemorialSite",
     "MerkleNode",
+    "Order",
+    "OrderKind",
+    "OrderStatus",
+    "PaymentEvent",
+    "PaymentMethod",
     "Privacy",
     "ProjectStatus",
     "ProjectType",
