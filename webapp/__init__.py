@@ -79,6 +79,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.calculator import bp as calculator_bp
+    from webapp.blueprints.offset import bp as offset_bp
+    from webapp.blueprints.orders import bp as orders_bp
+    from webapp.blueprints.payments import bp as payments_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
 
@@ -88,6 +91,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(calculator_bp)
+    app.register_blueprint(offset_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(payments_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

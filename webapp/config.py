@@ -90,6 +90,22 @@ class BaseConfig:
         self.PAYMENT_PROVIDER = _env(
             "PAYMENT_PROVIDER", "stripe" if self.STRIPE_SECRET_KEY else "demo"
         )
+        # Checkout payment methods offered by Stripe (each must be enabled on the account).
+        self.STRIPE_PAYMENT_METHODS = [
+            m.strip()
+            for m in (_env("STRIPE_PAYMENT_METHODS", "card,alipay,wechat_pay") or "").split(",")
+            if m.strip()
+        ]
+        # Stripe refuses charges below its per-currency minimum; check your account's table.
+        self.STRIPE_MIN_AMOUNT_CNY = _env("STRIPE_MIN_AMOUNT_CNY", "4.00")
+        # Bank transfer (对公转账): our receiving account, shown on organisations' orders.
+        # Unset in production means bank transfer is not offered.
+        self.BANK_ACCOUNT_NAME = _env("BANK_ACCOUNT_NAME")
+        self.BANK_NAME = _env("BANK_NAME")
+        self.BANK_ACCOUNT_NUMBER = _env("BANK_ACCOUNT_NUMBER")
+        self.BANK_TRANSFER_HOLD_DAYS = _env_int("BANK_TRANSFER_HOLD_DAYS", 7)
+        # `payments reconcile` re-fetches payments pending longer than this.
+        self.RECONCILE_AFTER_MINUTES = _env_int("RECONCILE_AFTER_MINUTES", 15)
 
         # Runtime stores.
         self.CERTIFICATE_DIR = _env("CERTIFICATE_DIR", str(ROOT / "certificates"))
@@ -99,6 +115,8 @@ class BaseConfig:
         self.RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
         self.DEV_PAGES = False
+        # Outside production an unset bank account shows a demonstration account, marked so.
+        self.BANK_DEMO = False
 
     def validate(self) -> None:
         """Hook for environment-specific checks."""
@@ -112,6 +130,7 @@ class DevelopmentConfig(BaseConfig):
         self.DEBUG = _env_bool("DEBUG", False)
         self.SECRET_KEY = self.SECRET_KEY or _INSECURE_DEV_KEY
         self.DEV_PAGES = True
+        self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
 
 
 class TestingConfig(BaseConfig):
@@ -125,6 +144,7 @@ class TestingConfig(BaseConfig):
         self.DEV_PAGES = True
         self.MAIL_SERVER = None
         self.PAYMENT_PROVIDER = "demo"
+        self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
 
 
 class ProductionConfig(BaseConfig):

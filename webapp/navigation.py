@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 MAIN_LINKS = [
     ("calculator.household", _l("Calculate")),
+    ("offset.start", _l("Offset")),
     ("registry.projects", _l("Projects")),
     ("plots.sites", _l("Memorial forests")),
     ("events.index", _l("Zero-carbon events")),

@@ -46,6 +46,11 @@ class User(UserMixin, Base):
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
+    @property
+    def can_pay_by_transfer(self) -> bool:
+        """Bank transfer (对公转账) is for organisations and the staff acting for them."""
+        return self.role in (Role.ORGANISER, Role.ADMIN)
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
 

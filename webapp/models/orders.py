@@ -89,6 +89,8 @@ class Order(Base):
     # The provider's checkout session and payment (Stripe cs_… / pi_…, demo cs_demo_…).
     provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # Where the buyer pays (the provider's hosted page); kept so "Pay" works again later.
+    checkout_url: Mapped[str | None] = mapped_column(String(2048))
     # Invoice details (发票抬头, 税号) for organisations' receipts.
     invoice_title: Mapped[str | None] = mapped_column(String(120))
     invoice_tax_id: Mapped[str | None] = mapped_column(String(40))

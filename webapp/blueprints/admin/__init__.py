@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.blueprints.admin import views  # noqa: E402,F401
+from webapp.blueprints.admin import orders, views  # noqa: E402,F401

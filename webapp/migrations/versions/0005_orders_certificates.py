@@ -57,6 +57,7 @@ def upgrade():
     sa.Column('allocation_id', sa.Integer(), nullable=True),
     sa.Column('provider_session_id', sa.String(length=255), nullable=True),
     sa.Column('provider_payment_id', sa.String(length=255), nullable=True),
+    sa.Column('checkout_url', sa.String(length=2048), nullable=True),
     sa.Column('invoice_title', sa.String(length=120), nullable=True),
     sa.Column('invoice_tax_id', sa.String(length=40), nullable=True),
     sa.Column('transfer_amount', sa.Numeric(precision=12, scale=2), nullable=True),

@@ -1,0 +1,186 @@
+"""Admin: orders with filters and CSV, refunds, bank-transfer receipts (four eyes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import Select, or_, select
+
+from webapp.blueprints.admin import bp
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Order, OrderStatus, PaymentMethod, User
+from webapp.services import keys, orders
+from webapp.services.payments import aftermath, bank_transfer, fulfilment, gateway, refunds
+
+PAGE_SIZE = 100
+CSV_COLUMNS = [
+    "ref",
+    "created_at",
+    "status",
+    "method",
+    "user_email",
+    "project",
+    "quantity_kg",
+    "amount",
+    "currency",
+    "beneficiary_public",
+    "purpose",
+    "invoice_title",
+    "invoice_tax_id",
+    "paid_at",
+    "refunded_at",
+    "refund_reason",
+    "certificate",
+    "problem",
+]
+
+
+def _filtered() -> Select:
+    query = select(Order).join(User, Order.user_id == User.id)
+    status = request.args.get("status", "")
+    if status in {s.value for s in OrderStatus}:
+        query = query.where(Order.status == OrderStatus(status))
+    method = request.args.get("method", "")
+    if method in {m.value for m in PaymentMethod}:
+        query = query.where(Order.method == PaymentMethod(method))
+    if request.args.get("problem"):
+        query = query.where(Order.problem.is_not(None))
+    q = request.args.get("q", "").strip()[:120]
+    if q:
+        query = query.where(or_(Order.ref == q.upper(), User.email == q.lower()))
+    return query.order_by(Order.created_at.desc(), Order.id.desc())
+
+
+@bp.get("/orders")
+def orders_index():
+    items = db.session.scalars(_filtered().limit(PAGE_SIZE)).all()
+    return render_template(
+        "admin/orders.html",
+        orders=items,
+        statuses=list(OrderStatus),
+        methods=list(PaymentMethod),
+        args=request.args,
+    )
+
+
+@bp.get("/orders.csv")
+def orders_csv():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for order in db.session.scalars(_filtered()):
+        certificate = fulfilment.certificate_of(db.session, order)
+        row = [
+            order.ref,
+            order.created_at.isoformat(),
+            order.status.value,
+            order.method.value,
+            order.user.email,
+            order.project.code if order.project else "",
+            order.quantity_kg,
+            f"{order.amount:.2f}",
+            order.currency,
+            order.allocation.beneficiary_public if order.allocation else "",
+            order.purpose.value,
+            order.invoice_title or "",
+            order.invoice_tax_id or "",
+            order.paid_at.isoformat() if order.paid_at else "",
+            order.refunded_at.isoformat() if order.refunded_at else "",
+            order.refund_reason or "",
+            certificate.public_id if certificate else "",
+            order.problem or "",
+        ]
+        # Cells starting with = + - @ would run as formulas in spreadsheets.
+        writer.writerow([f"'{c}" if str(c)[:1] in "=+-@" else c for c in row])
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=tanhui-orders.csv"},
+    )
+
+
+def _order(ref: str) -> Order:
+    order = orders.find(db.session, ref) if len(ref) <= 16 else None
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/orders/<ref>")
+def order_detail(ref: str):
+    order = _order(ref)
+    return render_template(
+        "admin/order.html",
+        order=order,
+        certificate=fulfilment.certificate_of(db.session, order),
+        recorder=db.session.get(User, order.transfer_recorded_by_id)
+        if order.transfer_recorded_by_id
+        else None,
+    )
+
+
+def _done(ref: str, message: str):
+    flash(message, "success")
+    return redirect(url_for(".order_detail", ref=ref))
+
+
+def _failed(ref: str, exc: DomainError):
+    db.session.rollback()
+    flash(str(exc.message), "error")
+    return redirect(url_for(".order_detail", ref=ref)), 303
+
+
+@bp.post("/orders/<ref>/refund")
+def order_refund(ref: str):
+    order = _order(ref)
+    provider = gateway.provider_for(current_app.config, order.method)
+    try:
+        refunds.refund_order(
+            db.session,
+            order,
+            reason=request.form.get("reason", ""),
+            actor=current_user,
+            provider=provider,
+        )
+    except DomainError as exc:
+        return _failed(ref, exc)
+    db.session.commit()
+    return _done(
+        ref, _("The order was refunded, the retirement reversed and the certificate revoked.")
+    )
+
+
+@bp.post("/orders/<ref>/transfer/record")
+def transfer_record(ref: str):
+    order = _order(ref)
+    try:
+        bank_transfer.record_receipt(
+            db.session,
+            order,
+            amount_text=request.form.get("amount", ""),
+            reference=request.form.get("reference", ""),
+            actor=current_user,
+        )
+    except DomainError as exc:
+        return _failed(ref, exc)
+    db.session.commit()
+    return _done(ref, _("Receipt recorded. A second staff member must now confirm it."))
+
+
+@bp.post("/orders/<ref>/transfer/confirm")
+def transfer_confirm(ref: str):
+    order = _order(ref)
+    key, _keyring = keys.signing(current_app.config)
+    try:
+        result = bank_transfer.confirm_receipt(db.session, order, actor=current_user, key=key)
+    except DomainError as exc:
+        return _failed(ref, exc)
+    db.session.commit()
+    if result.newly_paid:
+        aftermath.after_payment(db.session, current_app.config, [order.id])
+    return _done(ref, _("Transfer confirmed: the credits are retired and the certificate issued."))

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from webapp.blueprints.offset import bp
+from webapp.blueprints.offset.forms import AUTO, OffsetForm
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.i18n import current_lang
+from webapp.labels import label
+from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
+from webapp.services import footprint_records, orders
+from webapp.services.payments import checkout, gateway
+from webapp.services.registry.allocation import Beneficiary
+
+PURPOSES = [
+    Purpose.HOUSEHOLD_YEAR,
+    Purpose.GIFT,
+    Purpose.EVENT,
+    Purpose.OTHER,
+    Purpose.JUDICIAL_RESTORATION,
+]
+
+
+def _setup(form: OffsetForm, offers: list[orders.Offer]) -> None:
+    lang = current_lang()
+    form.project.choices = [SelectChoice(AUTO, _("Let Tanhui choose (lowest price first)"))] + [
+        SelectChoice(o.project.code, f"{o.project.code} · {o.project.text('name', lang)}")
+        for o in offers
+    ]
+    form.privacy.choices = [SelectChoice(p.value, label(p)) for p in Privacy]
+    form.purpose.choices = [SelectChoice(p.value, label(p)) for p in PURPOSES]
+    config = current_app.config
+    online = gateway.online_method(config)
+    methods = [
+        SelectChoice(
+            online.value,
+            _("Pay online (demonstration)")
+            if online is PaymentMethod.DEMO
+            else _("Pay online: card, Alipay or WeChat Pay"),
+        )
+    ]
+    if current_user.can_pay_by_transfer and gateway.bank_transfer_offered(config):
+        methods.append(
+            SelectChoice(PaymentMethod.BANK_TRANSFER.value, _("Bank transfer (对公转账)"))
+        )
+    form.method.choices = methods
+    if form.method.data is None:
+        form.method.data = online.value
+
+
+def _prefill(form: OffsetForm) -> None:
+    try:
+        tonnes = Decimal(request.args.get("tonnes", ""))
+        if tonnes.is_finite() and tonnes > 0:
+            form.tonnes.data = max(tonnes, Decimal("0.01"))
+    except ArithmeticError:
+        pass
+    form.calculation.data = request.args.get("calculation", "")[:64]
+    code = request.args.get("project", "")
+    if code in {c.value for c in form.project.choices}:
+        form.project.data = code
+    if not form.beneficiary_name.data:
+        form.beneficiary_name.data = current_user.display_name
+
+
+def _build_request(form: OffsetForm) -> orders.OffsetRequest:
+    project = None
+    if form.project.data != AUTO:
+        project = db.session.scalar(
+            db.select(SinkProject).where(SinkProject.code == form.project.data)
+        )
+    calculation = None
+    if form.calculation.data:
+        calculation = footprint_records.get_visible(db.session, form.calculation.data, current_user)
+    return orders.OffsetRequest(
+        quantity_kg=int((form.tonnes.data * 1000).to_integral_value()),
+        beneficiary=Beneficiary(
+            name=form.beneficiary_name.data or "",
+            privacy=Privacy(form.privacy.data),
+            purpose=Purpose(form.purpose.data),
+            purpose_detail=form.purpose_detail.data or "",
+            case_number=form.case_number.data or "",
+            court=form.court.data or "",
+        ),
+        method=PaymentMethod(form.method.data),
+        locale="en" if current_lang() == "en" else "zh_CN",
+        project=project,
+        calculation=calculation,
+        invoice_title=form.invoice_title.data or "",
+        invoice_tax_id=form.invoice_tax_id.data or "",
+    )
+
+
+def _return_urls(ref: str) -> tuple[str, str]:
+    base = current_app.config["BASE_URL"]
+    success = base + url_for("orders.returned", ref=ref) + "?session_id={CHECKOUT_SESSION_ID}"
+    return success, base + url_for("orders.detail", ref=ref)
+
+
+@bp.route("/offset", methods=["GET", "POST"])
+@login_required
+def start():
+    offers = orders.offers(db.session)
+    form = OffsetForm()
+    _setup(form, offers)
+    if request.method == "GET":
+        _prefill(form)
+    quote = problem = None
+    if form.validate_on_submit():
+        try:
+            offset = _build_request(form)
+            if "confirm" in request.form:
+                order = checkout.start_offset(
+                    db.session,
+                    user=current_user,
+                    request=offset,
+                    config=current_app.config,
+                    return_urls=_return_urls,
+                )
+                db.session.commit()
+                return redirect(url_for("orders.detail", ref=order.ref))
+            quote = (
+                orders.quote(db.session, offset.project, offset.quantity_kg)
+                if offset.project is not None
+                else orders.choose_project(db.session, offset.quantity_kg)
+            )
+            if quote is None:
+                problem = _("Not enough credits are available for that quantity; try fewer.")
+        except DomainError as exc:
+            db.session.rollback()
+            problem = str(exc.message)
+    status = 400 if (form.errors or problem) else 200
+    return (
+        render_template(
+            "offset/start.html", form=form, offers=offers, quote=quote, problem=problem
+        ),
+        status,
+    )

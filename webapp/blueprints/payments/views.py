@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+
+from webapp.blueprints.payments import bp
+from webapp.extensions import csrf, db
+from webapp.models import DemoCheckout, Order, PaymentMethod
+from webapp.services import keys
+from webapp.services.payments import aftermath, events, gateway
+from webapp.services.payments.demo_provider import DemoProvider
+from webapp.services.payments.providers import (
+    PaymentProvider,
+    ProviderError,
+    ProviderEvent,
+    SignatureError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _process(provider: PaymentProvider, event: ProviderEvent) -> events.Outcome:
+    """Handle one verified event in its own transaction, then the side effects."""
+    key, _keyring = keys.signing(current_app.config)
+    outcome = events.handle(db.session, provider, event, key=key)
+    db.session.commit()
+    aftermath.after_payment(db.session, current_app.config, outcome.paid_order_ids)
+    return outcome
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_webhook():
+    config = current_app.config
+    if not (config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")):
+        abort(404)
+    provider = gateway.provider_for(config, PaymentMethod.STRIPE)
+    payload = request.get_data(cache=False)
+    try:
+        event = provider.parse_event(payload, request.headers.get("Stripe-Signature"))
+    except SignatureError as exc:
+        log.warning("Stripe webhook refused: %s", exc)
+        return jsonify(error="invalid signature"), 400
+    try:
+        outcome = _process(provider, event)
+    except (ProviderError, OperationalError) as exc:
+        # Stripe retries non-2xx deliveries: let it, rather than lose the event.
+        db.session.rollback()
+        log.warning("Stripe event %s deferred: %s", event.id, exc)
+        return jsonify(error="try again later"), 503
+    return jsonify(received=True, result=outcome.result)
+
+
+def _demo() -> DemoProvider:
+    if current_app.config.get("ENV_NAME") == "production":
+        abort(404)
+    return DemoProvider(current_app.config)
+
+
+def _checkout(session_id: str) -> DemoCheckout:
+    checkout = db.session.get(DemoCheckout, session_id) if len(session_id) <= 40 else None
+    if checkout is None:
+        abort(404)
+    return checkout
+
+
+@bp.get("/pay/demo/<session_id>")
+def demo_checkout(session_id: str):
+    _demo()
+    checkout = _checkout(session_id)
+    order = db.session.scalar(db.select(Order).where(Order.ref == checkout.order_ref))
+    return render_template("payments/demo.html", checkout=checkout, order=order)
+
+
+@bp.post("/pay/demo/<session_id>/<action>")
+def demo_action(session_id: str, action: str):
+    provider = _demo()
+    checkout = _checkout(session_id)
+    ref = checkout.order_ref
+    if action not in ("pay", "cancel"):
+        abort(404)
+    try:
+        if action == "pay":
+            payload, signature = provider.pay(db.session, session_id)
+        else:
+            payload, signature = provider.cancel(db.session, session_id)
+    except ProviderError as exc:
+        db.session.rollback()
+        flash(_("The demo payment could not be made: %(error)s", error=str(exc)), "error")
+        return redirect(url_for("orders.detail", ref=ref))
+    # The provider's own record first, as a real provider would have it before notifying.
+    db.session.commit()
+    _process(provider, provider.parse_event(payload, signature))
+    if action == "pay":
+        return redirect(url_for("orders.returned", ref=ref))
+    return redirect(url_for("orders.detail", ref=ref))

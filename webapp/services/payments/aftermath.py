@@ -1,0 +1,46 @@
+"""Side effects of a payment, run after its transaction committed: receipt and PDF.
+
+Failures here are logged and never undo the payment: the receipt can be re-sent and the
+certificate PDF is rendered again on first download if it is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from webapp.models import Order
+from webapp.services import mail
+from webapp.services.payments import fulfilment
+from webapp.services.payments.receipts import receipt_mail
+
+log = logging.getLogger(__name__)
+
+
+def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]) -> None:
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        if order is None:
+            continue
+        certificate = fulfilment.certificate_of(session, order)
+        try:
+            mail.send(config, receipt_mail(order, certificate, config["BASE_URL"]))
+        except Exception:
+            log.exception("receipt for order %s not sent", order.ref)
+        if certificate is not None:
+            _render(session, config, certificate)
+
+
+def _render(session: Session, config: dict[str, Any], certificate: Any) -> None:
+    try:
+        from webapp.services.certificates import documents
+    except ImportError:  # pragma: no cover - the renderer glue arrives with issue 6
+        return
+    try:
+        documents.ensure_pdf(session, certificate, config)
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("certificate %s not rendered yet", certificate.public_id)

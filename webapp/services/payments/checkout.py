@@ -1,0 +1,101 @@
+"""Starting a purchase: the order, its reservation and the provider's checkout, together.
+
+If the provider cannot open a checkout, the caller's transaction rolls back and nothing
+stays reserved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from webapp.errors import Conflict, DomainError
+from webapp.models import Order, PaymentMethod, User
+from webapp.models.base import utcnow
+from webapp.services import orders
+from webapp.services.payments import gateway
+from webapp.services.payments.providers import ProviderError
+
+# Stripe Checkout sessions live at least 30 minutes.
+MIN_CHECKOUT_MINUTES = 30
+# The reservation outlives the checkout a little, so a payment completed in the
+# checkout's last second still finds its serials held.
+HOLD_GRACE = timedelta(minutes=5)
+
+
+def hold_for(config: dict[str, Any], method: PaymentMethod) -> timedelta:
+    if method is PaymentMethod.BANK_TRANSFER:
+        return timedelta(days=int(config["BANK_TRANSFER_HOLD_DAYS"]))
+    return timedelta(minutes=max(MIN_CHECKOUT_MINUTES, int(config["RESERVATION_MINUTES"])))
+
+
+def start_offset(
+    session: Session,
+    *,
+    user: User,
+    request: orders.OffsetRequest,
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    now: datetime | None = None,
+) -> Order:
+    """Create the order and its reservation and, for online payment, open the checkout."""
+    now = now or utcnow()
+    if request.method is PaymentMethod.BANK_TRANSFER:
+        if not gateway.bank_transfer_offered(config):
+            raise DomainError(_l("Bank transfer is not offered here."))
+    elif request.method is not gateway.online_method(config):
+        raise DomainError(_l("This payment method is not offered here."))
+    online = request.method is not PaymentMethod.BANK_TRANSFER
+    checkout_for = hold_for(config, request.method)
+    min_amount = None
+    if request.method is PaymentMethod.STRIPE:
+        min_amount = Decimal(config["STRIPE_MIN_AMOUNT_CNY"])
+    order = orders.create_offset_order(
+        session,
+        user=user,
+        request=request,
+        hold=checkout_for + HOLD_GRACE if online else checkout_for,
+        min_amount=min_amount,
+        now=now,
+    )
+    if online:
+        open_checkout(
+            session, order, config=config, return_urls=return_urls, expires_at=now + checkout_for
+        )
+    return order
+
+
+def open_checkout(
+    session: Session,
+    order: Order,
+    *,
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    expires_at: datetime,
+) -> None:
+    provider = gateway.provider_for(config, order.method)
+    if provider is None:
+        return
+    success_url, cancel_url = return_urls(order.ref)
+    project = order.project
+    description = f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {project.code}"
+    try:
+        checkout = provider.create_checkout(
+            session,
+            order,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=expires_at,
+            description=description,
+        )
+    except ProviderError as exc:
+        raise Conflict(
+            _l("The payment service could not be reached; nothing was reserved. Please try again.")
+        ) from exc
+    order.provider_session_id = checkout.session_id
+    order.checkout_url = checkout.url

@@ -1,0 +1,168 @@
+"""One handler for every provider event: Stripe webhooks and the demo provider's buttons.
+
+Steps: the signature was checked by the provider's ``parse_event``; the event id is
+recorded once (a repeat is answered 200 and does nothing); events that are not ours are
+acknowledged and ignored; checkout sessions are re-fetched from the provider — the
+event body is never trusted for money — and amount and currency must match the order
+before fulfilment under the order's row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import Order, OrderStatus, PaymentEvent
+from webapp.models.base import utcnow
+from webapp.services import audit, orders
+from webapp.services.payments import fulfilment, refunds
+from webapp.services.payments.providers import (
+    ASYNC_FAILED,
+    ASYNC_SUCCEEDED,
+    COMPLETED,
+    EXPIRED,
+    HANDLED_TYPES,
+    REFUNDED,
+    PaymentProvider,
+    ProviderEvent,
+)
+from webapp.services.signing import SigningKey
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    result: str  # fulfilled | already_paid | duplicate | ignored | awaiting | mismatch | …
+    order_ref: str | None = None
+    paid_order_ids: list[int] = field(default_factory=list)
+
+
+def _record_once(session: Session, provider: str, event: ProviderEvent) -> PaymentEvent | None:
+    """Insert the event id; None if it was already recorded (possibly by a racing request)."""
+    row = PaymentEvent(provider=provider, event_id=event.id, type=event.type[:64], outcome="new")
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def _order_for(session: Session, event: ProviderEvent, provider: str) -> Order | None:
+    if event.type == REFUNDED:
+        if not event.payment_id:
+            return None
+        return session.scalar(select(Order).where(Order.provider_payment_id == event.payment_id))
+    if not event.session_id:
+        return None
+    order = session.scalar(select(Order).where(Order.provider_session_id == event.session_id))
+    if order is None or order.method.value != provider:
+        return None
+    return order
+
+
+def handle(
+    session: Session,
+    provider: PaymentProvider,
+    event: ProviderEvent,
+    *,
+    key: SigningKey,
+    now: datetime | None = None,
+) -> Outcome:
+    now = now or utcnow()
+    if event.type not in HANDLED_TYPES:
+        return Outcome("ignored")
+    order = _order_for(session, event, provider.name)
+    if order is None:
+        # Another integration's session or payment on the same account: not ours.
+        return Outcome("ignored")
+    row = _record_once(session, provider.name, event)
+    if row is None:
+        return Outcome("duplicate", order.ref)
+    row.order_id = order.id
+    outcome = _apply(session, provider, event, order, key=key, now=now)
+    row.outcome = outcome.result
+    return outcome
+
+
+def _apply(
+    session: Session,
+    provider: PaymentProvider,
+    event: ProviderEvent,
+    order: Order,
+    *,
+    key: SigningKey,
+    now: datetime,
+) -> Outcome:
+    if event.type in (COMPLETED, ASYNC_SUCCEEDED):
+        return settle(session, provider, order, key=key, source=event.type, now=now)
+    if event.type == ASYNC_FAILED:
+        changed = orders.close_unpaid(session, order, OrderStatus.FAILED, now=now)
+        return Outcome("failed" if changed else "not_pending", order.ref)
+    if event.type == EXPIRED:
+        # `expired` after `completed` finds the order paid and changes nothing.
+        changed = orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
+        return Outcome("expired" if changed else "not_pending", order.ref)
+    # charge.refunded: a refund made at the provider (or the echo of ours).
+    done = refunds.apply_refund(
+        session,
+        order,
+        reason="refunded at the payment provider",
+        actor=None,
+        refund_id=None,
+        now=now,
+    )
+    return Outcome("refunded" if done else "already_refunded", order.ref)
+
+
+def settle(
+    session: Session,
+    provider: PaymentProvider,
+    order: Order,
+    *,
+    key: SigningKey,
+    source: str,
+    now: datetime | None = None,
+) -> Outcome:
+    """Ask the provider about the order's session and fulfil it if — and only if — paid."""
+    now = now or utcnow()
+    if order.status is OrderStatus.PAID:
+        return Outcome("already_paid", order.ref)
+    if not order.provider_session_id:
+        return Outcome("ignored", order.ref)
+    view = provider.retrieve(session, order.provider_session_id)
+    if view.order_ref not in (None, order.ref):
+        return _mismatch(session, order, f"session belongs to order {view.order_ref}")
+    if not view.paid:
+        if view.status == "expired":
+            orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
+            return Outcome("expired", order.ref)
+        return Outcome("awaiting", order.ref)
+    if view.amount_fen != order.amount_fen or (view.currency or "").lower() != "cny":
+        return _mismatch(
+            session,
+            order,
+            f"paid {view.amount_fen} {view.currency}, expected {order.amount_fen} cny",
+        )
+    result = fulfilment.fulfil(
+        session, order, payment_id=view.payment_id, key=key, source=source, now=now
+    )
+    if result.newly_paid:
+        return Outcome("fulfilled", order.ref, [order.id])
+    return Outcome(
+        "already_paid" if order.status is OrderStatus.PAID else "unfulfillable", order.ref
+    )
+
+
+def _mismatch(session: Session, order: Order, detail: str) -> Outcome:
+    order.problem = detail[:200]
+    audit.record(session, "payment.mismatch", subject=order, ref=order.ref, detail=detail)
+    log.error("payment for order %s not applied: %s", order.ref, detail)
+    return Outcome("mismatch", order.ref)

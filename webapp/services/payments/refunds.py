@@ -1,0 +1,96 @@
+"""Refunds: provider refund → registry reversal (冲正) → certificate revoked, together.
+
+``refund_order`` (an admin's action) asks the provider first, inside the transaction that
+holds the order's lock: if the provider refuses, nothing changes; if our commit were lost
+after the provider refunded, the provider's ``charge.refunded`` event applies the same
+``apply_refund`` later, and the idempotency key stops a second refund on a retry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.errors import Conflict, DomainError
+from webapp.models import AllocationState, Certificate, Order, OrderStatus, PaymentMethod, User
+from webapp.models.base import utcnow
+from webapp.services import audit, orders
+from webapp.services.certificates import issuing
+from webapp.services.payments.providers import PaymentProvider, ProviderError
+from webapp.services.registry import allocation as allocations
+
+MAX_REASON = 200
+
+
+def apply_refund(
+    session: Session,
+    order: Order,
+    *,
+    reason: str,
+    actor: User | None,
+    refund_id: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Reverse the retirement and revoke the certificate of a paid order. False if done."""
+    now = now or utcnow()
+    order = orders.lock(session, order)
+    if order.status is OrderStatus.REFUNDED:
+        return False
+    if order.status is not OrderStatus.PAID:
+        # A refund of a payment we never applied (e.g. flagged unfulfillable): record it.
+        order.problem = None if order.problem is None else "refunded at the provider"
+        audit.record(session, "order.refund_unapplied", actor=actor, subject=order, ref=order.ref)
+        return False
+    if order.allocation is not None and order.allocation.state is AllocationState.RETIRED:
+        allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
+    for certificate in session.scalars(
+        select(Certificate).where(Certificate.order_id == order.id, Certificate.parent_id.is_(None))
+    ):
+        issuing.revoke(session, certificate, reason=f"refunded: {reason}"[:200], actor=actor)
+    order.status = orders.order_transition(order.status, OrderStatus.REFUNDED)
+    order.refunded_at = now
+    order.refund_reason = reason[:MAX_REASON]
+    order.refunded_by_id = actor.id if actor is not None else None
+    if refund_id:
+        order.provider_refund_id = refund_id
+    audit.record(
+        session, "order.refunded", actor=actor, subject=order, ref=order.ref, reason=reason
+    )
+    return True
+
+
+def refund_order(
+    session: Session,
+    order: Order,
+    *,
+    reason: str,
+    actor: User,
+    provider: PaymentProvider | None,
+    now: datetime | None = None,
+) -> Order:
+    """An admin refunds a paid order in full."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise DomainError(_l("Please give a reason for the refund (at most 200 characters)."))
+    order = orders.lock(session, order)
+    if order.status is OrderStatus.REFUNDED:
+        return order
+    if order.status is not OrderStatus.PAID:
+        raise Conflict(_l("Only paid orders can be refunded."))
+    if order.method is PaymentMethod.BANK_TRANSFER:
+        # The money goes back by transfer from our account; staff record that they sent it.
+        refund_id = "bank-transfer"
+    else:
+        if provider is None:
+            raise Conflict(_l("The payment provider of this order is not configured."))
+        try:
+            refund_id = provider.refund(session, order)
+        except ProviderError as exc:
+            raise Conflict(
+                _l("The payment provider refused the refund: %(error)s", error=str(exc)[:200])
+            ) from exc
+    apply_refund(session, order, reason=reason, actor=actor, refund_id=refund_id, now=now)
+    return order
