@@ -21,8 +21,9 @@ from webapp.services import orders
 from webapp.services.payments import gateway
 from webapp.services.payments.providers import ProviderError
 
-# Stripe Checkout sessions live at least 30 minutes.
-MIN_CHECKOUT_MINUTES = 30
+# Stripe Checkout sessions must live at least 30 minutes from when Stripe receives the
+# request; one more minute covers the clocks and the network.
+MIN_CHECKOUT_MINUTES = 31
 # The reservation outlives the checkout a little, so a payment completed in the
 # checkout's last second still finds its serials held.
 HOLD_GRACE = timedelta(minutes=5)

@@ -1,0 +1,1 @@
+"""Test support code: a local Stripe stand-in (localstripe + a Checkout Sessions fake)."""
