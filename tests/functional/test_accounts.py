@@ -244,3 +244,9 @@ def test_forged_reset_token_is_refused(client, make_user):
         follow_redirects=True,
     )
     assert "该重置链接无效。" in response.get_data(as_text=True)
+
+
+def test_demo_accounts_on_reserved_domains_can_log_in(app, client, auth, make_user):
+    make_user("organiser", email="organiser@tanhui.local", password="demo-organiser-2026")
+    response = auth.login("organiser@tanhui.local", "demo-organiser-2026")
+    assert response.status_code == 302
