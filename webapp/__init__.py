@@ -77,13 +77,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account import bp as account_bp
     from webapp.blueprints.admin import bp as admin_bp
+    from webapp.blueprints.admin_certificates import bp as admin_certificates_bp
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.calculator import bp as calculator_bp
+    from webapp.blueprints.certificates import bp as certificates_bp
     from webapp.blueprints.offset import bp as offset_bp
     from webapp.blueprints.orders import bp as orders_bp
     from webapp.blueprints.payments import bp as payments_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
+    from webapp.blueprints.verify import bp as verify_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(account_bp)
@@ -94,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(offset_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(verify_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(admin_certificates_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

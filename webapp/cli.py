@@ -104,14 +104,27 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"released {len(released)} expired reservations")
 
+    from webapp.cli_certificates import register_certificate_commands
+
+    register_certificate_commands(app)
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load demonstration content idempotently and print the demo accounts."""
         from webapp.services import demo
 
         report = demo.load(db.session)
+        from webapp.services import keys
+
+        certificate = demo.load_certificate(db.session, keys.signing(app.config)[0], report)
         db.session.commit()
         click.echo(f"demo data: {report.created} created, {report.existing} already present")
         click.echo("demo accounts (development only):")
         for email, password, role in demo.DEMO_ACCOUNTS:
             click.echo(f"  {role:<10} {email:<28} {password}")
+        if certificate is not None:
+            verify_url = f"{app.config['BASE_URL'].rstrip('/')}/v/{certificate.public_id}"
+            click.echo(f"demo certificate (open it, or scan the QR code of its PDF): {verify_url}")
+            pdf = demo.render_certificate(db.session, app.config, certificate)
+            if pdf is not None:
+                click.echo(f"  its PDF: {pdf}")

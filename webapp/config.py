@@ -109,6 +109,8 @@ class BaseConfig:
 
         # Runtime stores.
         self.CERTIFICATE_DIR = _env("CERTIFICATE_DIR", str(ROOT / "certificates"))
+        # Bulk certificate jobs: an RQ queue on this Redis when set, else a thread in-process.
+        self.RQ_REDIS_URL = _env("RQ_REDIS_URL")
         self.SIGNING_KEY_FILE = _env("SIGNING_KEY_FILE", str(instance / "signing-key.pem"))
         self.SIGNING_KEY = _env("SIGNING_KEY")
         self.RETIRED_KEYS_FILE = _env("RETIRED_KEYS_FILE")

@@ -3,6 +3,7 @@
 from webapp.models.accounts import Role, User
 from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
+from webapp.models.certificate_batches import CertificateBatch
 from webapp.models.certificates import Certificate, CertificateStatus
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.orders import (
@@ -43,6 +44,7 @@ __all__ = [
     "Base",
     "CalculationKind",
     "Certificate",
+    "CertificateBatch",
     "CertificateStatus",
     "Delivery",
     "DemoCheckout",

@@ -317,4 +317,58 @@ def _load_registry(session: Session, report: DemoReport) -> None:
         report.created += 1
 
 
-__all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load"]
+# The demo certificate: the retirement for 王小林's 2025 household footprint (RETIREMENTS[0]),
+# held by the demo resident, so a newcomer can open /v/<id> and scan its PDF at once.
+DEMO_CERTIFICATE_RETIREMENT = "demo-retirement-0"
+DEMO_CERTIFICATE_OWNER = "resident@tanhui.local"
+
+
+def load_certificate(session: Session, key: Any, report: DemoReport) -> Any:
+    """Issue the demo offset certificate once (idempotent); None without its retirement."""
+    from webapp.models import Certificate
+    from webapp.services.certificates import issuing
+    from webapp.services.certificates.token import CertificateKind
+    from webapp.services.registry import allocation
+
+    held = allocation.find_by_holder(session, DEMO_CERTIFICATE_RETIREMENT)
+    if held is None or held.retirement_entry_seq is None:
+        return None
+    existing = session.scalar(
+        select(Certificate).where(
+            Certificate.allocation_id == held.id, Certificate.parent_id.is_(None)
+        )
+    )
+    if existing is not None:
+        report.existing += 1
+        return existing
+    report.created += 1
+    return issuing.issue(
+        session,
+        key=key,
+        kind=CertificateKind.OFFSET,
+        holder_name=held.beneficiary_name or "",
+        privacy=held.privacy,
+        locale="zh_CN",
+        owner=accounts.find_by_email(session, DEMO_CERTIFICATE_OWNER),
+        quantity_kg=held.quantity_kg,
+        allocation_id=held.id,
+    )
+
+
+def render_certificate(session: Session, config: Any, certificate: Any) -> str | None:
+    """Render the demo certificate's PDF after the commit; its path, or None on failure."""
+    import logging
+
+    from webapp.services.certificates import documents
+
+    try:
+        stored = documents.ensure_pdf(session, certificate, config)
+        session.commit()
+    except Exception:
+        session.rollback()
+        logging.getLogger(__name__).exception("demo certificate not rendered")
+        return None
+    return str(stored.path)
+
+
+__all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load", "load_certificate", "render_certificate"]

@@ -7,5 +7,11 @@ from webapp.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
+import webapp.blueprints.api.certificates  # noqa: E402
+import webapp.blueprints.api.certificates_openapi  # noqa: E402
 import webapp.blueprints.api.footprints  # noqa: E402,F401 - also serves openapi.json
-from webapp.blueprints.api import registry, registry_openapi, views  # noqa: E402,F401
+from webapp.blueprints.api import (  # noqa: E402,F401
+    registry,
+    registry_openapi,
+    views,
+)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Order
 from webapp.services import mail
+from webapp.services.certificates import documents
 from webapp.services.payments import fulfilment
 from webapp.services.payments.receipts import receipt_mail
 
@@ -34,10 +35,6 @@ def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]
 
 
 def _render(session: Session, config: dict[str, Any], certificate: Any) -> None:
-    try:
-        from webapp.services.certificates import documents
-    except ImportError:  # pragma: no cover - the renderer glue arrives with issue 6
-        return
     try:
         documents.ensure_pdf(session, certificate, config)
         session.commit()

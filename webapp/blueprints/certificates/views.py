@@ -1,0 +1,245 @@
+"""Owner downloads, "My certificates", and bulk personal certificates with their job.
+
+Who may see what: a certificate's PDF, and a batch, are shown to their owner and to
+administrators. Anyone else gets 404 whether or not the certificate exists, so the
+answer reveals nothing (the public verify page is the place for existence).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.blueprints.certificates import bp
+from webapp.blueprints.certificates.forms import SharesForm
+from webapp.database import sqlite_begin
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Certificate, CertificateStatus, Privacy, Role
+from webapp.models.certificate_batches import BatchStatus, CertificateBatch
+from webapp.services import keys
+from webapp.services.certificates import documents, jobs, queries, shares
+from webapp.services.certificates.storage import StoredFile
+from webapp.services.certificates.token import CertificateKind
+
+BATCH_LIST_LIMIT = 100
+SHARING_ROLES = (Role.ORGANISER, Role.ADMIN)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _may_see(owner_id: int | None) -> bool:
+    return current_user.is_authenticated and (
+        owner_id == current_user.id or current_user.role is Role.ADMIN
+    )
+
+
+def _can_share(certificate: Certificate) -> bool:
+    return (
+        current_user.role in SHARING_ROLES
+        and certificate.owner_id == current_user.id
+        and certificate.status is CertificateStatus.VALID
+        and certificate.kind is CertificateKind.OFFSET
+        and certificate.parent_id is None
+        and certificate.allocation_id is not None
+    )
+
+
+@contextmanager
+def _write_transaction() -> Iterator[None]:
+    """A write from a GET request: on SQLite, begin it IMMEDIATE (GETs begin DEFERRED)."""
+    db.session.rollback()
+    token = sqlite_begin.set("IMMEDIATE")
+    try:
+        yield
+    finally:
+        sqlite_begin.reset(token)
+
+
+def _record_pdf(certificate_id: int, stored: StoredFile) -> None:
+    with _write_transaction():
+        certificate = db.session.get(Certificate, certificate_id)
+        if certificate is not None and documents.record(certificate, stored):
+            db.session.commit()
+
+
+@bp.get("/certificates/<public_id>.pdf")
+@login_required
+def download(public_id: str):
+    certificate = queries.by_public_id(db.session, public_id)
+    if certificate is None or not _may_see(certificate.owner_id):
+        abort(404)
+    config = current_app.config
+    try:
+        plan = documents.plan_pdf(db.session, certificate, config)
+    except documents.UnsupportedKindError:
+        abort(404)
+    # End the read before rendering: no transaction is held for the ~0.3 s a render takes.
+    db.session.rollback()
+    stored = documents.write_pdf(plan, config)
+    if plan.needs_record(stored):
+        _record_pdf(plan.certificate_id, stored)
+    # ~40 KB: read it whole (no file handle outlives the request); the hash is the ETag.
+    response = send_file(
+        io.BytesIO(stored.path.read_bytes()),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"tanhui-{plan.public_id}.pdf",
+        etag=stored.sha256,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/account/certificates")
+@login_required
+def mine():
+    user = _user()
+    items = queries.owned_by(db.session, user)
+    return render_template(
+        "certificate_pages/mine.html",
+        certificates=items,
+        share_counts=queries.share_counts(db.session, [c.id for c in items]),
+        can_share={c.id for c in items if _can_share(c)},
+        batches=queries.batches_of(db.session, user),
+    )
+
+
+@bp.route("/certificates/<public_id>/shares", methods=["GET", "POST"])
+@login_required
+def share(public_id: str):
+    parent = queries.by_public_id(db.session, public_id)
+    if parent is None or parent.owner_id != current_user.id:
+        abort(404)
+    if not _can_share(parent):
+        abort(403)
+    form = SharesForm()
+    if not form.is_submitted():
+        form.locale.data = "en" if parent.locale.startswith("en") else "zh_CN"
+    row_errors: list[shares.RowError] = []
+    if form.validate_on_submit():
+        key, _keyring = keys.signing(current_app.config)
+        try:
+            rows = shares.parse_csv(form.file.data.read(shares.MAX_FILE_BYTES + 1))
+            batch = shares.issue_shares(
+                db.session,
+                key=key,
+                parent=parent,
+                owner=_user(),
+                rows=rows,
+                privacy=Privacy(form.privacy.data),
+                locale=form.locale.data,
+            )
+        except shares.SharesRefused as exc:
+            db.session.rollback()
+            row_errors = exc.errors
+        except DomainError as exc:
+            db.session.rollback()
+            form.file.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            jobs.start(current_app._get_current_object(), db.session, batch)
+            flash(
+                _(
+                    "%(count)d personal certificates were issued. Their PDFs are being prepared.",
+                    count=batch.total,
+                ),
+                "success",
+            )
+            return redirect(url_for(".batch", batch_id=batch.id))
+    invalid = bool(row_errors or form.errors)
+    return render_template(
+        "certificate_pages/share.html",
+        form=form,
+        parent=parent,
+        available_kg=shares.available_kg(db.session, parent),
+        row_errors=row_errors,
+        max_rows=shares.MAX_ROWS,
+    ), (400 if invalid else 200)
+
+
+def _batch_or_404(batch_id: int) -> CertificateBatch:
+    batch = db.session.get(CertificateBatch, batch_id)
+    if batch is None or not _may_see(batch.owner_id):
+        abort(404)
+    return batch
+
+
+@bp.get("/certificates/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int):
+    item = _batch_or_404(batch_id)
+    certificates = jobs.batch_certificates(db.session, item)
+    return render_template(
+        "certificate_pages/batch.html",
+        batch=item,
+        certificates=certificates[:BATCH_LIST_LIMIT],
+        more=max(0, len(certificates) - BATCH_LIST_LIMIT),
+    )
+
+
+@bp.get("/certificates/batches/<int:batch_id>/progress.json")
+@login_required
+def batch_progress(batch_id: int):
+    item = _batch_or_404(batch_id)
+    response = jsonify(
+        id=item.id,
+        status=item.status.value,
+        total=item.total,
+        done=item.done,
+        percent=item.percent,
+        error=item.error,
+        zip_url=url_for(".batch_zip", batch_id=item.id)
+        if item.status is BatchStatus.DONE
+        else None,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/certificates/batches/<int:batch_id>.zip")
+@login_required
+def batch_zip(batch_id: int):
+    item = _batch_or_404(batch_id)
+    path = jobs.zip_file(current_app.config, item)
+    if item.status is not BatchStatus.DONE or path is None:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"tanhui-batch-{item.id}.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/certificates/batches/<int:batch_id>/retry")
+@login_required
+def batch_retry(batch_id: int):
+    item = _batch_or_404(batch_id)
+    if item.status is BatchStatus.FAILED:
+        item.status = BatchStatus.QUEUED
+        item.error = None
+        db.session.commit()
+        jobs.start(current_app._get_current_object(), db.session, item)
+        flash(_("The PDFs are being prepared again."), "info")
+    return redirect(url_for(".batch", batch_id=item.id))

@@ -1,0 +1,82 @@
+"""``/v`` look-up, ``/v/<id>`` verify page, ``/V/<ID>/<TOKEN>`` from a scanned QR code.
+
+The page answers VALID, REVOKED or NOT FOUND (404) from the registry. A scanned token's
+signature is checked against the keyring first; it is shown as valid or invalid even
+when the registry cannot be reached ("registry unreachable", 503), which is told apart
+from "invalid".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from flask import current_app, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from webapp.blueprints.verify import bp
+from webapp.extensions import db
+from webapp.services import keys
+from webapp.services.certificates import verification
+from webapp.services.certificates.ids import normalize_public_id
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: str, http_status: int, **context):
+    response = render_template("verify/certificate.html", status=status, **context)
+    return response, http_status
+
+
+def _verify(public_id: str, token: str | None):
+    key, keyring = keys.signing(current_app.config)
+    canonical = normalize_public_id(public_id)
+    check = None
+    try:
+        certificate = verification.find(db.session, canonical) if canonical else None
+        if token is not None:
+            check = verification.check_token(keyring, public_id, token, certificate)
+        if certificate is None:
+            return _page("not_found", 404, queried=public_id, check=check)
+        record = verification.public_record(db.session, certificate, key=key)
+    except SQLAlchemyError:
+        log.exception("registry unreachable while verifying %s", public_id)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        if token is not None and check is None:
+            check = verification.check_token(keyring, public_id, token, None)
+        return _page("unreachable", 503, queried=public_id, check=check)
+    return _page(record.status, 200, record=record, check=check, queried=public_id)
+
+
+@bp.get("/v")
+def lookup():
+    raw = request.args.get("id")
+    if raw is None:
+        return render_template("verify/lookup.html", value="", invalid=False)
+    canonical = normalize_public_id(raw)
+    if canonical is None:
+        return render_template("verify/lookup.html", value=raw[:64], invalid=True), 400
+    return redirect(url_for(".certificate", public_id=canonical))
+
+
+@bp.get("/v/<public_id>")
+def certificate(public_id: str):
+    canonical = normalize_public_id(public_id)
+    if canonical is not None and canonical != public_id:
+        return redirect(url_for(".certificate", public_id=canonical), 301)
+    return _verify(public_id, None)
+
+
+@bp.get("/V/<public_id>")
+def certificate_upper(public_id: str):
+    canonical = normalize_public_id(public_id)
+    if canonical is None:
+        return _verify(public_id, None)
+    return redirect(url_for(".certificate", public_id=canonical), 301)
+
+
+@bp.get("/V/<public_id>/<token>")
+@bp.get("/v/<public_id>/<token>", endpoint="scanned_lower")
+def scanned(public_id: str, token: str):
+    return _verify(public_id, token)

@@ -1,0 +1,153 @@
+"""Public verification of a certificate: status, coverage, token check and ledger proof.
+
+Everything here is public. The holder appears only as ``holder_public`` (the name as the
+holder allowed it; ``None`` for anonymous); e-mail, order details and the private full
+name are never read into the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Certificate, CertificateStatus, LedgerEntry
+from webapp.services.certificates.coverage import Coverage, coverage
+from webapp.services.certificates.ids import format_public_id, normalize_public_id
+from webapp.services.certificates.token import TokenClaims, TokenError, verify_token
+from webapp.services.registry import ledger, merkle
+from webapp.services.signing import Keyring, SigningKey
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """RFC 6962 proof that the retirement entry is in the signed tree."""
+
+    seq: int
+    kind: str
+    body: str  # the canonical JSON that was hashed
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    path: tuple[str, ...]
+    tree_head: dict[str, Any]  # tree_size, timestamp, root_hash, kid, signature
+    verified: bool  # recomputed here: the path leads from the leaf to the signed root
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """What anyone may know about one certificate."""
+
+    index: int  # primary key = position in the status list
+    public_id: str
+    display_id: str
+    kind: str
+    status: str
+    quantity_kg: int | None
+    plot_code: str | None
+    issued_on: date
+    holder_public: str | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    token: str
+    key_id: str
+    facts: Coverage = field(default_factory=Coverage)
+    proof: InclusionProof | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == CertificateStatus.VALID.value
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The result of checking a scanned token's signature against the keyring."""
+
+    valid: bool
+    claims: TokenClaims | None = None
+    key_id: str | None = None
+    # None: nothing to compare (no such certificate); False: signed, but not what the
+    # registry holds for this id.
+    matches_record: bool | None = None
+    problem: str | None = None
+
+
+def find(session: Session, public_id: str) -> Certificate | None:
+    canonical = normalize_public_id(public_id)
+    if canonical is None:
+        return None
+    return session.scalar(select(Certificate).where(Certificate.public_id == canonical))
+
+
+def inclusion(session: Session, seq: int, key: SigningKey) -> InclusionProof | None:
+    """Proof of entry ``seq`` against a freshly signed head of the current tree."""
+    entry = session.get(LedgerEntry, seq)
+    if entry is None:
+        return None
+    sth = ledger.signed_head_now(session, key)
+    size = sth["tree_size"]
+    if seq >= size:
+        return None
+    path = ledger.inclusion_proof(session, seq, size)
+    root = bytes.fromhex(sth["root_hash"])
+    leaf = bytes(entry.leaf_hash)
+    return InclusionProof(
+        seq=seq,
+        kind=entry.kind,
+        body=entry.body,
+        leaf_hash=leaf.hex(),
+        tree_size=size,
+        root_hash=sth["root_hash"],
+        path=tuple(h.hex() for h in path),
+        tree_head=sth,
+        verified=merkle.verify_inclusion(leaf, seq, size, path, root),
+    )
+
+
+def public_record(
+    session: Session, certificate: Certificate, *, key: SigningKey, with_proof: bool = True
+) -> PublicRecord:
+    facts = coverage(session, certificate)
+    proof = None
+    if with_proof and facts.retirement_seq is not None:
+        proof = inclusion(session, facts.retirement_seq, key)
+    return PublicRecord(
+        index=certificate.id,
+        public_id=certificate.public_id,
+        display_id=format_public_id(certificate.public_id),
+        kind=certificate.kind.value,
+        status=certificate.status.value,
+        quantity_kg=certificate.quantity_kg,
+        plot_code=certificate.plot_code,
+        issued_on=certificate.issued_on,
+        holder_public=certificate.holder_public,
+        revoked_at=certificate.revoked_at,
+        revocation_reason=certificate.revocation_reason,
+        token=certificate.token,
+        key_id=certificate.key_id,
+        facts=facts,
+        proof=proof,
+    )
+
+
+def check_token(
+    keyring: Keyring, public_id: str, token: str, certificate: Certificate | None
+) -> TokenCheck:
+    """Verify a scanned token; compare its claims with the stored certificate."""
+    try:
+        claims = verify_token(keyring, token, public_id=public_id)
+    except TokenError as exc:
+        return TokenCheck(valid=False, problem=str(exc))
+    matches = None
+    if certificate is not None:
+        matches = (
+            claims.public_id == certificate.public_id
+            and claims.kind == certificate.kind
+            and claims.issued_on == certificate.issued_on
+            and claims.quantity_kg == certificate.quantity_kg
+            and claims.plot_code == certificate.plot_code
+        )
+    return TokenCheck(valid=True, claims=claims, key_id=claims.key_id, matches_record=matches)
