@@ -24,7 +24,11 @@ def main(locale: str, mapping_path: str) -> int:
     for key, value in mapping.items():
         if key in catalog:
             msg = catalog[key]
-            msg.string = value
+            # Plural entries take one string per form (Chinese has one form).
+            if isinstance(msg.id, tuple):
+                msg.string = (value,) * max(1, len(msg.string or ()))
+            else:
+                msg.string = value
             msg.flags.discard("fuzzy")
     with po_path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, sort_output=True)

@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.offset import bp as offset_bp
     from webapp.blueprints.orders import bp as orders_bp
     from webapp.blueprints.payments import bp as payments_bp
+    from webapp.blueprints.plots import bp as plots_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
     from webapp.blueprints.verify import bp as verify_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_certificates_bp)
+    app.register_blueprint(plots_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

@@ -116,6 +116,10 @@ class BaseConfig:
         self.RETIRED_KEYS_FILE = _env("RETIRED_KEYS_FILE")
         self.RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+        # Rangers' plot photos: the largest upload accepted per photo, and where the
+        # re-encoded JPEGs are kept (named by their SHA-256).
+        self.PLOT_PHOTO_MAX_BYTES = _env_int("PLOT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+        self.PLOT_PHOTO_DIR = _env("PLOT_PHOTO_DIR", str(instance / "plot-photos"))
         self.DEV_PAGES = False
         # Outside production an unset bank account shows a demonstration account, marked so.
         self.BANK_DEMO = False

@@ -8,8 +8,10 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from webapp.models import (
+    DedicationKind,
     Delivery,
     IssuanceStatus,
+    PlotStatus,
     Privacy,
     ProjectStatus,
     ProjectType,
@@ -48,6 +50,19 @@ LABELS: dict[enum.Enum, object] = {
     Privacy.FULL: _l("Show my full name"),
     Privacy.INITIALS: _l("Show only my initials"),
     Privacy.ANONYMOUS: _l("Anonymous"),
+    # Plots (认建认养). PlotUpdateKind values equal these statuses and share their labels.
+    PlotStatus.AVAILABLE: _l("Available to sponsor"),
+    PlotStatus.RESERVED: _l("Reserved"),
+    PlotStatus.SPONSORED: _l("Sponsored"),
+    PlotStatus.PLANTED: _l("Planted"),
+    PlotStatus.INSPECTED: _l("Inspected"),
+    PlotStatus.FAILED: _l("Planting failed"),
+    PlotStatus.REPLANTED: _l("Replanted"),
+    DedicationKind.MEMORIAL: _l("In memory (纪念)"),
+    DedicationKind.WEDDING: _l("Wedding (喜事)"),
+    DedicationKind.BIRTH: _l("Birth (出生)"),
+    DedicationKind.GRADUATION: _l("Graduation (毕业)"),
+    DedicationKind.COMPANY: _l("Company (企业)"),
 }
 
 # Ledger entry kinds and purposes as stored in entry bodies (plain strings).

@@ -262,6 +262,9 @@ def load(session: Session) -> DemoReport:
         report.created += 1
     session.flush()
     _load_registry(session, report)
+    from webapp.services.plots import demo as plot_demo
+
+    plot_demo.load(session, report)
     return report
 
 

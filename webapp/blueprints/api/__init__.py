@@ -13,5 +13,7 @@ import webapp.blueprints.api.footprints  # noqa: E402,F401 - also serves openapi
 from webapp.blueprints.api import (  # noqa: E402,F401
     registry,
     registry_openapi,
+    sites,
+    sites_openapi,
     views,
 )

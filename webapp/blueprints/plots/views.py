@@ -1,0 +1,101 @@
+"""Public pages: memorial sites, their map, and each plot's story."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from webapp.blueprints.plots import bp
+from webapp.extensions import db
+from webapp.models import PlotPhoto, PlotStatus
+from webapp.services.plots import geometry, photos, queries, rangers
+
+
+def sponsor_url(site_code: str, plot_codes: list[str]) -> str | None:
+    """The sponsorship flow's start page, once the order system provides it."""
+    if "sponsor.start" not in current_app.view_functions:
+        return None
+    return url_for("sponsor.start", site=site_code, plots=",".join(plot_codes))
+
+
+def _site_or_404(code: str):
+    site = queries.site_by_code(db.session, code)
+    if site is None:
+        abort(404)
+    return site
+
+
+@bp.get("/sites")
+def sites():
+    items = queries.public_sites(db.session)
+    return render_template(
+        "plots/sites.html", sites=items, summaries=queries.site_summaries(db.session)
+    )
+
+
+@bp.get("/sites/<code>")
+def site(code: str):
+    item = _site_or_404(code)
+    plots = queries.site_plots(db.session, item)
+    site_map = geometry.site_map(
+        item, plots, lambda p: url_for(".plot", code=item.code, plot_code=p.code)
+    )
+    return render_template(
+        "plots/site.html",
+        site=item,
+        plots=plots,
+        species=queries.site_species(db.session, item),
+        site_map=site_map,
+        counts=queries.status_counts(plots),
+        statuses=list(PlotStatus),
+        sponsor_url=sponsor_url,
+        can_report=current_user.is_authenticated
+        and rangers.may_report(db.session, current_user, item),
+    )
+
+
+@bp.get("/sites/<code>/plots/<plot_code>")
+def plot(code: str, plot_code: str):
+    item = _site_or_404(code)
+    found = queries.plot_by_code(db.session, item, plot_code)
+    if found is None:
+        abort(404)
+    site_map = geometry.site_map(item, queries.site_plots(db.session, item), lambda p: "")
+    return render_template(
+        "plots/plot.html",
+        site=item,
+        plot=found,
+        site_map=site_map,
+        projection=queries.projection(found),
+        survival=queries.latest_survival(found),
+        sponsor_link=(
+            sponsor_url(item.code, [found.code]) if found.status is PlotStatus.AVAILABLE else None
+        ),
+    )
+
+
+# Short links printed as QR codes. QR alphanumeric mode has capitals only, so the printed
+# URLs are upper case; these answer in either case and send the visitor on.
+@bp.get("/P/<code>/<plot_code>")
+@bp.get("/p/<code>/<plot_code>", endpoint="plot_short_lower")
+def plot_short(code: str, plot_code: str):
+    return redirect(url_for(".plot", code=code.upper(), plot_code=plot_code.upper()))
+
+
+@bp.get("/S/<code>")
+@bp.get("/s/<code>", endpoint="site_short_lower")
+def site_short(code: str):
+    return redirect(url_for(".site", code=code.upper()))
+
+
+@bp.get("/plot-photos/<int:photo_id>.jpg")
+def photo(photo_id: int):
+    record = db.session.get(PlotPhoto, photo_id)
+    if record is None:
+        abort(404)
+    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], record.path)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=record.sha256)
+    response.headers["Content-Disposition"] = "inline"
+    return response
