@@ -56,6 +56,8 @@ class Certificate(Base):
     allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocations.id"), index=True)
     # A personal certificate for a share of another certificate's retirement (bulk issue).
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
+    # The sponsored plot of a plot certificate (its code alone is unique only per site).
+    plot_id: Mapped[int | None] = mapped_column(ForeignKey("plots.id"), index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(String(200))
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

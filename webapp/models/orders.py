@@ -24,7 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.accounts import User
 from webapp.models.base import Base, UTCDateTime, str_enum, utcnow
-from webapp.models.projects import SinkProject
+from webapp.models.plots import MAX_DEDICATION_MESSAGE, DedicationKind, Plot
+from webapp.models.projects import MemorialSite, SinkProject
 from webapp.models.registry import Allocation, Privacy, Purpose
 
 
@@ -52,7 +53,11 @@ class PaymentMethod(enum.StrEnum):
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("quantity_kg > 0", name="quantity_positive"),
+        # Plot sponsorships retire no credits: their quantity is 0; every other kind > 0.
+        CheckConstraint(
+            "quantity_kg > 0 OR (kind = 'plot' AND quantity_kg = 0)", name="quantity_positive"
+        ),
+        CheckConstraint("kind <> 'plot' OR site_id IS NOT NULL", name="plot_orders_have_site"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status <> 'paid' OR paid_at IS NOT NULL", name="paid_has_time"),
         CheckConstraint(
@@ -86,6 +91,12 @@ class Order(Base):
         ForeignKey("footprint_calculations.id", ondelete="SET NULL")
     )
     allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocations.id"))
+    # Plot sponsorship (认建认养): the site, and the dedication every plot of the order gets.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("memorial_sites.id"), index=True)
+    dedication_kind: Mapped[DedicationKind | None] = mapped_column(
+        str_enum(DedicationKind, length=16)
+    )
+    dedication_message: Mapped[str | None] = mapped_column(String(MAX_DEDICATION_MESSAGE))
     # The provider's checkout session and payment (Stripe cs_… / pi_…, demo cs_demo_…).
     provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), index=True)
@@ -115,10 +126,30 @@ class Order(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     project: Mapped[SinkProject | None] = relationship()
     allocation: Mapped[Allocation | None] = relationship()
+    site: Mapped[MemorialSite | None] = relationship()
+    plot_items: Mapped[list[OrderPlot]] = relationship(
+        back_populates="order", order_by="OrderPlot.id", cascade="all, delete-orphan"
+    )
 
     @property
     def amount_fen(self) -> int:
         return int(self.amount * 100)
+
+
+class OrderPlot(Base):
+    """A plot an order sponsors, and (group sponsorship) the name it is dedicated to."""
+
+    __tablename__ = "order_plots"
+    __table_args__ = (UniqueConstraint("order_id", "plot_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    plot_id: Mapped[int] = mapped_column(ForeignKey("plots.id"), index=True)
+    # None: the order's beneficiary name; set when an organisation names each plot (CSV).
+    sponsor_name: Mapped[str | None] = mapped_column(String(120))
+
+    order: Mapped[Order] = relationship(back_populates="plot_items")
+    plot: Mapped[Plot] = relationship()
 
 
 class PaymentEvent(Base):

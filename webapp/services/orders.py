@@ -33,6 +33,7 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.certificates.ids import ALPHABET
+from webapp.services.plots import reservations as plot_reservations
 from webapp.services.registry import allocation as allocations
 from webapp.services.registry.allocation import Beneficiary, check_beneficiary
 
@@ -194,19 +195,45 @@ class OffsetRequest:
     invoice_tax_id: str = ""
 
 
+def check_payment(
+    user: User, method: PaymentMethod, invoice_title: str, invoice_tax_id: str
+) -> None:
+    """Invoice details and who may pay by bank transfer — the same for every kind of order."""
+    if len(invoice_title.strip()) > MAX_INVOICE_TITLE:
+        raise DomainError(_l("The invoice title is at most 120 characters."))
+    if len(invoice_tax_id.strip()) > MAX_TAX_ID:
+        raise DomainError(_l("The tax number is at most 40 characters."))
+    if method is PaymentMethod.BANK_TRANSFER:
+        if not user.can_pay_by_transfer:
+            raise DomainError(_l("Bank transfer is for organisations; please pay online."))
+        if not invoice_title.strip():
+            raise DomainError(_l("Bank transfer needs the invoice title (发票抬头)."))
+
+
+def check_min_amount(amount: Decimal, min_amount: Decimal | None) -> None:
+    if amount <= 0:
+        raise DomainError(_l("This quantity is too small to be paid for."))
+    if min_amount is not None and amount < min_amount:
+        raise DomainError(
+            _l(
+                "Online payments start at ¥%(amount)s; please offset a little more.",
+                amount=min_amount,
+            )
+        )
+
+
+def unique_ref(session: Session) -> str:
+    ref = new_ref()
+    while session.scalar(select(Order.id).where(Order.ref == ref)) is not None:
+        ref = new_ref()
+    return ref
+
+
 def _check_request(request: OffsetRequest, user: User) -> None:
     if not MIN_QUANTITY_KG <= request.quantity_kg <= MAX_QUANTITY_KG:
         raise DomainError(_l("The quantity must be between 0.01 t and 100,000 t."))
     check_beneficiary(request.beneficiary)
-    if len(request.invoice_title.strip()) > MAX_INVOICE_TITLE:
-        raise DomainError(_l("The invoice title is at most 120 characters."))
-    if len(request.invoice_tax_id.strip()) > MAX_TAX_ID:
-        raise DomainError(_l("The tax number is at most 40 characters."))
-    if request.method is PaymentMethod.BANK_TRANSFER:
-        if not user.can_pay_by_transfer:
-            raise DomainError(_l("Bank transfer is for organisations; please pay online."))
-        if not request.invoice_title.strip():
-            raise DomainError(_l("Bank transfer needs the invoice title (发票抬头)."))
+    check_payment(user, request.method, request.invoice_title, request.invoice_tax_id)
     if request.calculation is not None and request.calculation.user_id not in (None, user.id):
         raise DomainError(_l("That calculation is not yours."))
 
@@ -231,20 +258,10 @@ def create_offset_order(
         project = chosen.project
     elif project.status is not ProjectStatus.ACTIVE:
         raise DomainError(_l("This project is not open for offsets."))
-    ref = new_ref()
-    while session.scalar(select(Order.id).where(Order.ref == ref)) is not None:
-        ref = new_ref()
+    ref = unique_ref(session)
     allocation = allocations.reserve(session, project, request.quantity_kg, ref, hold=hold, now=now)
     amount = amount_for(reserved_lines(allocation))
-    if amount <= 0:
-        raise DomainError(_l("This quantity is too small to be paid for."))
-    if min_amount is not None and amount < min_amount:
-        raise DomainError(
-            _l(
-                "Online payments start at ¥%(amount)s; please offset a little more.",
-                amount=min_amount,
-            )
-        )
+    check_min_amount(amount, min_amount)
     b = request.beneficiary
     order = Order(
         ref=ref,
@@ -304,6 +321,8 @@ def close_unpaid(
         allocations.release(
             session, order.allocation, expired=target is OrderStatus.EXPIRED, now=now
         )
+    if order.kind is OrderKind.PLOT:
+        plot_reservations.release(session, order.ref, now=now)
     audit.record(session, f"order.{target.value}", actor=actor, subject=order, ref=order.ref)
     return True
 

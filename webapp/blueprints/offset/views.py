@@ -9,13 +9,14 @@ from wtforms import SelectChoice
 
 from webapp.blueprints.offset import bp
 from webapp.blueprints.offset.forms import AUTO, OffsetForm
+from webapp.blueprints.orders.checkout_fields import default_method, payment_choices, return_urls
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.labels import label
 from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
 from webapp.services import footprint_records, orders
-from webapp.services.payments import checkout, gateway
+from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
 
 PURPOSES = [
@@ -35,23 +36,9 @@ def _setup(form: OffsetForm, offers: list[orders.Offer]) -> None:
     ]
     form.privacy.choices = [SelectChoice(p.value, label(p)) for p in Privacy]
     form.purpose.choices = [SelectChoice(p.value, label(p)) for p in PURPOSES]
-    config = current_app.config
-    online = gateway.online_method(config)
-    methods = [
-        SelectChoice(
-            online.value,
-            _("Pay online (demonstration)")
-            if online is PaymentMethod.DEMO
-            else _("Pay online: card, Alipay or WeChat Pay"),
-        )
-    ]
-    if current_user.can_pay_by_transfer and gateway.bank_transfer_offered(config):
-        methods.append(
-            SelectChoice(PaymentMethod.BANK_TRANSFER.value, _("Bank transfer (对公转账)"))
-        )
-    form.method.choices = methods
+    form.method.choices = payment_choices(current_user)
     if form.method.data is None:
-        form.method.data = online.value
+        form.method.data = default_method()
 
 
 def _prefill(form: OffsetForm) -> None:
@@ -97,12 +84,6 @@ def _build_request(form: OffsetForm) -> orders.OffsetRequest:
     )
 
 
-def _return_urls(ref: str) -> tuple[str, str]:
-    base = current_app.config["BASE_URL"]
-    success = base + url_for("orders.returned", ref=ref) + "?session_id={CHECKOUT_SESSION_ID}"
-    return success, base + url_for("orders.detail", ref=ref)
-
-
 @bp.route("/offset", methods=["GET", "POST"])
 @login_required
 def start():
@@ -121,7 +102,7 @@ def start():
                     user=current_user,
                     request=offset,
                     config=current_app.config,
-                    return_urls=_return_urls,
+                    return_urls=return_urls,
                 )
                 db.session.commit()
                 return redirect(url_for("orders.detail", ref=order.ref))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from webapp.blueprints.orders import bp
 from webapp.extensions import db
-from webapp.models import Order, OrderStatus
+from webapp.models import Order, OrderKind, OrderStatus
 from webapp.services import orders
 from webapp.services.payments import fulfilment, gateway
 from webapp.services.payments.providers import ProviderError
@@ -32,7 +32,7 @@ def index():
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(PAGE_SIZE)
     ).all()
-    certificates = {o.id: fulfilment.certificate_of(db.session, o) for o in items}
+    certificates = {o.id: fulfilment.certificates_of(db.session, o) for o in items}
     return render_template("orders/index.html", orders=items, certificates=certificates)
 
 
@@ -44,7 +44,7 @@ def detail(ref: str):
     return render_template(
         "orders/detail.html",
         order=order,
-        certificate=fulfilment.certificate_of(db.session, order),
+        certificates=fulfilment.certificates_of(db.session, order),
         bank={
             "name": config.get("BANK_ACCOUNT_NAME") or "碳汇平台（演示）Tanhui (demo)",
             "bank": config.get("BANK_NAME") or "演示银行 Demo Bank",
@@ -74,7 +74,12 @@ def cancel(ref: str):
             flash(_("This order has already been paid; it is being processed."), "info")
             return redirect(url_for(".detail", ref=ref))
     if orders.close_unpaid(db.session, order, OrderStatus.CANCELLED, actor=current_user):
-        flash(_("The order was cancelled and the credits returned."), "success")
+        flash(
+            _("The order was cancelled and the plots released.")
+            if order.kind is OrderKind.PLOT
+            else _("The order was cancelled and the credits returned."),
+            "success",
+        )
     db.session.commit()
     return redirect(url_for(".detail", ref=ref))
 
@@ -97,5 +102,7 @@ def receipt(ref: str):
     if order.paid_at is None:
         abort(404)
     return render_template(
-        "orders/receipt.html", order=order, certificate=fulfilment.certificate_of(db.session, order)
+        "orders/receipt.html",
+        order=order,
+        certificates=fulfilment.certificates_of(db.session, order),
     )

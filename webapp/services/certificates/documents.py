@@ -2,9 +2,8 @@
 
 :func:`build` turns a :class:`~webapp.models.Certificate` (and its allocation, project
 and order) into the renderer's :class:`CertificateContext` and details. Each kind has a
-details builder in :data:`DETAILS_BUILDERS`; offset certificates are built here, plot
-and event certificates register theirs when their features land (issues 7 and 8) —
-until then :func:`build` raises :class:`UnsupportedKindError` for them.
+details builder in :data:`DETAILS_BUILDERS` (offset and plot here); a kind without one
+makes :func:`build` raise :class:`UnsupportedKindError`.
 
 :func:`ensure_pdf` returns the stored PDF, rendering it only if it is missing or was
 drawn with an older design, so downloads of an issued certificate never re-render.
@@ -25,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, CertificateStatus, Purpose
+from webapp.models import Certificate, CertificateStatus, Plot, Purpose
 from webapp.services.certificates.context import (
     DESIGN_VERSION,
     MAX_NAME,
@@ -130,9 +129,20 @@ def offset_details(session: Session, certificate: Certificate, facts: Coverage) 
     )
 
 
-# Plot (issue 7) and event (issue 8) certificates add their builders here.
+def plot_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
+    # Imported here: the plots package reads the certificate services it depends on.
+    from webapp.services.plots.certificate import certificate_details
+
+    plot = session.get(Plot, certificate.plot_id) if certificate.plot_id else None
+    if plot is None:
+        raise IncompleteCertificateError(f"certificate {certificate.public_id} names no plot")
+    return certificate_details(plot, certificate.issued_on)
+
+
+# Event certificates (issue 8) add their builder here.
 DETAILS_BUILDERS: dict[CertificateKind, DetailsBuilder] = {
     CertificateKind.OFFSET: offset_details,
+    CertificateKind.PLOT: plot_details,
 }
 
 

@@ -25,12 +25,12 @@ def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]
         order = session.get(Order, order_id)
         if order is None:
             continue
-        certificate = fulfilment.certificate_of(session, order)
+        certificates = fulfilment.certificates_of(session, order)
         try:
-            mail.send(config, receipt_mail(order, certificate, config["BASE_URL"]))
+            mail.send(config, receipt_mail(order, certificates, config["BASE_URL"]))
         except Exception:
             log.exception("receipt for order %s not sent", order.ref)
-        if certificate is not None:
+        for certificate in certificates:
             _render(session, config, certificate)
 
 

@@ -15,11 +15,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from webapp.errors import Conflict, DomainError
-from webapp.models import Order, PaymentMethod, User
+from webapp.models import Order, OrderKind, PaymentMethod, User
 from webapp.models.base import utcnow
 from webapp.services import orders
 from webapp.services.payments import gateway
 from webapp.services.payments.providers import ProviderError
+from webapp.services.plots import sponsorship
 
 # Stripe Checkout sessions must live at least 30 minutes from when Stripe receives the
 # request; one more minute covers the clocks and the network.
@@ -45,25 +46,54 @@ def start_offset(
     now: datetime | None = None,
 ) -> Order:
     """Create the order and its reservation and, for online payment, open the checkout."""
+
+    def create(hold: timedelta, min_amount: Decimal | None, now: datetime) -> Order:
+        return orders.create_offset_order(
+            session, user=user, request=request, hold=hold, min_amount=min_amount, now=now
+        )
+
+    return _start(session, request.method, create, config, return_urls, now)
+
+
+def start_plot_sponsorship(
+    session: Session,
+    *,
+    user: User,
+    request: sponsorship.SponsorRequest,
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    now: datetime | None = None,
+) -> Order:
+    """Hold the chosen plots in a new order and, for online payment, open the checkout."""
+
+    def create(hold: timedelta, min_amount: Decimal | None, now: datetime) -> Order:
+        return sponsorship.create_plot_order(
+            session, user=user, request=request, hold=hold, min_amount=min_amount, now=now
+        )
+
+    return _start(session, request.method, create, config, return_urls, now)
+
+
+def _start(
+    session: Session,
+    method: PaymentMethod,
+    create: Callable[[timedelta, Decimal | None, datetime], Order],
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    now: datetime | None,
+) -> Order:
     now = now or utcnow()
-    if request.method is PaymentMethod.BANK_TRANSFER:
+    if method is PaymentMethod.BANK_TRANSFER:
         if not gateway.bank_transfer_offered(config):
             raise DomainError(_l("Bank transfer is not offered here."))
-    elif request.method is not gateway.online_method(config):
+    elif method is not gateway.online_method(config):
         raise DomainError(_l("This payment method is not offered here."))
-    online = request.method is not PaymentMethod.BANK_TRANSFER
-    checkout_for = hold_for(config, request.method)
+    online = method is not PaymentMethod.BANK_TRANSFER
+    checkout_for = hold_for(config, method)
     min_amount = None
-    if request.method is PaymentMethod.STRIPE:
+    if method is PaymentMethod.STRIPE:
         min_amount = Decimal(config["STRIPE_MIN_AMOUNT_CNY"])
-    order = orders.create_offset_order(
-        session,
-        user=user,
-        request=request,
-        hold=checkout_for + HOLD_GRACE if online else checkout_for,
-        min_amount=min_amount,
-        now=now,
-    )
+    order = create(checkout_for + HOLD_GRACE if online else checkout_for, min_amount, now)
     if online:
         open_checkout(
             session, order, config=config, return_urls=return_urls, expires_at=now + checkout_for
@@ -83,8 +113,12 @@ def open_checkout(
     if provider is None:
         return
     success_url, cancel_url = return_urls(order.ref)
-    project = order.project
-    description = f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {project.code}"
+    if order.kind is OrderKind.PLOT:
+        description = sponsorship.description(order)
+    else:
+        description = (
+            f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {order.project.code}"
+        )
     try:
         checkout = provider.create_checkout(
             session,

@@ -8,6 +8,7 @@ nothing; the registry's own idempotency (``retire`` on a retired allocation) bac
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,21 +27,23 @@ from webapp.models.base import utcnow
 from webapp.services import audit, orders
 from webapp.services.certificates import issuing
 from webapp.services.certificates.token import CertificateKind
+from webapp.services.plots import sponsorship
 from webapp.services.registry import allocation as allocations
 from webapp.services.registry.allocation import Beneficiary
 from webapp.services.signing import SigningKey
 
 log = logging.getLogger(__name__)
 
-# What a certificate of each order kind is (plots and events come with their issues).
-CERTIFICATE_KINDS = {OrderKind.OFFSET: CertificateKind.OFFSET}
-
 
 @dataclass(frozen=True)
 class Fulfilment:
     order: Order
-    certificate: Certificate | None
+    certificates: tuple[Certificate, ...]
     newly_paid: bool
+
+    @property
+    def certificate(self) -> Certificate | None:
+        return self.certificates[0] if self.certificates else None
 
 
 def _beneficiary(order: Order) -> Beneficiary:
@@ -92,29 +95,50 @@ def fulfil(
     now = now or utcnow()
     order = orders.lock(session, order)
     if order.status is OrderStatus.PAID:
-        return Fulfilment(order=order, certificate=certificate_of(session, order), newly_paid=False)
+        return Fulfilment(
+            order=order, certificates=tuple(certificates_of(session, order)), newly_paid=False
+        )
     if order.status is OrderStatus.REFUNDED:
         log.warning("payment confirmation for refunded order %s ignored", order.ref)
-        return Fulfilment(order=order, certificate=None, newly_paid=False)
+        return Fulfilment(order=order, certificates=(), newly_paid=False)
     try:
-        allocation = _live_allocation(session, order, now)
+        # A savepoint, so a fulfiller that gives up leaves no half-made reservation behind.
+        with session.begin_nested():
+            certificates = FULFILLERS[order.kind](session, order, key=key, now=now)
     except Conflict:
-        # Money taken, credits gone: flag for a refund rather than oversell.
-        order.problem = "paid after the reservation lapsed; credits no longer available: refund"
+        # Money taken, goods gone: flag for a refund rather than oversell.
+        order.problem = "paid after the reservation lapsed; no longer available: refund"
         order.provider_payment_id = payment_id or order.provider_payment_id
         audit.record(session, "order.unfulfillable", subject=order, ref=order.ref, source=source)
         log.error("order %s paid but cannot be fulfilled: needs a refund", order.ref)
-        return Fulfilment(order=order, certificate=None, newly_paid=False)
-    allocations.retire(session, allocation, _beneficiary(order), now=now)
+        return Fulfilment(order=order, certificates=(), newly_paid=False)
     order.status = orders.order_transition(order.status, OrderStatus.PAID)
     order.paid_at = now
     order.problem = None
     if payment_id:
         order.provider_payment_id = payment_id
+    audit.record(
+        session,
+        "order.paid",
+        subject=order,
+        ref=order.ref,
+        amount=str(order.amount),
+        source=source,
+        certificates=[c.public_id for c in certificates],
+    )
+    return Fulfilment(order=order, certificates=tuple(certificates), newly_paid=True)
+
+
+def _fulfil_offset(
+    session: Session, order: Order, *, key: SigningKey, now: datetime
+) -> list[Certificate]:
+    """Retire the order's serials for its beneficiary and issue the certificate."""
+    allocation = _live_allocation(session, order, now)
+    allocations.retire(session, allocation, _beneficiary(order), now=now)
     certificate = issuing.issue(
         session,
         key=key,
-        kind=CERTIFICATE_KINDS[order.kind],
+        kind=CertificateKind.OFFSET,
         holder_name=order.beneficiary_name,
         privacy=order.privacy,
         locale=order.locale,
@@ -124,20 +148,31 @@ def fulfil(
         allocation_id=allocation.id,
         now=now,
     )
-    audit.record(
-        session,
-        "order.paid",
-        subject=order,
-        ref=order.ref,
-        amount=str(order.amount),
-        source=source,
-        certificate=certificate.public_id,
+    return [certificate]
+
+
+Fulfiller = Callable[..., list[Certificate]]
+
+# How a paid order of each kind is delivered: each raises Conflict, changing nothing,
+# when what was paid for is no longer there.
+FULFILLERS: dict[OrderKind, Fulfiller] = {
+    OrderKind.OFFSET: _fulfil_offset,
+    OrderKind.PLOT: sponsorship.fulfil,
+}
+
+
+def certificates_of(session: Session, order: Order) -> list[Certificate]:
+    """The order's own certificates (one per plot for sponsorships; no personal shares)."""
+    return list(
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.order_id == order.id, Certificate.parent_id.is_(None))
+            .order_by(Certificate.id)
+        )
     )
-    return Fulfilment(order=order, certificate=certificate, newly_paid=True)
 
 
 def certificate_of(session: Session, order: Order) -> Certificate | None:
-    """The order's own certificate (not personal shares issued from it)."""
-    return session.scalar(
-        select(Certificate).where(Certificate.order_id == order.id, Certificate.parent_id.is_(None))
-    )
+    """The order's first own certificate (an offset order has exactly one)."""
+    found = certificates_of(session, order)
+    return found[0] if found else None

@@ -15,11 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.errors import Conflict, DomainError
-from webapp.models import AllocationState, Certificate, Order, OrderStatus, PaymentMethod, User
+from webapp.models import (
+    AllocationState,
+    Certificate,
+    Order,
+    OrderKind,
+    OrderStatus,
+    PaymentMethod,
+    User,
+)
 from webapp.models.base import utcnow
 from webapp.services import audit, orders
 from webapp.services.certificates import issuing
 from webapp.services.payments.providers import PaymentProvider, ProviderError
+from webapp.services.plots import sponsorship
 from webapp.services.registry import allocation as allocations
 
 MAX_REASON = 200
@@ -46,6 +55,8 @@ def apply_refund(
         return False
     if order.allocation is not None and order.allocation.state is AllocationState.RETIRED:
         allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
+    if order.kind is OrderKind.PLOT:
+        sponsorship.withdraw(session, order, reason=reason, actor=actor, now=now)
     for certificate in session.scalars(
         select(Certificate).where(Certificate.order_id == order.id, Certificate.parent_id.is_(None))
     ):

@@ -19,7 +19,7 @@ serialised (see ``webapp/database.py``).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -55,7 +55,7 @@ def _check_holder(holder_ref: str) -> None:
         raise DomainError(_l("A reservation needs a reference of at most 64 characters."))
 
 
-def _is_free(plot: Plot, now: datetime) -> bool:
+def is_free(plot: Plot, now: datetime) -> bool:
     if plot.status is PlotStatus.AVAILABLE:
         return True
     # A lapsed hold that expire_due has not swept yet is free to take.
@@ -112,7 +112,7 @@ def reserve(
     mine = [
         p for p in locked if p.holder_ref == holder_ref and p.status is not PlotStatus.AVAILABLE
     ]
-    taken = [p for p in locked if p not in mine and not _is_free(p, now)]
+    taken = [p for p in locked if p not in mine and not is_free(p, now)]
     if taken:
         codes = ", ".join(p.code for p in taken)
         raise Conflict(
@@ -163,7 +163,7 @@ def expire_due(session: Session, now: datetime | None = None) -> list[Plot]:
     )
     freed = []
     for plot in plots:
-        if _is_free(plot, now):  # re-checked under the lock
+        if is_free(plot, now):  # re-checked under the lock
             _free(plot, now)
             freed.append(plot)
     session.flush()
@@ -204,9 +204,13 @@ def sponsor(
     message: str = "",
     locale: str | None = None,
     expected: Sequence[Plot | int] | None = None,
+    names: Mapping[int, str] | None = None,
     now: datetime | None = None,
 ) -> list[Plot]:
     """Turn the holder's reserved plots into a sponsorship by ``user``.
+
+    ``names`` (plot id → name; group sponsorship) dedicates single plots to other people
+    than ``sponsor_name``; every name is checked like the sponsor's.
 
     A hold that lapsed but was not yet taken by anyone is still the holder's and is
     honoured. Raises :class:`Conflict` when the holder holds no plot any more (expired
@@ -217,6 +221,10 @@ def sponsor(
     """
     _check_holder(holder_ref)
     name, text = check_dedication(sponsor_name, privacy, dedication, message)
+    plot_names = {
+        plot_id: check_dedication(other, privacy, dedication)[0]
+        for plot_id, other in (names or {}).items()
+    }
     now = now or utcnow()
     head = ledger.lock_head(session)
     plots = _lock(session, select(Plot).where(Plot.holder_ref == holder_ref))
@@ -238,11 +246,12 @@ def sponsor(
     user_id, sponsor_locale = user.id, locale or user.locale or "zh_CN"
     for plot in pending:
         target = plot_transition(plot.status, PlotStatus.SPONSORED)
+        plot_name = plot_names.get(plot.id, name)
         plot.reserved_until = None
         plot.sponsor_user_id = user_id
-        plot.sponsor_name = name
+        plot.sponsor_name = plot_name
         plot.sponsor_privacy = privacy
-        plot.sponsor_public = public
+        plot.sponsor_public = display_name(plot_name, privacy)
         plot.sponsor_locale = sponsor_locale
         plot.dedication_kind = dedication
         plot.dedication_message = text
@@ -251,18 +260,17 @@ def sponsor(
         plot.status = target
     session.flush()
     site = pending[0].site
-    ledger.append(
-        session,
-        head,
-        "sponsorship",
-        {
-            "site": site.code,
-            "plots": [p.code for p in sorted(pending, key=lambda p: p.code)],
-            "sponsor": public,
-            "dedication": dedication.value,
-        },
-        now=now,
-    )
+    ordered = sorted(pending, key=lambda p: p.code)
+    body = {
+        "site": site.code,
+        "plots": [p.code for p in ordered],
+        "sponsor": public,
+        "dedication": dedication.value,
+    }
+    if plot_names:
+        # Group sponsorship: each plot's name, as the sponsor allowed it to be shown.
+        body["dedicated_to"] = [p.sponsor_public for p in ordered]
+    ledger.append(session, head, "sponsorship", body, now=now)
     audit.record(
         session,
         "plot.sponsored",
@@ -270,5 +278,73 @@ def sponsor(
         subject=site,
         holder_ref=holder_ref,
         plots=[p.code for p in pending],
+    )
+    return plots
+
+
+def withdraw(
+    session: Session,
+    holder_ref: str,
+    *,
+    reason: str,
+    actor: User | None,
+    now: datetime | None = None,
+) -> list[Plot]:
+    """Undo a refunded sponsorship: plots not yet planted become available again; planted
+    ones keep their trees and their private record but lose the public name and the
+    dedication. Appends a ``sponsorship_withdrawn`` ledger entry. Idempotent."""
+    _check_holder(holder_ref)
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    plots = _lock(
+        session,
+        select(Plot).where(Plot.holder_ref == holder_ref, Plot.status.in_(SPONSORED_STATUSES)),
+    )
+    if not plots:
+        return []
+    freed, kept = [], []
+    for plot in plots:
+        if plot.status is PlotStatus.SPONSORED:
+            plot.status = plot_transition(plot.status, PlotStatus.AVAILABLE)
+            plot.holder_ref = None
+            for field in (
+                "sponsor_user_id",
+                "sponsor_name",
+                "sponsor_privacy",
+                "sponsor_public",
+                "sponsor_locale",
+                "dedication_kind",
+                "dedication_message",
+                "sponsored_at",
+            ):
+                setattr(plot, field, None)
+            freed.append(plot.code)
+        else:
+            # The trees stand: keep who paid (private), hide the name, drop the dedication,
+            # and release the holder so the refund is not applied twice.
+            plot.sponsor_privacy = Privacy.ANONYMOUS
+            plot.sponsor_public = None
+            plot.dedication_kind = None
+            plot.dedication_message = None
+            plot.holder_ref = f"{holder_ref}-refunded"[:MAX_HOLDER_REF]
+            kept.append(plot.code)
+        plot.updated_at = now
+    session.flush()
+    ledger.append(
+        session,
+        head,
+        "sponsorship_withdrawn",
+        {"site": plots[0].site.code, "freed": sorted(freed), "kept_planted": sorted(kept)},
+        now=now,
+    )
+    audit.record(
+        session,
+        "plot.sponsorship_withdrawn",
+        actor=actor,
+        subject=plots[0].site,
+        holder_ref=holder_ref,
+        reason=reason[:200],
+        freed=sorted(freed),
+        kept=sorted(kept),
     )
     return plots

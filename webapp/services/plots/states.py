@@ -2,7 +2,8 @@
 
 available → reserved → sponsored → planted → inspected (again and again);
 a planting that did not survive is failed → replanted → inspected. A reservation
-returns to available when released or expired.
+returns to available when released or expired, a sponsorship not yet planted when it is
+refunded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from webapp.models import PlotStatus, PlotUpdateKind
 PLOT_TRANSITIONS: dict[PlotStatus, frozenset[PlotStatus]] = {
     PlotStatus.AVAILABLE: frozenset({PlotStatus.RESERVED}),
     PlotStatus.RESERVED: frozenset({PlotStatus.AVAILABLE, PlotStatus.SPONSORED}),
-    PlotStatus.SPONSORED: frozenset({PlotStatus.PLANTED}),
+    # A refunded sponsorship of a plot not yet planted frees the plot again.
+    PlotStatus.SPONSORED: frozenset({PlotStatus.PLANTED, PlotStatus.AVAILABLE}),
     PlotStatus.PLANTED: frozenset({PlotStatus.INSPECTED, PlotStatus.FAILED}),
     PlotStatus.INSPECTED: frozenset({PlotStatus.INSPECTED, PlotStatus.FAILED}),
     PlotStatus.FAILED: frozenset({PlotStatus.REPLANTED}),
