@@ -234,3 +234,57 @@ def test_admin_assigns_and_removes_rangers(app, client, auth, make_user, site):
     token = csrf_token(client, "/admin/rangers")
     client.post(f"/admin/rangers/{ranger.id}/{site.id}/remove", data={"csrf_token": token})
     assert not rangers.is_assigned(db.session, ranger, site)
+
+
+def _png_bomb(side: int = 30_000) -> bytes:
+    """A real PNG claiming side × side pixels of one colour: tiny file, 900 MP decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    row = b"\x00" + b"\x00" * side
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(200)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def test_hostile_uploads_through_the_page_leave_nothing_on_disk(
+    app, client, auth, ranger, sponsored
+):
+    """A script renamed .jpg, a decompression bomb, a 50 MB image and an SVG, each posted
+    as a ranger would: refused with a clear message, no row, no file, no e-mail."""
+    auth.login("ranger@example.cn")
+    big = io.BytesIO()
+    Image.effect_noise((4000, 3000), 90).convert("RGB").save(big, "PNG", compress_level=0)
+    fifty_mb = big.getvalue() + b"\0" * max(0, 50 * 1024 * 1024 - big.tell())
+    assert len(fifty_mb) >= 50 * 1024 * 1024
+    cases = [
+        (b"<?php system($_GET['c']); ?>", "shell.jpg", 400, ("JPEG", "PNG")),
+        (_png_bomb(), "bomb.png", 400, ("pixels", "像素")),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+            "logo.svg",
+            400,
+            ("JPEG", "PNG"),
+        ),
+        (fifty_mb, "huge.png", 413, ("MB", "large", "过大", "太大")),
+    ]
+    for payload, name, status, words in cases:
+        response = post_update(client, photos=[(io.BytesIO(payload), name)])
+        # Werkzeug's test client spools a large body to a temporary file and leaves it
+        # open when the server answers 413 without reading it: close the client's file.
+        response.request.environ["wsgi.input"].close()
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, name
+        assert any(w in html for w in words), (name, html[:2000])
+        assert 'onload="alert(1)"' not in html
+        assert counts() == (0, 0), name
+        assert files_in(app) == [], name
+        assert db.session.get(Plot, sponsored.id).status is PlotStatus.SPONSORED
+    assert not list(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))

@@ -441,3 +441,80 @@ def test_bank_transfer_sponsorship_needs_two_staff(client, make_plot, organiser,
     client.post(f"{page}/transfer/confirm", data={"csrf_token": csrf_token(client, page)})
     assert fresh(order).status is OrderStatus.PAID
     assert plot("A-01").status is PlotStatus.SPONSORED
+
+
+RACERS = 8
+
+
+def test_buyers_racing_for_one_plot_through_the_page_produce_one_sponsor(
+    app, make_plot, make_user, tmp_path
+):
+    """Eight signed-in buyers press "Confirm and pay" for the same plot at once, each on
+    its own connection: one order holds the plot, the others are told it is taken and get
+    nothing; paying the winner makes exactly one sponsor."""
+    import threading
+
+    from tests.conftest import _make_app
+    from webapp.services import keys
+    from webapp.services.payments import events
+    from webapp.services.payments.demo_provider import DemoProvider
+
+    make_plot("A-01")
+    for i in range(RACERS):
+        make_user("resident", email=f"racer{i}@example.cn")
+    db.session.rollback()
+    worker_app = _make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        tmp_path / "workers",
+        RATELIMIT_ENABLED=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": RACERS + 2, "max_overflow": 0, "pool_timeout": 60},
+    )
+    start_line = threading.Barrier(RACERS)
+    results: dict[int, tuple[int, str]] = {}
+    errors: list[BaseException] = []
+
+    def racer(i: int) -> None:
+        try:
+            client = worker_app.test_client()
+            token = csrf_token(client, "/account/login")
+            client.post(
+                "/account/login",
+                data={
+                    "csrf_token": token,
+                    "email": f"racer{i}@example.cn",
+                    "password": "correct-horse-9",
+                },
+            )
+            data = form(client, sponsor_name=f"Racer {i}")
+            start_line.wait(timeout=60)
+            response = client.post(PAGE, data=data)
+            results[i] = (response.status_code, response.get_data(as_text=True))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(RACERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    with worker_app.app_context():
+        db.engine.dispose()
+    assert not errors, errors
+    codes = sorted(code for code, _ in results.values())
+    assert codes == [302] + [400] * (RACERS - 1), codes
+    for code, html in results.values():
+        if code == 400:
+            assert "A-01" in html and ("No longer available" in html or "已不可" in html)
+    assert count(Order) == 1
+
+    order = db.session.scalars(select(Order)).one()
+    key, _ = keys.signing(app.config)
+    provider = DemoProvider(app.config)
+    provider.pay(db.session, order.provider_session_id)
+    outcome = events.settle(db.session, provider, order, key=key, source="test")
+    db.session.commit()
+    assert outcome.result == "fulfilled"
+    sponsored = plot("A-01")
+    assert sponsored.status is PlotStatus.SPONSORED
+    assert sponsored.sponsor_user_id == order.user_id
+    assert count(Certificate) == 1
