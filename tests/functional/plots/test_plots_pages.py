@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from webapp.models import Privacy
+from webapp.models import PlotStatus, Privacy
 
 
 class _Links(HTMLParser):
@@ -78,7 +78,13 @@ def test_site_page_map_every_plot_focusable_with_a_name_and_a_list(
     assert "Sponsored" in parsed.svg_links[1]["aria-label"]
     assert "Available to sponsor" in parsed.svg_links[0]["aria-label"]
     # The same plots as a table, for screen readers and small screens.
-    assert [a["href"] for a in parsed.table_links] == [a["href"] for a in parsed.svg_links]
+    # The table links every plot's page, in the map's order, and each free plot's
+    # sponsorship page (the "Sponsor" button).
+    plot_pages = [a["href"] for a in parsed.table_links if "/sponsor" not in a["href"]]
+    assert plot_pages == [a["href"] for a in parsed.svg_links]
+    sponsor_links = [a["href"] for a in parsed.table_links if "/sponsor" in a["href"]]
+    free = [p.code for p in plots if p.status is PlotStatus.AVAILABLE]
+    assert sponsor_links == [f"/sites/CLS-JN/sponsor?plots={code}" for code in free]
     # The legend names every status in words (not colour alone) and uses patterns.
     for status in ("Available to sponsor", "Reserved", "Sponsored", "Planted", "Inspected"):
         assert status in html

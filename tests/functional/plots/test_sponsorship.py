@@ -143,7 +143,8 @@ def test_sponsorship_is_paid_once_and_issues_a_plot_certificate(app, client, mak
     plot_page = client.get("/sites/CLS-JN/plots/A-01").get_data(as_text=True)
     assert "林小树" in plot_page and "欢迎你，小禾" in plot_page
     verify = client.get(f"/v/{certificate.public_id}").get_data(as_text=True)
-    assert "A-01" in verify
+    assert 'href="/sites/CLS-JN/plots/A-01"' in verify
+    assert "并非对碳排放的抵消" in verify
 
     # The receipt says what was bought and that it is not an offset.
     mails = list(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))

@@ -41,6 +41,7 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
         "quantity_kg": record.quantity_kg,
         "quantity_t": None if record.quantity_kg is None else tonnes_text(record.quantity_kg),
         "plot_code": record.plot_code,
+        "site_code": record.site_code,
         "issued_on": record.issued_on.isoformat(),
         "holder_public": record.holder_public,
         "project": None

@@ -42,6 +42,7 @@ SCHEMAS.update(
                     "description": "tonnes CO2e as a decimal string",
                 },
                 "plot_code": _NULLABLE_STRING,
+                "site_code": _NULLABLE_STRING,
                 "issued_on": {"type": "string", "format": "date"},
                 "holder_public": _NULLABLE_STRING,
                 "project": {

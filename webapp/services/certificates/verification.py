@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, CertificateStatus, LedgerEntry
+from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot
 from webapp.services.certificates.coverage import Coverage, coverage
 from webapp.services.certificates.ids import format_public_id, normalize_public_id
 from webapp.services.certificates.token import TokenClaims, TokenError, verify_token
@@ -56,6 +56,10 @@ class PublicRecord:
     key_id: str
     facts: Coverage = field(default_factory=Coverage)
     proof: InclusionProof | None = None
+    # Plot certificates: the site of the plot (a plot code is unique only per site).
+    site_code: str | None = None
+    site_name_zh: str | None = None
+    site_name_en: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -114,6 +118,10 @@ def public_record(
     proof = None
     if with_proof and facts.retirement_seq is not None:
         proof = inclusion(session, facts.retirement_seq, key)
+    site = None
+    if certificate.plot_id is not None:
+        plot = session.get(Plot, certificate.plot_id)
+        site = plot.site if plot is not None else None
     return PublicRecord(
         index=certificate.id,
         public_id=certificate.public_id,
@@ -130,6 +138,9 @@ def public_record(
         key_id=certificate.key_id,
         facts=facts,
         proof=proof,
+        site_code=site.code if site else None,
+        site_name_zh=site.name_zh if site else None,
+        site_name_en=site.name_en if site else None,
     )
 
 
