@@ -97,20 +97,16 @@ def test_site_page_map_every_plot_focusable_with_a_name_and_a_list(
     assert "<script" not in html and " style=" not in html
 
 
-def test_site_page_hides_sponsor_buttons_without_the_order_flow(client, site, make_plot):
-    plot = make_plot()
-    html = en(client).get(f"/sites/CLS-JN/plots/{plot.code}").get_data(as_text=True)
-    assert "Sponsor this plot" not in html
-    assert "waiting for a sponsor" in html
-
-
-def test_sponsor_button_links_to_the_order_flow_once_it_exists(app, site, make_plot):
-    app.add_url_rule("/sponsor", endpoint="sponsor.start", view_func=lambda: "")
-    plot = make_plot()
-    client = en(app.test_client())
-    html = client.get(f"/sites/CLS-JN/plots/{plot.code}").get_data(as_text=True)
-    assert "Sponsor this plot" in html
-    assert f"/sponsor?site=CLS-JN&amp;plots={plot.code}" in html
+def test_free_plots_link_to_the_sponsorship_page_and_sponsored_ones_do_not(
+    client, site, make_plot, make_user, sponsor_plot
+):
+    free = make_plot()
+    html = en(client).get(f"/sites/CLS-JN/plots/{free.code}").get_data(as_text=True)
+    assert "Sponsor this plot" in html and "waiting for a sponsor" in html
+    assert f'href="/sites/CLS-JN/sponsor?plots={free.code}"' in html
+    taken = sponsor_plot(make_plot(), make_user(email="s@example.cn"))
+    html = en(client).get(f"/sites/CLS-JN/plots/{taken.code}").get_data(as_text=True)
+    assert "Sponsor this plot" not in html and "/sponsor?" not in html
 
 
 @pytest.mark.parametrize(

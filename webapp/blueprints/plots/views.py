@@ -11,10 +11,8 @@ from webapp.models import PlotPhoto, PlotStatus
 from webapp.services.plots import geometry, photos, queries, rangers
 
 
-def sponsor_url(site_code: str, plot_codes: list[str]) -> str | None:
-    """The sponsorship flow's start page, once the order system provides it."""
-    if "sponsor.start" not in current_app.view_functions:
-        return None
+def sponsor_url(site_code: str, plot_codes: list[str]) -> str:
+    """The sponsorship page with these plots ticked."""
     return url_for("sponsor.start", site=site_code, plots=",".join(plot_codes))
 
 
