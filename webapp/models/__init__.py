@@ -23,6 +23,7 @@ from webapp.models.plots import (
     PlotUpdate,
     PlotUpdateKind,
     RangerAssignment,
+    SitePhoto,
     SiteSpecies,
 )
 from webapp.models.projects import (
@@ -88,6 +89,7 @@ __all__ = [
     "SerialRange",
     "SinkInstrument",
     "SinkProject",
+    "SitePhoto",
     "SiteSpecies",
     "TreeHead",
     "User",

@@ -263,3 +263,28 @@ class RangerAssignment(Base):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     site: Mapped[MemorialSite] = relationship()
+
+
+class SitePhoto(Base):
+    """A photo of a memorial site, re-encoded as JPEG without metadata like plot photos
+    (path relative to ``PLOT_PHOTO_DIR``, named by its SHA-256)."""
+
+    __tablename__ = "site_photos"
+    __table_args__ = (
+        CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("memorial_sites.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    caption_zh: Mapped[str] = mapped_column(String(120), default="")
+    caption_en: Mapped[str] = mapped_column(String(160), default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[MemorialSite] = relationship()

@@ -9,6 +9,7 @@ from webapp.blueprints.plots import bp
 from webapp.extensions import db
 from webapp.models import PlotPhoto, PlotStatus
 from webapp.services.plots import geometry, photos, queries, rangers
+from webapp.services.plots.sites import photos_of
 
 
 def sponsor_url(site_code: str, plot_codes: list[str]) -> str:
@@ -44,6 +45,7 @@ def site(code: str):
         plots=plots,
         species=queries.site_species(db.session, item),
         site_map=site_map,
+        photos=photos_of(db.session, item),
         counts=queries.status_counts(plots),
         statuses=list(PlotStatus),
         sponsor_url=sponsor_url,

@@ -65,7 +65,7 @@ class SharesRefused(DomainError):
         self.errors = errors
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), else GB 18030 — what Excel in China saves."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -94,7 +94,7 @@ def parse_csv(data: bytes) -> list[ShareRow]:
         raise SharesRefused(
             [RowError(None, _l("The file is larger than %(kb)d KB.", kb=MAX_FILE_BYTES // 1024))]
         )
-    text = _decode(data)
+    text = decode_text(data)
     if "\x00" in text:
         raise SharesRefused([RowError(None, _l("The file is not a CSV text file."))])
     rows: list[ShareRow] = []
