@@ -107,13 +107,13 @@ def test_plot_import_is_all_or_nothing_with_line_numbers(client, new_site):
     page = "/admin/sites/DT-QS"
     post(client, f"{page}/species", page, SPECIES)
     bad = (
-        "code,species,price,area_mu,trees,polygon,x,y,size_m\n"
-        'E-01,arborvitae,600,1.5,100,"0 0; 20 0; 20 20; 0 20",,,\n'
-        "E-02,oak,600,1.5,100,,35,10,20\n"
-        "E-03,arborvitae,-5,1.5,100,,60,10,20\n"
-        "E-01,arborvitae,600,1.5,100,,80,10,20\n"
-        "E-05,arborvitae,600,1.5,100,,,,\n"
-    ).encode()
+        b"code,species,price,area_mu,trees,polygon,x,y,size_m\n"
+        b'E-01,arborvitae,600,1.5,100,"0 0; 20 0; 20 20; 0 20",,,\n'
+        b"E-02,oak,600,1.5,100,,35,10,20\n"
+        b"E-03,arborvitae,-5,1.5,100,,60,10,20\n"
+        b"E-01,arborvitae,600,1.5,100,,80,10,20\n"
+        b"E-05,arborvitae,600,1.5,100,,,,\n"
+    )
     response = post(
         client,
         f"{page}/plots",
