@@ -18,6 +18,17 @@ from webapp.services import keys, orders
 from webapp.services.payments import aftermath, bank_transfer, fulfilment, gateway, refunds
 
 PAGE_SIZE = 100
+
+
+def _what(order) -> str:
+    """The project of an offset, or the site and plots of a sponsorship."""
+    if order.project is not None:
+        return order.project.code
+    if order.site is not None:
+        return f"{order.site.code}: {' '.join(i.plot.code for i in order.plot_items)}"
+    return ""
+
+
 CSV_COLUMNS = [
     "ref",
     "created_at",
@@ -81,7 +92,7 @@ def orders_csv():
             order.status.value,
             order.method.value,
             order.user.email,
-            order.project.code if order.project else "",
+            _what(order),
             order.quantity_kg,
             f"{order.amount:.2f}",
             order.currency,
