@@ -46,6 +46,7 @@ from webapp.models.registry import (
     SerialRange,
     TreeHead,
 )
+from webapp.models.scan import ScanResult, ScanVisit
 
 __all__ = [
     "Allocation",
@@ -83,6 +84,8 @@ __all__ = [
     "RangeState",
     "RangerAssignment",
     "Role",
+    "ScanResult",
+    "ScanVisit",
     "SerialRange",
     "SinkInstrument",
     "SinkProject",
