@@ -6,9 +6,22 @@ const CACHE = "tanhui-scan-" + VERSION;
 const SCOPE = {{ scope|tojson }};
 const ASSETS = {{ assets|tojson }};
 
+async function cachePage(cache) {
+  // The app page is only cached when it really is the app (a signed-in ranger), never
+  // the login page a lapsed session is redirected to.
+  try {
+    const response = await fetch(SCOPE, { credentials: "same-origin", cache: "no-store" });
+    if (response.ok && !response.redirected) await cache.put(SCOPE, response);
+  } catch {
+    // offline during install: the next visit online caches it
+  }
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting())
+    caches.open(CACHE)
+      .then((cache) => cache.addAll(ASSETS).then(() => cachePage(cache)))
+      .then(() => self.skipWaiting())
   );
 });
 
