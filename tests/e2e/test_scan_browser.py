@@ -241,3 +241,35 @@ def test_scanner_screenshots(browser, live_server, tmp_path):
             page.screenshot(path=f"{out}/{name}.png", full_page=True)
         finally:
             context.close()
+
+
+def test_scanner_decodes_a_photo_and_warns_about_an_old_pack(browser, live_server, tmp_path):
+    """The no-camera paths: a photo decoded by jsQR (built from npm), and the pack-age warning."""
+    from webapp.services.certificates.qr import make_qr
+
+    codes = _scene(live_server.app)
+    live_server.app.config["SCAN_PACK_MAX_AGE_HOURS"] = 0  # any pack is too old
+    context, page = new_page(browser, PHONE)
+    try:
+        # A photo of the certificate's QR code: the app's own SVG, rendered by Chromium.
+        drawing = context.new_page()
+        svg = make_qr(codes["valid"]).svg(60)
+        drawing.set_content(f'<body style="margin:0;background:#fff;padding:20px">{svg}</body>')
+        photo = tmp_path / "certificate.png"
+        drawing.screenshot(path=str(photo))
+        drawing.close()
+
+        _login(page, live_server.url)
+        page.click("#pack-download")
+        page.wait_for_selector("#pack-state strong")
+        warning = page.locator("#pack-warning")
+        assert warning.is_visible() and "已超过 0 小时" in warning.inner_text()
+
+        assert page.evaluate("'jsQR' in window") is False  # loaded only when needed
+        page.locator("[data-target=certificate] input[type=file]").set_input_files(str(photo))
+        page.wait_for_selector("#certificate-result[data-verdict=valid]")
+        assert page.input_value("#certificate-text") == codes["valid"]
+        if not page.evaluate("'BarcodeDetector' in window"):  # Linux Chromium has none
+            assert page.evaluate("typeof window.jsQR") == "function"
+    finally:
+        context.close()
