@@ -4,6 +4,7 @@
 
 import {
   decodeStatusList,
+  ed25519Available,
   isRevoked,
   parseCertificateText,
   parsePlaqueText,
@@ -55,6 +56,7 @@ function age(iso) {
 // ---- the site pack ---------------------------------------------------------------
 
 async function acceptPack(pack, keys) {
+  if (!(await ed25519Available(keys))) throw new Error("crypto");
   if (!(await verifySignedDocument(pack, "tanhui-scan-pack-v1", keys))) return false;
   if (!(await verifySignedDocument(pack.status_list, "tanhui-status-list-v1", keys))) return false;
   state.bits = await decodeStatusList(pack.status_list.credentialSubject.encodedList);
@@ -93,7 +95,11 @@ function renderPack(message) {
 async function loadStoredPack() {
   const [pack, keys] = await Promise.all([getMeta("pack"), getMeta("keys")]);
   if (!pack || !keys) return renderPack();
-  if (!(await acceptPack(pack, keys))) return renderPack(t("pack_bad"));
+  try {
+    if (!(await acceptPack(pack, keys))) return renderPack(t("pack_bad"));
+  } catch (error) {
+    return renderPack(t(error.message === "crypto" ? "crypto_missing" : "pack_bad"));
+  }
   renderPack();
 }
 
@@ -112,8 +118,8 @@ async function downloadPack() {
     await setMeta("keys", keys);
     await setMeta("pack", pack);
     renderPack(t("downloaded"));
-  } catch {
-    renderPack(t("download_failed"));
+  } catch (error) {
+    renderPack(t(error.message === "crypto" ? "crypto_missing" : "download_failed"));
   } finally {
     button.disabled = false;
   }
@@ -263,14 +269,17 @@ async function recordVisit() {
   }
   const today = shanghaiDay(new Date());
   const visits = await allVisits();
-  if (current.publicId && visits.some((v) => v.public_id === current.publicId && shanghaiDay(new Date(v.scanned_at)) === today)) {
+  const genuine = (result) => result === "valid" || result === "revoked";
+  const seenToday = (v) =>
+    v.public_id === current.publicId && genuine(v.offline_result) && shanghaiDay(new Date(v.scanned_at)) === today;
+  if (genuine(current.result) && visits.some(seenToday)) {
     message.textContent = t("already_recorded");
     return;
   }
   const plaque = state.plaque;
   await putVisit({
     id: crypto.randomUUID(),
-    site: plaque ? plaque.site : $("site-select").value || state.pack.sites[0]?.code || "",
+    site: plaque ? plaque.site : current.record ? current.record.site : $("site-select").value || state.pack.sites[0]?.code || "",
     certificate_text: current.text,
     plaque_text: plaque ? plaque.text : null,
     offline_result: current.result,

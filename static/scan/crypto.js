@@ -81,8 +81,16 @@ export function parsePlaqueText(text) {
   return m ? { site: m[1], plot: m[2] } : null;
 }
 
-export function ed25519Supported() {
-  return Boolean(globalThis.crypto && crypto.subtle);
+/** Whether this browser's WebCrypto can import an Ed25519 key (Chromium 113+). */
+export async function ed25519Available(keyDocument) {
+  const jwk = (keyDocument.keys || [])[0];
+  if (!jwk || !globalThis.crypto || !crypto.subtle) return false;
+  try {
+    await importKey(jwk);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function importKey(jwk) {
