@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from webapp.models import MemorialSite, Plot, User
 from webapp.models.base import utcnow
+from webapp.services import signed_json
 from webapp.services.certificates import status_list
 from webapp.services.plots import queries, rangers
-from webapp.services.registry.canonical import CanonicalError, canonical_bytes
 from webapp.services.scan import links
 from webapp.services.signing import Keyring, SigningKey, well_known_document
 
@@ -83,8 +83,7 @@ def _site(session: Session, site: MemorialSite) -> tuple[dict[str, Any], dict[st
 
 def signing_input(pack: Mapping[str, Any]) -> bytes:
     """The exact bytes signed: the prefix + canonical JSON without ``proof.signature``."""
-    proof = {k: v for k, v in dict(pack.get("proof") or {}).items() if k != "signature"}
-    return SIGNING_CONTEXT + canonical_bytes({**pack, "proof": proof})
+    return signed_json.signing_input(SIGNING_CONTEXT, pack)
 
 
 def build(
@@ -129,13 +128,4 @@ def build(
 
 def verify(pack: Mapping[str, Any], keyring: Keyring) -> bool:
     """True iff the pack is signed by a key of ``keyring`` and unaltered."""
-    proof = pack.get("proof") if isinstance(pack, Mapping) else None
-    if not isinstance(proof, Mapping) or proof.get("type") != PACK_FORMAT:
-        return False
-    kid, signature = proof.get("kid"), proof.get("signature")
-    if not isinstance(kid, str) or not isinstance(signature, str) or len(signature) != 128:
-        return False
-    try:
-        return keyring.verify(kid, signing_input(pack), bytes.fromhex(signature))
-    except (ValueError, CanonicalError):
-        return False
+    return signed_json.verify(pack, keyring, context=SIGNING_CONTEXT, proof_type=PACK_FORMAT)
