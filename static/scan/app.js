@@ -231,6 +231,7 @@ function checkPlaque(text) {
 
 // ---- visit log and upload --------------------------------------------------------
 
+const UPLOAD_BATCH = 100; // the server takes at most 200 visits per upload
 const STATUS_TEXT = { created: "log_created", exists: "log_exists", rejected: "log_rejected" };
 
 async function renderLog() {
@@ -296,43 +297,50 @@ async function recordVisit() {
 
 async function sync() {
   if (state.syncing || !navigator.onLine) return;
+  state.syncing = true; // before any await: one upload at a time
   const pending = (await allVisits()).filter((v) => !v.synced);
-  if (!pending.length) return renderLog();
-  state.syncing = true;
+  if (!pending.length) {
+    state.syncing = false;
+    return renderLog();
+  }
   $("sync-state").textContent = t("syncing");
   try {
     const session = await fetch(cfg.sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
     if (!session.ok || session.redirected) throw new Error(String(session.status));
     const { csrf_token: csrf } = await session.json();
-    const response = await fetch(cfg.visitsUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({
-        device_id: await deviceId(),
-        visits: pending.map((v) => ({
-          id: v.id,
-          site: v.site,
-          certificate_text: v.certificate_text,
-          plaque_text: v.plaque_text,
-          offline_result: v.offline_result,
-          scanned_at: v.scanned_at,
-        })),
-      }),
-    });
-    if (!response.ok) throw new Error(String(response.status));
-    const { results } = await response.json();
-    for (const result of results) {
-      const visit = pending.find((v) => v.id === result.id);
-      if (!visit) continue;
-      Object.assign(visit, {
-        synced: true,
-        status: result.status,
-        server_result: result.result,
-        other_device: result.other_device,
-        message: result.message,
+    const device = await deviceId();
+    for (let start = 0; start < pending.length; start += UPLOAD_BATCH) {
+      const batch = pending.slice(start, start + UPLOAD_BATCH);
+      const response = await fetch(cfg.visitsUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({
+          device_id: device,
+          visits: batch.map((v) => ({
+            id: v.id,
+            site: v.site,
+            certificate_text: v.certificate_text,
+            plaque_text: v.plaque_text,
+            offline_result: v.offline_result,
+            scanned_at: v.scanned_at,
+          })),
+        }),
       });
-      await putVisit(visit);
+      if (!response.ok) throw new Error(String(response.status));
+      const { results } = await response.json();
+      for (const result of results) {
+        const visit = batch.find((v) => v.id === result.id);
+        if (!visit) continue;
+        Object.assign(visit, {
+          synced: true,
+          status: result.status,
+          server_result: result.result,
+          other_device: result.other_device,
+          message: result.message,
+        });
+        await putVisit(visit);
+      }
     }
     state.syncing = false;
     await renderLog();
