@@ -13,7 +13,7 @@ APP_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk 
 TEST_DEBS := chromium
 
 .PHONY: run test setup system-deps test-system-deps venv translations db demo lint format \
-        serve bench clean catalog
+        serve bench clean catalog vendor
 
 run: setup db ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
 	@echo ""
@@ -25,7 +25,19 @@ run: setup db ## set up everything, migrate, load demo data, serve on $(HOST):$(
 test: setup test-system-deps ## set up everything and run the whole suite
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-setup: system-deps venv translations
+setup: system-deps venv translations vendor
+
+# Front-end packages come from the npm registry at build time (package-lock.json pins them)
+# and are copied into static/vendor/ (git-ignored); nothing is fetched from a CDN at run time.
+VENDOR_FILES := static/vendor/jsQR.js
+
+vendor: $(VENDOR_FILES)
+
+$(VENDOR_FILES): package.json package-lock.json
+	@command -v npm >/dev/null || scripts/ensure-debian-packages.sh npm
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
 
 system-deps:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/ensure-debian-packages.sh python3-venv
@@ -65,4 +77,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov node_modules static/vendor

@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.plots import bp as plots_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
+    from webapp.blueprints.scan import bp as scan_bp
     from webapp.blueprints.sponsor import bp as sponsor_bp
     from webapp.blueprints.verify import bp as verify_bp
 
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_certificates_bp)
     app.register_blueprint(plots_bp)
     app.register_blueprint(sponsor_bp)
+    app.register_blueprint(scan_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

@@ -120,6 +120,8 @@ class BaseConfig:
         # re-encoded JPEGs are kept (named by their SHA-256).
         self.PLOT_PHOTO_MAX_BYTES = _env_int("PLOT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
         self.PLOT_PHOTO_DIR = _env("PLOT_PHOTO_DIR", str(instance / "plot-photos"))
+        # Rangers' offline scanner: a site pack older than this is flagged on the device.
+        self.SCAN_PACK_MAX_AGE_HOURS = _env_int("SCAN_PACK_MAX_AGE_HOURS", 72)
         self.DEV_PAGES = False
         # Outside production an unset bank account shows a demonstration account, marked so.
         self.BANK_DEMO = False

@@ -48,6 +48,7 @@ from webapp.models.registry import (
     SerialRange,
     TreeHead,
 )
+from webapp.models.scan import ScanResult, ScanVisit
 
 __all__ = [
     "Allocation",
@@ -86,6 +87,8 @@ __all__ = [
     "RangeState",
     "RangerAssignment",
     "Role",
+    "ScanResult",
+    "ScanVisit",
     "SerialRange",
     "SinkInstrument",
     "SinkProject",

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import PlotPhoto, PlotStatus
 from webapp.services.plots import geometry, photos, queries, rangers
 from webapp.services.plots.sites import photos_of
+from webapp.services.scan import visits as scan_visits
 
 
 def sponsor_url(site_code: str, plot_codes: list[str]) -> str:
@@ -61,6 +62,7 @@ def plot(code: str, plot_code: str):
     if found is None:
         abort(404)
     site_map = geometry.site_map(item, queries.site_plots(db.session, item), lambda p: "")
+    visit_count, visits = scan_visits.public_visits(db.session, found)
     return render_template(
         "plots/plot.html",
         site=item,
@@ -68,6 +70,8 @@ def plot(code: str, plot_code: str):
         site_map=site_map,
         projection=queries.projection(found),
         survival=queries.latest_survival(found),
+        visit_count=visit_count,
+        visits=visits,
         sponsor_link=(
             sponsor_url(item.code, [found.code]) if found.status is PlotStatus.AVAILABLE else None
         ),

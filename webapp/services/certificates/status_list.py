@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus
 from webapp.models.base import utcnow
-from webapp.services.registry.canonical import CanonicalError, canonical_bytes
+from webapp.services import signed_json
 from webapp.services.signing import Keyring, SigningKey
 
 MIN_BITS = 131_072
@@ -104,9 +104,7 @@ def _iso(ts: datetime) -> str:
 
 def signing_input(document: Mapping[str, Any]) -> bytes:
     """The exact bytes signed: the prefix + canonical JSON without ``proof.signature``."""
-    proof = {k: v for k, v in dict(document.get("proof") or {}).items() if k != "signature"}
-    unsigned = {**document, "proof": proof}
-    return SIGNING_CONTEXT + canonical_bytes(unsigned)
+    return signed_json.signing_input(SIGNING_CONTEXT, document)
 
 
 def snapshot(session: Session) -> tuple[list[int], int, int]:
@@ -169,18 +167,7 @@ def document(
 
 def verify(document: Mapping[str, Any], keyring: Keyring) -> bool:
     """True iff the document is signed by a key of ``keyring`` and unaltered."""
-    proof = document.get("proof") if isinstance(document, Mapping) else None
-    if not isinstance(proof, Mapping) or proof.get("type") != PROOF_TYPE:
-        return False
-    kid, signature = proof.get("kid"), proof.get("signature")
-    if not isinstance(kid, str) or not isinstance(signature, str) or len(signature) != 128:
-        return False
-    try:
-        raw = bytes.fromhex(signature)
-        message = signing_input(document)
-    except (ValueError, CanonicalError):
-        return False
-    return keyring.verify(kid, message, raw)
+    return signed_json.verify(document, keyring, context=SIGNING_CONTEXT, proof_type=PROOF_TYPE)
 
 
 def credential_status(list_url: str, index: int) -> dict[str, str]:

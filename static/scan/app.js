@@ -1,0 +1,432 @@
+// Tanhui ranger scanner (/scan). Works offline once loaded: the service worker keeps the
+// app, IndexedDB keeps the site pack and the visit log, WebCrypto checks signatures.
+// Every text shown comes translated from the page (data-strings); none is written here.
+
+import {
+  decodeStatusList,
+  ed25519Available,
+  isRevoked,
+  parseCertificateText,
+  parsePlaqueText,
+  verifyCertificate,
+  verifySignedDocument,
+} from "./crypto.js";
+import { allVisits, deviceId, getMeta, putVisit, setMeta } from "./store.js";
+import { cameraAvailable, decodeFile, scanCamera } from "./camera.js";
+
+const root = document.getElementById("scan-app");
+const cfg = root.dataset;
+const T = JSON.parse(cfg.strings);
+const locale = cfg.lang === "en" ? "en" : "zh-CN";
+const $ = (id) => document.getElementById(id);
+
+const state = { pack: null, keys: null, bits: null, current: null, plaque: null, syncing: false };
+
+function t(name, params = {}) {
+  return (T[name] || name).replace(/%\((\w+)\)s/g, (_, k) => String(params[k] ?? ""));
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function displayId(publicId) {
+  return publicId.slice(0, 5) + "-" + publicId.slice(5);
+}
+
+function localTime(iso) {
+  return new Date(iso).toLocaleString(locale, { timeZone: "Asia/Shanghai", dateStyle: "medium", timeStyle: "short" });
+}
+
+function shanghaiDay(date) {
+  return date.toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+}
+
+function age(iso) {
+  const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  return minutes < 120 ? t("minutes", { n: minutes }) : t("hours", { n: Math.round(minutes / 60) });
+}
+
+// ---- the site pack ---------------------------------------------------------------
+
+async function acceptPack(pack, keys) {
+  if (!(await ed25519Available(keys))) throw new Error("crypto");
+  if (!(await verifySignedDocument(pack, "tanhui-scan-pack-v1", keys))) return false;
+  if (!(await verifySignedDocument(pack.status_list, "tanhui-status-list-v1", keys))) return false;
+  state.bits = await decodeStatusList(pack.status_list.credentialSubject.encodedList);
+  state.pack = pack;
+  state.keys = keys;
+  return true;
+}
+
+function renderPack(message) {
+  const pack = state.pack;
+  const warning = $("pack-warning");
+  const select = $("site-select");
+  if (!pack) {
+    $("pack-state").textContent = message || t("no_pack");
+    warning.hidden = true;
+    $("site-choice").hidden = true;
+    return;
+  }
+  const sites = pack.sites.map((s) => `${s.code} · ${locale === "en" ? s.name_en : s.name_zh}`);
+  $("pack-state").replaceChildren(
+    el("strong", {}, t("pack_as_of", { time: localTime(pack.revocations_as_of), age: age(pack.revocations_as_of) })),
+    el("br"),
+    t("pack_sites", { sites: sites.join("、") }),
+    ...(message ? [el("br"), message] : []),
+  );
+  const maxHours = Number(pack.max_age_hours || cfg.maxAgeHours);
+  const old = Date.now() - new Date(pack.revocations_as_of).getTime() > maxHours * 3600000;
+  warning.hidden = !old;
+  warning.textContent = old ? t("pack_old", { hours: maxHours }) : "";
+  const previous = select.value;
+  select.replaceChildren(...pack.sites.map((s) => el("option", { value: s.code }, s.code)));
+  if (previous && pack.sites.some((s) => s.code === previous)) select.value = previous;
+  $("site-choice").hidden = pack.sites.length < 2;
+}
+
+async function loadStoredPack() {
+  const [pack, keys] = await Promise.all([getMeta("pack"), getMeta("keys")]);
+  if (!pack || !keys) return renderPack();
+  try {
+    if (!(await acceptPack(pack, keys))) return renderPack(t("pack_bad"));
+  } catch (error) {
+    return renderPack(t(error.message === "crypto" ? "crypto_missing" : "pack_bad"));
+  }
+  renderPack();
+}
+
+async function downloadPack() {
+  const button = $("pack-download");
+  button.disabled = true;
+  $("pack-state").textContent = t("downloading");
+  try {
+    const get = (url) =>
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" }).then((r) => {
+        if (!r.ok || r.redirected) throw new Error(String(r.status));
+        return r.json();
+      });
+    const [keys, pack] = await Promise.all([get(cfg.keysUrl), get(cfg.packUrl)]);
+    if (!(await acceptPack(pack, keys))) throw new Error("signature");
+    await setMeta("keys", keys);
+    await setMeta("pack", pack);
+    renderPack(t("downloaded"));
+  } catch (error) {
+    renderPack(t(error.message === "crypto" ? "crypto_missing" : "download_failed"));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- certificate and plaque ------------------------------------------------------
+
+function siteOf(code) {
+  return state.pack && state.pack.sites.find((s) => s.code === code);
+}
+
+function plotOf(siteCode, plotCode) {
+  const site = siteOf(siteCode);
+  return site && site.plots.find((p) => p.code === plotCode);
+}
+
+function showVerdict(box, verdict, heading, text, rows = []) {
+  box.hidden = false;
+  box.dataset.verdict = verdict;
+  const dl = el("dl", { class: "scan-facts" });
+  for (const [label, value] of rows) dl.append(el("dt", {}, label), el("dd", {}, value));
+  box.replaceChildren(el("p", { class: "scan-verdict" }, heading), el("p", {}, text), ...(rows.length ? [dl] : []));
+}
+
+function certificateRows(parsed, record) {
+  const rows = [
+    [t("certificate"), `${displayId(parsed.publicId)} · ${t("kind_" + parsed.kind)}`],
+    [t("issued"), parsed.issuedOn],
+  ];
+  if (parsed.kind === "plot") rows.push([t("plot"), parsed.plotCode]);
+  else rows.push([t("quantity"), t("kg", { n: parsed.quantityKg.toLocaleString(locale) })]);
+  if (record) {
+    const site = siteOf(record.site);
+    const plot = plotOf(record.site, record.plot);
+    rows.push([t("holder"), record.holder_public || t("anonymous")]);
+    if (site) rows.push([t("site"), `${locale === "en" ? site.name_en : site.name_zh} (${site.code})`]);
+    if (plot) {
+      rows.push([t("species"), locale === "en" ? plot.species_en : plot.species_zh]);
+      rows.push([t("sponsor"), plot.sponsor_public || t("anonymous")]);
+    }
+  }
+  return rows;
+}
+
+async function checkCertificate(text) {
+  const box = $("certificate-result");
+  state.current = null;
+  state.plaque = null;
+  $("plaque-result").hidden = true;
+  if (!state.pack) {
+    showVerdict(box, "none", "—", t("no_pack"));
+    return;
+  }
+  const parsed = parseCertificateText(text);
+  let ok = false;
+  if (parsed) {
+    try {
+      ok = await verifyCertificate(parsed, state.keys);
+    } catch {
+      showVerdict(box, "none", "—", t("crypto_missing"));
+      return;
+    }
+  }
+  let result;
+  let record = null;
+  let explanation;
+  if (!ok) {
+    result = "invalid";
+    explanation = t("invalid_text");
+  } else {
+    record = state.pack.certificates[parsed.publicId] || null;
+    if (!record) {
+      result = "unknown";
+      explanation = t("unknown_text");
+    } else if (record.kind !== parsed.kind || record.issued_on !== parsed.issuedOn || (parsed.kind === "plot" && record.plot !== parsed.plotCode)) {
+      result = "invalid";
+      explanation = t("mismatch_text");
+      record = null;
+    } else if (isRevoked(state.bits, record.index)) {
+      result = "revoked";
+      explanation = t("revoked_text");
+    } else {
+      result = "valid";
+      explanation = t("valid_text");
+    }
+  }
+  showVerdict(box, result, t(result), explanation, ok ? certificateRows(parsed, record) : []);
+  state.current = { text: text.trim(), result, record, publicId: parsed ? parsed.publicId : null };
+}
+
+function checkPlaque(text) {
+  const box = $("plaque-result");
+  state.plaque = null;
+  const plaque = parsePlaqueText(text);
+  if (!state.current) return showVerdict(box, "none", "—", t("plaque_first"));
+  if (!plaque) return showVerdict(box, "none", "—", t("not_plaque"));
+  if (!plotOf(plaque.site, plaque.plot)) return showVerdict(box, "none", "—", t("plaque_unknown"));
+  const record = state.current.record;
+  const matched = Boolean(record && state.current.result !== "invalid" && record.site === plaque.site && record.plot === plaque.plot);
+  const label = `${plaque.plot} (${plaque.site})`;
+  showVerdict(
+    box,
+    matched ? "match" : "no-match",
+    matched ? t("match") : t("no_match"),
+    matched ? t("match_text", { plot: label }) : t("no_match_text", { plot: label }),
+  );
+  state.plaque = { text: text.trim(), site: plaque.site, matched };
+}
+
+// ---- visit log and upload --------------------------------------------------------
+
+const UPLOAD_BATCH = 100; // the server takes at most 200 visits per upload
+const STATUS_TEXT = { created: "log_created", exists: "log_exists", rejected: "log_rejected" };
+
+async function renderLog() {
+  const visits = (await allVisits()).sort((a, b) => b.scanned_at.localeCompare(a.scanned_at));
+  const list = $("visit-log");
+  if (!visits.length) {
+    list.replaceChildren(el("li", { class: "muted" }, t("log_empty")));
+  } else {
+    list.replaceChildren(
+      ...visits.map((v) => {
+        let status = v.synced ? t(STATUS_TEXT[v.status] || "log_created", { reason: v.message || "" }) : t("log_waiting");
+        if (v.synced && v.status === "duplicate") status = t(v.other_device ? "log_duplicate" : "log_duplicate_same");
+        const what = [v.public_id ? displayId(v.public_id) : "—", v.plot || "", t(v.offline_result)].filter(Boolean).join(" · ");
+        return el(
+          "li",
+          { "data-status": v.synced ? v.status : "waiting", "data-id": v.id },
+          el("span", { class: "scan-log-time" }, localTime(v.scanned_at)),
+          " ",
+          el("span", {}, what),
+          " — ",
+          el("span", { class: "scan-log-status" }, status),
+        );
+      }),
+    );
+  }
+  const pending = visits.filter((v) => !v.synced).length;
+  $("sync-state").textContent = pending ? t("sync_pending", { n: pending }) : visits.length ? t("sync_done") : "";
+}
+
+async function recordVisit() {
+  const current = state.current;
+  const message = $("log-message");
+  if (!current || !state.pack) {
+    message.textContent = t("nothing_to_record");
+    return;
+  }
+  const today = shanghaiDay(new Date());
+  const visits = await allVisits();
+  const genuine = (result) => result === "valid" || result === "revoked";
+  const seenToday = (v) =>
+    v.public_id === current.publicId && genuine(v.offline_result) && shanghaiDay(new Date(v.scanned_at)) === today;
+  if (genuine(current.result) && visits.some(seenToday)) {
+    message.textContent = t("already_recorded");
+    return;
+  }
+  const plaque = state.plaque;
+  await putVisit({
+    id: crypto.randomUUID(),
+    site: plaque ? plaque.site : current.record ? current.record.site : $("site-select").value || state.pack.sites[0]?.code || "",
+    certificate_text: current.text,
+    plaque_text: plaque ? plaque.text : null,
+    offline_result: current.result,
+    matched: plaque ? plaque.matched : null,
+    public_id: current.publicId,
+    plot: current.record ? current.record.plot : null,
+    scanned_at: new Date().toISOString(),
+    synced: false,
+  });
+  message.textContent = t("recorded");
+  await renderLog();
+  sync();
+}
+
+async function sync() {
+  if (state.syncing || !navigator.onLine) return;
+  state.syncing = true; // before any await: one upload at a time
+  const pending = (await allVisits()).filter((v) => !v.synced);
+  if (!pending.length) {
+    state.syncing = false;
+    return renderLog();
+  }
+  $("sync-state").textContent = t("syncing");
+  try {
+    const session = await fetch(cfg.sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
+    if (!session.ok || session.redirected) throw new Error(String(session.status));
+    const { csrf_token: csrf } = await session.json();
+    const device = await deviceId();
+    for (let start = 0; start < pending.length; start += UPLOAD_BATCH) {
+      const batch = pending.slice(start, start + UPLOAD_BATCH);
+      const response = await fetch(cfg.visitsUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({
+          device_id: device,
+          visits: batch.map((v) => ({
+            id: v.id,
+            site: v.site,
+            certificate_text: v.certificate_text,
+            plaque_text: v.plaque_text,
+            offline_result: v.offline_result,
+            scanned_at: v.scanned_at,
+          })),
+        }),
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const { results } = await response.json();
+      for (const result of results) {
+        const visit = batch.find((v) => v.id === result.id);
+        if (!visit) continue;
+        Object.assign(visit, {
+          synced: true,
+          status: result.status,
+          server_result: result.result,
+          other_device: result.other_device,
+          message: result.message,
+        });
+        await putVisit(visit);
+      }
+    }
+    state.syncing = false;
+    await renderLog();
+  } catch {
+    state.syncing = false;
+    await renderLog();
+    $("sync-state").textContent = t("sync_failed");
+  }
+}
+
+// ---- inputs: camera, photo, typed code ----------------------------------------------
+
+function wireInput(container) {
+  const target = container.dataset.target;
+  const field = container.querySelector("textarea, input[type=text]");
+  const check = () => (target === "certificate" ? checkCertificate(field.value) : checkPlaque(field.value));
+  container.querySelector('[data-action="check"]').addEventListener("click", check);
+  const video = container.querySelector("video");
+  const camera = container.querySelector('[data-action="camera"]');
+  let controller = null;
+  if (!cameraAvailable()) camera.hidden = true;
+  camera.addEventListener("click", async () => {
+    if (controller) {
+      controller.abort();
+      controller = null;
+      return;
+    }
+    controller = new AbortController();
+    try {
+      const text = await scanCamera(video, cfg.jsqrUrl, controller.signal);
+      if (text) {
+        field.value = text;
+        await check();
+      }
+    } catch {
+      $(target + "-result").hidden = false;
+      $(target + "-result").textContent = t("no_camera");
+    } finally {
+      controller = null;
+    }
+  });
+  container.querySelector('[data-action="file"]').addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    let text = null;
+    try {
+      text = await decodeFile(file, cfg.jsqrUrl);
+    } catch {
+      text = null;
+    }
+    event.target.value = "";
+    if (!text) {
+      $(target + "-result").hidden = false;
+      $(target + "-result").textContent = t("no_qr");
+      return;
+    }
+    field.value = text;
+    await check();
+  });
+}
+
+function renderNet() {
+  const online = navigator.onLine;
+  $("net-state").textContent = online ? t("online") : t("offline");
+  $("net-state").dataset.online = String(online);
+  $("pack-download").disabled = !online;
+}
+
+async function start() {
+  document.querySelectorAll(".scan-input").forEach(wireInput);
+  $("pack-download").addEventListener("click", downloadPack);
+  $("record-visit").addEventListener("click", recordVisit);
+  $("sync-now").addEventListener("click", sync);
+  window.addEventListener("online", () => {
+    renderNet();
+    sync();
+  });
+  window.addEventListener("offline", renderNet);
+  renderNet();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.scope }).catch(() => {});
+  }
+  await loadStoredPack();
+  await renderLog();
+  root.dataset.ready = "true";
+  sync();
+}
+
+start();

@@ -1,0 +1,1 @@
+"""The rangers' offline scanner: site packs (``pack``) and the visit log (``visits``)."""
