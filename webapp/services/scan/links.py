@@ -4,9 +4,8 @@ A certificate token carries only the plot *code* (``A-01``), and codes are uniqu
 site, not across sites. A plot certificate belongs to the plot of its site whose code it
 carries **and** whose sponsorship it records:
 
-* ``Certificate.plot_id`` names the plot, where the plot checkout records it (migration
-  0008 adds the column; until it is there this rule is skipped);
-* otherwise the certificate's order reference is the plot's reservation holder
+* ``Certificate.plot_id`` names the plot wherever the plot checkout issued it;
+* otherwise (certificates issued before that column existed) the certificate's order reference is the plot's reservation holder
   (``Plot.holder_ref``, kept after sponsorship), or, for a certificate issued without an
   order, its owner is the plot's sponsor.
 
@@ -28,9 +27,8 @@ from webapp.services.certificates.token import CertificateKind
 def _belongs(certificate: Certificate, order_ref: str | None, plot: Plot) -> bool:
     if certificate.plot_code != plot.code or plot.status not in SPONSORED_STATUSES:
         return False
-    plot_id = getattr(certificate, "plot_id", None)  # None too before migration 0008
-    if plot_id is not None:
-        return plot_id == plot.id
+    if certificate.plot_id is not None:
+        return certificate.plot_id == plot.id
     if certificate.order_id is not None:
         return order_ref is not None and order_ref == plot.holder_ref
     return certificate.owner_id is not None and certificate.owner_id == plot.sponsor_user_id
