@@ -115,8 +115,11 @@ def register_commands(app: Flask) -> None:
 
         report = demo.load(db.session)
         from webapp.services import keys
+        from webapp.services.plots import demo as plots_demo
 
-        certificate = demo.load_certificate(db.session, keys.signing(app.config)[0], report)
+        key = keys.signing(app.config)[0]
+        certificate = demo.load_certificate(db.session, key, report)
+        plot_certificates = plots_demo.load_certificates(db.session, key, report)
         db.session.commit()
         click.echo(f"demo data: {report.created} created, {report.existing} already present")
         click.echo("demo accounts (development only):")
@@ -128,3 +131,5 @@ def register_commands(app: Flask) -> None:
             pdf = demo.render_certificate(db.session, app.config, certificate)
             if pdf is not None:
                 click.echo(f"  its PDF: {pdf}")
+        if plot_certificates:
+            click.echo(f"demo plot certificates issued: {len(plot_certificates)}")

@@ -42,9 +42,20 @@ def test_demo_data_adds_plots_once(app, runner, client):
         if plot.planted_on is not None and plot.sponsored_at is not None:
             assert plot.sponsored_at.date() <= plot.planted_on
 
+    # Every sponsored demo plot has one real, signed plot certificate, issued once.
+    from webapp.models import Certificate
+
+    sponsored = [p for p in plots if p.is_sponsored]
+    certificates = db.session.scalars(select(Certificate).where(Certificate.kind == "plot")).all()
+    assert sorted(c.plot_id for c in certificates) == sorted(p.id for p in sponsored)
+    assert "demo plot certificates issued" in result.output
+
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code == 0, again.output
     assert _snapshot() == first
+    assert len(
+        db.session.scalars(select(Certificate).where(Certificate.kind == "plot")).all()
+    ) == len(sponsored)
 
     client.set_cookie("lang", "en")
     html = client.get("/sites/CLS-JN").get_data(as_text=True)

@@ -24,6 +24,7 @@ from webapp.models import (
     SiteSpecies,
 )
 from webapp.models.base import utcnow
+from webapp.models.plots import SPONSORED_STATUSES
 from webapp.services import accounts
 from webapp.services.plots import catalogue, rangers, reservations
 
@@ -280,3 +281,41 @@ def _tell(
         rangers.record_update(
             session, plot, ranger, kind, survival, note, (), now=now - timedelta(days=days_ago)
         )
+
+
+def load_certificates(session: Session, key: Any, report: _Report) -> list[Any]:
+    """A plot certificate for each sponsored demo plot, once (idempotent), so the verify
+    page and the rangers' scanner have real signed plot certificates to show."""
+    from webapp.models import Certificate
+    from webapp.services.certificates import issuing
+    from webapp.services.certificates.token import CertificateKind
+
+    site = session.scalar(select(MemorialSite).where(MemorialSite.code == DEMO_SITE))
+    if site is None:
+        return []
+    issued = []
+    plots = session.scalars(
+        select(Plot)
+        .where(Plot.site_id == site.id, Plot.status.in_(SPONSORED_STATUSES))
+        .order_by(Plot.code)
+    )
+    for plot in plots:
+        if session.scalar(select(Certificate.id).where(Certificate.plot_id == plot.id)):
+            report.existing += 1
+            continue
+        issued.append(
+            issuing.issue(
+                session,
+                key=key,
+                kind=CertificateKind.PLOT,
+                holder_name=plot.sponsor_name or "",
+                privacy=plot.sponsor_privacy,
+                locale=plot.sponsor_locale or "zh_CN",
+                owner=plot.sponsor,
+                plot_code=plot.code,
+                plot_id=plot.id,
+                issued_on=plot.sponsored_at.date() if plot.sponsored_at else None,
+            )
+        )
+        report.created += 1
+    return issued

@@ -5,9 +5,9 @@ site, not across sites. A plot certificate belongs to the plot of its site whose
 carries **and** whose sponsorship it records:
 
 * ``Certificate.plot_id`` names the plot wherever the plot checkout issued it;
-* otherwise (certificates issued before that column existed) the certificate's order reference is the plot's reservation holder
-  (``Plot.holder_ref``, kept after sponsorship), or, for a certificate issued without an
-  order, its owner is the plot's sponsor.
+* otherwise (certificates without it) the certificate's order reference is the plot's
+  reservation holder (``Plot.holder_ref``, kept after sponsorship), or, for a certificate
+  issued without an order, its owner is the plot's sponsor.
 
 This is the one place that links the two; the pack and the visit log both use it.
 """
