@@ -120,6 +120,24 @@ class BaseConfig:
         # re-encoded JPEGs are kept (named by their SHA-256).
         self.PLOT_PHOTO_MAX_BYTES = _env_int("PLOT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
         self.PLOT_PHOTO_DIR = _env("PLOT_PHOTO_DIR", str(instance / "plot-photos"))
+        # Shared object storage (S3-compatible) instead of the local folders when a bucket
+        # is set; see webapp/services/storage.py.
+        self.STORAGE_S3_BUCKET = _env("STORAGE_S3_BUCKET")
+        self.STORAGE_S3_ENDPOINT_URL = _env("STORAGE_S3_ENDPOINT_URL")
+        self.STORAGE_S3_REGION = _env("STORAGE_S3_REGION", "us-east-1")
+        self.STORAGE_S3_ACCESS_KEY_ID = _env("STORAGE_S3_ACCESS_KEY_ID")
+        self.STORAGE_S3_SECRET_ACCESS_KEY = _env("STORAGE_S3_SECRET_ACCESS_KEY")
+        # Observability: JSON logs in production, text elsewhere; /metrics needs this
+        # bearer token when set, else answers loopback clients only.
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # Certificate downloads sent by the front server: the internal location that
+        # maps CERTIFICATE_DIR (e.g. /_protected/certificates/), unset = sent by the app.
+        self.CERTIFICATE_ACCEL_PREFIX = _env("CERTIFICATE_ACCEL_PREFIX")
+        # How many proxies (nginx, a load balancer) in front set X-Forwarded-For/-Proto:
+        # their values are then trusted for the client address (rate limits) and scheme.
+        self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
         self.DEV_PAGES = False
         # Outside production an unset bank account shows a demonstration account, marked so.
         self.BANK_DEMO = False
@@ -162,6 +180,7 @@ class ProductionConfig(BaseConfig):
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
+        self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
     def validate(self) -> None:
         if not self.SECRET_KEY or self.SECRET_KEY == _INSECURE_DEV_KEY or len(self.SECRET_KEY) < 32:
