@@ -2,7 +2,8 @@
 
 1. Rebuilds the bench database (migrations, demo data, bench residents), starts gunicorn
    with ``gunicorn.conf.py`` and ``flask tasks worker`` (receipts and PDFs are queued).
-2. Per endpoint, with ``wrk`` (``--seconds`` each, ``-c`` connections): a static file of
+2. Per endpoint, with ``wrk`` (2 s of warm-up discarded, then ``--seconds`` each, ``-c``
+   connections): a static file of
    exactly the verify page's size, the verify page, the home page, ``/projects`` and the
    household calculator API.
 3. The mix, with a thread pool for ``--mix-seconds``: home, calculator API, projects, the
@@ -119,6 +120,8 @@ def per_endpoint(stack: Stack, public_id: str, args, workdir: Path) -> dict[str,
             ),
         ]
         for name, path, body in targets:
+            # Warm every worker (imports, catalogs, the verify page cache) first.
+            wrk(stack.base + path, 2, args.connections, workdir, body)
             results[name] = wrk(stack.base + path, args.seconds, args.connections, workdir, body)
             print(f"  {name}: {results[name]['rps']:.0f} req/s", flush=True)
     finally:
