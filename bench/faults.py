@@ -126,7 +126,12 @@ def main() -> int:
 
         def buyer(number: int) -> None:
             client = Buyer(stack.base, f"bench{number}@tanhui.local")
-            client.login()
+            while not stop.is_set():
+                try:
+                    client.login()
+                    break
+                except (requests.RequestException, RuntimeError, AttributeError):
+                    time.sleep(0.5)
             while not stop.is_set():
                 try:
                     ok = client.buy() is not None
@@ -200,6 +205,15 @@ def main() -> int:
             )
             stack.stop_all()
 
+        log = (Path(tmp) / "gunicorn.out").read_text(errors="replace").splitlines()
+        worth = [
+            line
+            for line in log
+            if "TIMEOUT" in line or "Traceback" in line or "Error" in line[:200]
+        ]
+        print(f"gunicorn log: {len(log)} lines; {len(worth)} about timeouts or errors:")
+        for line in worth[:15]:
+            print("  " + line[:300])
         before = audit(stack)
         print("audit before reconcile:", json.dumps(before, ensure_ascii=False))
         reconciled = stack.flask("payments", "reconcile", "--older-than", "0")

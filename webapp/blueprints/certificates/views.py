@@ -95,6 +95,18 @@ def download(public_id: str):
     stored = documents.write_pdf(plan, config)
     if plan.needs_record(stored):
         _record_pdf(plan.certificate_id, stored)
+    accel = config.get("CERTIFICATE_ACCEL_PREFIX")
+    if accel and stored.path.is_relative_to(config["CERTIFICATE_DIR"]):
+        # nginx sends the file from its internal location (docs/DEPLOY.md).
+        relative = stored.path.relative_to(config["CERTIFICATE_DIR"]).as_posix()
+        response = current_app.response_class(b"", mimetype="application/pdf")
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + relative
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="tanhui-{plan.public_id}.pdf"'
+        )
+        response.set_etag(stored.sha256)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
     # ~40 KB: read it whole (no file handle outlives the request); the hash is the ETag.
     response = send_file(
         io.BytesIO(stored.path.read_bytes()),
