@@ -147,10 +147,16 @@ def run(name: str, *args: Any) -> Any:
             db.session.remove()
 
 
-def _connection(url: str):
+def redis_client(url: str):
+    """A Redis client that fails at once when Redis is down (redis-py ≥ 6 otherwise
+    retries with a backoff of seconds, holding the request that queues a task)."""
     from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return Redis.from_url(
+        url, socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def queue(config: Mapping[str, Any], name: str = DEFAULT_QUEUE):
@@ -159,7 +165,7 @@ def queue(config: Mapping[str, Any], name: str = DEFAULT_QUEUE):
         return None
     from rq import Queue
 
-    return Queue(name, connection=_connection(url))
+    return Queue(name, connection=redis_client(url))
 
 
 def dispatch(session: Session, config: Mapping[str, Any], name: str, *args: Any) -> str:
@@ -186,7 +192,7 @@ def dispatch(session: Session, config: Mapping[str, Any], name: str, *args: Any)
 def queue_depths(url: str) -> dict[str, int]:
     from rq import Queue
 
-    connection = _connection(url)
+    connection = redis_client(url)
     try:
         return {name: Queue(name, connection=connection).count for name in QUEUES}
     finally:
@@ -206,7 +212,7 @@ def scheduler_tick(config: Mapping[str, Any], now: float, last: dict[str, float]
             continue
         last[name] = now
         if url:
-            connection = _connection(url)
+            connection = redis_client(url)
             try:
                 slot = int(now // every)
                 if not connection.set(f"tanhui:periodic:{name}:{slot}", "1", nx=True, ex=every):

@@ -37,9 +37,9 @@ def _check_database() -> None:
 
 def _check_redis(url: str) -> Callable[[], None]:
     def check() -> None:
-        from redis import Redis
+        from webapp.tasks import redis_client
 
-        client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_client(url)
         try:
             client.ping()
         finally:
