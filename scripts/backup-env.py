@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from webapp.config import CONFIGS, _env  # noqa: E402
+from webapp.config import CONFIGS, _env
 
 config = CONFIGS[_env("TANHUI_ENV", "development") or "development"]()
 url = config.SQLALCHEMY_DATABASE_URI
