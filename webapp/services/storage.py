@@ -72,10 +72,12 @@ class LocalStore:
         return self.local_path(key).is_file()
 
     def delete(self, key: str) -> bool:
+        path = self.local_path(key)
         try:
-            self.local_path(key).unlink()
+            path.unlink()
         except FileNotFoundError:  # a concurrent cleanup won
             return False
+        fsync_directory(path.parent)
         return True
 
     def keys(self, prefix: str) -> list[str]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, Purpose
 from webapp.observability import CERTIFICATES_RENDERED
+from webapp.services import storage
 from webapp.services.certificates.context import (
     DESIGN_VERSION,
     MAX_NAME,
@@ -172,7 +173,7 @@ def build(
 
 
 def certificate_store(config: Mapping[str, Any]) -> CertificateStore:
-    return CertificateStore(config["CERTIFICATE_DIR"])
+    return CertificateStore(storage.from_config(config, "certificates"))
 
 
 def stored_version(certificate: Certificate) -> str:
