@@ -142,3 +142,22 @@ def test_app_downloads_and_readyz_with_s3(
     assert stored.get(key) == first.data
     assert client.get(f"/certificates/{certificate.public_id}.pdf").data == first.data
     assert not Path(s3_config["CERTIFICATE_DIR"]).exists()
+
+
+def test_plot_photos_in_s3(s3_config):
+    import io
+
+    from PIL import Image
+
+    from webapp.services.plots import photos
+
+    raw = io.BytesIO()
+    Image.new("RGB", (40, 30), (20, 120, 40)).save(raw, "PNG")
+    prepared = photos.prepare(raw.getvalue(), max_bytes=1 << 20)
+    store = storage.from_config(s3_config, "photos")
+    created = photos.save(store, [prepared])
+    assert created == [prepared.relative_path]
+    assert photos.save(store, [prepared]) == []  # same content: nothing new
+    assert store.get(prepared.relative_path) == prepared.data
+    photos.discard(created, store)
+    assert not store.exists(prepared.relative_path)
