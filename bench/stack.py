@@ -132,30 +132,30 @@ class Stack:
         )
         return VERIFY_URL.search(out).group(1)
 
-    def start_web(self) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=self.env(),
-            stdout=open(self.workdir / "gunicorn.out", "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    def _spawn(self, command: list[str], log_name: str) -> subprocess.Popen:
+        with open(self.workdir / log_name, "ab") as log:
+            proc = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.procs.append(proc)
+        return proc
+
+    def start_web(self) -> subprocess.Popen:
+        proc = self._spawn(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], "gunicorn.out"
+        )
         self.wait_ready(proc)
         return proc
 
     def start_worker(self) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "flask"), "--app", "wsgi", "tasks", "worker"],
-            cwd=ROOT,
-            env=self.env(),
-            stdout=open(self.workdir / "worker.out", "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return self._spawn(
+            [str(VENV_BIN / "flask"), "--app", "wsgi", "tasks", "worker"], "worker.out"
         )
-        self.procs.append(proc)
-        return proc
 
     def wait_ready(self, proc: subprocess.Popen, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds

@@ -124,7 +124,9 @@ TASKS: dict[str, Callable[..., Any]] = {
 _worker_app: Flask | None = None
 
 
-def _app() -> Flask:
+def worker_app() -> Flask:
+    """The Flask app of this process: the current one, or one built from the environment
+    (an RQ worker imports the task functions without an app)."""
     global _worker_app
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
@@ -139,7 +141,7 @@ def run(name: str, *args: Any) -> Any:
     """RQ entry point (``webapp.tasks.run``): the task in a fresh app context."""
     from webapp.extensions import db
 
-    app = _app()
+    app = worker_app()
     with app.app_context():
         try:
             return TASKS[name](db.session, app.config, *args)

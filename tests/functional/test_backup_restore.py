@@ -22,6 +22,7 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+HAVE_PG_TOOLS = all(shutil.which(tool) for tool in ("pg_dump", "pg_restore", "psql"))
 
 
 def _run(env: dict[str, str], *command: str) -> str:
@@ -62,6 +63,8 @@ def _digests(folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backup_wipe_restore_verify(backend, tmp_path):
+    if backend == "postgresql" and not HAVE_PG_TOOLS:
+        pytest.skip("pg_dump / pg_restore / psql not installed")
     database_url = (
         f"sqlite:///{tmp_path / 'live' / 'tanhui.sqlite3'}"
         if backend == "sqlite"

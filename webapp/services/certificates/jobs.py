@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from webapp.models.certificate_batches import BatchStatus, CertificateBatch
 from webapp.services import storage
 from webapp.services.certificates import documents
 from webapp.services.certificates.storage import CertificateStore
+from webapp.tasks import worker_app
 
 log = logging.getLogger(__name__)
 
@@ -239,26 +240,12 @@ def run_batch(session: Session, batch_id: int, config: Mapping[str, Any]) -> Cer
 
 # ---- dispatch -----------------------------------------------------------------------
 
-_worker_app: Flask | None = None
-
-
-def _app() -> Flask:
-    """The Flask app of this process: the current one, or one built from the environment."""
-    global _worker_app
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    if _worker_app is None:
-        from webapp import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
 
 def run_batch_job(batch_id: int) -> str:
     """RQ entry point (``webapp.services.certificates.jobs.run_batch_job``)."""
     from webapp.extensions import db
 
-    app = _app()
+    app = worker_app()
     with app.app_context():  # a fresh context: its own database session
         try:
             batch = run_batch(db.session, batch_id, app.config)
