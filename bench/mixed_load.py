@@ -40,18 +40,8 @@ sys.path.insert(0, str(BENCH))
 
 from footprint_api import BODIES  # noqa: E402
 from stack import ROOT, Buyer, Stack, audit, load_average, percentile  # noqa: E402
+from verify_page import WRK_SCRIPT  # noqa: E402 - the done() that prints JSON
 
-WRK_LUA = """
-%(setup)s
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests":%%d,"duration_us":%%d,"non2xx":%%d,"errors":%%d,'
-    .. '"p50_us":%%d,"p95_us":%%d,"p99_us":%%d}\\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
-"""
 STATIC_NAME = "bench-verify-size.html"
 MIX = [  # (name, weight)
     ("GET /", 25),
@@ -70,7 +60,7 @@ def wrk(url: str, seconds: int, connections: int, workdir: Path, body: dict | No
             'wrk.headers["Content-Type"] = "application/json"'
         )
     script = workdir / "bench.lua"
-    script.write_text(WRK_LUA % {"setup": setup}, encoding="utf-8")
+    script.write_text(setup + "\n" + WRK_SCRIPT, encoding="utf-8")
     out = subprocess.run(
         [
             "wrk",
