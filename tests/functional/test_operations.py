@@ -113,3 +113,22 @@ def test_metrics_token_when_configured(client, app):
     assert wrong.status_code == 404
     right = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert right.status_code == 200
+
+
+def test_proxy_fix_trusts_one_proxy_when_configured(_schema, tmp_path):
+    from flask import request
+
+    from tests.conftest import _make_app
+
+    def address_and_scheme():
+        return f"{request.remote_addr} {request.scheme}"
+
+    for hops, expected in ((0, "127.0.0.1 http"), (1, "203.0.113.7 https")):
+        app = _make_app(_schema, tmp_path / str(hops), PROXY_FIX_X_FOR=hops)
+        app.add_url_rule("/_who", view_func=address_and_scheme)
+        answer = app.test_client().get(
+            "/_who",
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"},
+        )
+        assert answer.get_data(as_text=True) == expected
