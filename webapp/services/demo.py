@@ -371,7 +371,7 @@ def render_certificate(session: Session, config: Any, certificate: Any) -> str |
         session.rollback()
         logging.getLogger(__name__).exception("demo certificate not rendered")
         return None
-    return str(stored.path)
+    return str(stored.path or stored.key)
 
 
 __all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load", "load_certificate", "render_certificate"]

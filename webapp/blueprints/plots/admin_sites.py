@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from webapp.blueprints.plots import bp
 from webapp.blueprints.plots.forms import PlotsImportForm, SiteForm, SitePhotoForm, SpeciesForm
+from webapp.blueprints.plots.views import send_stored_photo
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Role, SitePhoto
 from webapp.security import role_required
+from webapp.services import storage
 from webapp.services.certificates.shares import SharesRefused
 from webapp.services.plots import photos, queries, sites
 
@@ -210,12 +212,13 @@ def admin_site_photo(code: str):
         db.session.rollback()
         return _page(site, photo_form=form, problem=str(exc.message), status=400)
     # As for rangers' photos: the file first, then the commit; a failed commit removes it.
-    created = photos.save(current_app.config["PLOT_PHOTO_DIR"], [prepared])
+    store = storage.from_config(current_app.config, "photos")
+    created = photos.save(store, [prepared])
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        photos.discard(created)
+        photos.discard(created, store)
         raise
     flash(_("Photo added."), "success")
     return redirect(url_for(".admin_site", code=site.code))
@@ -226,9 +229,4 @@ def site_photo(photo_id: int):
     record = db.session.get(SitePhoto, photo_id)
     if record is None:
         abort(404)
-    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], record.path)
-    if path is None:
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=record.sha256)
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_stored_photo(record.path, record.sha256)

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, Plot, Purpose
+from webapp.observability import CERTIFICATES_RENDERED
+from webapp.services import storage
 from webapp.services.certificates.context import (
     DESIGN_VERSION,
     MAX_NAME,
@@ -181,7 +183,7 @@ def build(
 
 
 def certificate_store(config: Mapping[str, Any]) -> CertificateStore:
-    return CertificateStore(config["CERTIFICATE_DIR"])
+    return CertificateStore(storage.from_config(config, "certificates"))
 
 
 def stored_version(certificate: Certificate) -> str:
@@ -251,7 +253,9 @@ def write_pdf(plan: PdfPlan, config: Mapping[str, Any]) -> StoredFile:
     def draw() -> bytes:
         if plan.draw is None:  # the file vanished since the plan was made
             raise FileNotFoundError(f"the PDF of {plan.public_id} is missing; plan again")
-        return render_pdf(*plan.draw)
+        pdf = render_pdf(*plan.draw)
+        CERTIFICATES_RENDERED.inc()
+        return pdf
 
     if plan.revoked:
         if store.exists(plan.public_id, plan.version):
