@@ -5,6 +5,16 @@ from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
 from webapp.models.certificate_batches import CertificateBatch
 from webapp.models.certificates import Certificate, CertificateStatus
+from webapp.models.events import (
+    Event,
+    EventKind,
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+    SurveyResponse,
+    TravelMode,
+)
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.orders import (
     DemoCheckout,
@@ -59,16 +69,22 @@ __all__ = [
     "DedicationKind",
     "Delivery",
     "DemoCheckout",
+    "Event",
+    "EventKind",
     "FootprintCalculation",
     "Issuance",
     "IssuanceStatus",
     "LedgerEntry",
     "LedgerHead",
+    "MemberRole",
     "MemorialSite",
     "MerkleNode",
     "Order",
     "OrderKind",
     "OrderStatus",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationMember",
     "PaymentEvent",
     "PaymentMethod",
     "Plot",
@@ -87,6 +103,8 @@ __all__ = [
     "SinkInstrument",
     "SinkProject",
     "SiteSpecies",
+    "SurveyResponse",
+    "TravelMode",
     "TreeHead",
     "User",
 ]

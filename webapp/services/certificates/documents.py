@@ -130,9 +130,17 @@ def offset_details(session: Session, certificate: Certificate, facts: Coverage) 
     )
 
 
+def event_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
+    """Event certificates (issue 8): built in ``services/events/certificate.py``."""
+    from webapp.services.events.certificate import event_details as build_event
+
+    return build_event(session, certificate, facts)
+
+
 # Plot (issue 7) and event (issue 8) certificates add their builders here.
 DETAILS_BUILDERS: dict[CertificateKind, DetailsBuilder] = {
     CertificateKind.OFFSET: offset_details,
+    CertificateKind.EVENT: event_details,
 }
 
 

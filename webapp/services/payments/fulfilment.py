@@ -33,7 +33,10 @@ from webapp.services.signing import SigningKey
 log = logging.getLogger(__name__)
 
 # What a certificate of each order kind is (plots and events come with their issues).
-CERTIFICATE_KINDS = {OrderKind.OFFSET: CertificateKind.OFFSET}
+CERTIFICATE_KINDS = {
+    OrderKind.OFFSET: CertificateKind.OFFSET,
+    OrderKind.EVENT: CertificateKind.EVENT,  # issue 8: organisers' event orders
+}
 
 
 @dataclass(frozen=True)
