@@ -12,7 +12,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
+
+from webapp.models import TravelMode
 
 
 def _strip(value: object) -> object:
@@ -116,7 +118,11 @@ class SurveyForm(FlaskForm):
     mode = RadioField(
         _l("How did you travel to the event?"),
         choices=[],
-        validators=[InputRequired(message=_l("Please choose how you travelled."))],
+        validate_choice=False,  # AnyOf answers with our own message
+        validators=[
+            InputRequired(message=_l("Please choose how you travelled.")),
+            AnyOf([m.value for m in TravelMode], message=_l("Please choose how you travelled.")),
+        ],
     )
     origin = StringField(
         _l("From which city?"),

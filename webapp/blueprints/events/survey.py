@@ -9,18 +9,32 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import SelectChoice
 
 from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import SurveyForm
 from webapp.blueprints.events.labels import event_label
+from webapp.blueprints.events.views import _return_urls
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
+from webapp.i18n import current_lang
 from webapp.models import SurveyResponse, TravelMode
-from webapp.services.events import records, survey
+from webapp.services.events import offsets, records, survey
+from webapp.services.payments import gateway
 
 DEVICE_COOKIE = "th_survey_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600
@@ -129,8 +143,11 @@ def survey_thanks(code: str):
     event = records.by_code(db.session, code)
     answer = _answered(event.id)
     kg = survey.personal_kg(event, answer) if answer is not None else None
+    offset_url = url_for(".offset_my_travel", code=event.code)
     response = make_response(
-        render_template("events/survey_thanks.html", event=event, answer=answer, kg=kg)
+        render_template(
+            "events/survey_thanks.html", event=event, answer=answer, kg=kg, offset_url=offset_url
+        )
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -140,3 +157,31 @@ def survey_thanks(code: str):
 def survey_short(code: str):
     """The poster's QR code: an upper-case short link to the survey."""
     return redirect(url_for(".survey_form", code=code.upper()), 301)
+
+
+@bp.post("/events/<code>/offset-my-travel")
+@login_required
+def offset_my_travel(code: str):
+    """An attendee offsets their own trip, from the thank-you page of their answer."""
+    event = records.by_code(db.session, code)
+    answer = _answered(event.id)
+    if answer is None:
+        flash(_("We could not find an answer from this device."), "error")
+        return redirect(url_for(".survey_form", code=event.code))
+    try:
+        order = offsets.start_attendee(
+            db.session,
+            event,
+            answer,
+            actor=current_user,
+            method=gateway.online_method(current_app.config),
+            locale="en" if current_lang() == "en" else "zh_CN",
+            config=current_app.config,
+            return_urls=_return_urls,
+        )
+        db.session.commit()
+        return redirect(url_for("orders.detail", ref=order.ref))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    return redirect(url_for(".survey_thanks", code=event.code))

@@ -192,6 +192,10 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
     row("certificate", "status", "order", "kind", "quantity_kg", "verify_url")
     for c in data.certificates:
         row(*c.values())
+    writer.writerow([])
+    row("survey_answer", "origin", "mode", "one_way_km", "comment")
+    for n, answer in enumerate(survey.responses(session, event), start=1):
+        row(n, answer.origin or "", answer.mode.value, answer.one_way_km, answer.comment or "")
     return out.getvalue()
 
 
