@@ -142,3 +142,42 @@ def test_true_up_with_survey_tops_up_the_difference(app, client, credits, organi
     poster = client.get(f"/events/{event.code}/poster.pdf")
     assert poster.status_code == 200 and poster.data.startswith(b"%PDF")
     assert all(c.status is CertificateStatus.VALID for c in db.session.scalars(select(Certificate)))
+
+
+def test_true_up_below_the_estimate_keeps_the_badge_and_states_the_surplus(
+    app, client, credits, organiser, org
+):
+    event = make_event(org, organiser, ends_on=shanghai_today() - timedelta(days=1))
+    manage = f"/events/{event.code}/manage"
+    estimate = save_calculation(organiser, ESTIMATE)
+    post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
+    demo_pay(client, start_event_order(client, fresh(Event, event.id)))
+    smaller = save_calculation(organiser, {"province": "CN-SD", "participants": 10, "meals": 10})
+    response = post(
+        client, f"/events/{event.code}/true-up", {"actual-calculation": smaller.token}, manage
+    )
+    assert response.status_code == 302
+    event = fresh(Event, event.id)
+    assert event.actual_kg < event.estimate_kg
+    state = coverage.of(db.session, event)
+    assert state.complete and state.needed_kg == 0
+    assert state.surplus_kg == event.estimate_kg - event.actual_kg
+    page = client.get(manage).get_data(as_text=True)
+    assert "不会自动退款" in page and "已全部抵消" in page
+    # Nothing more can be bought, and the estimate is now final.
+    again = post(client, f"/events/{event.code}/offset", {"method": "demo"}, manage)
+    assert again.status_code == 302
+    assert db.session.query(Order).count() == 1
+    post(client, f"/events/{event.code}/estimate", {"estimate-calculation": smaller.token}, manage)
+    assert fresh(Event, event.id).estimate_kg == event.estimate_kg
+
+
+def test_true_up_waits_for_the_end_of_the_event(app, client, organiser, event):
+    manage = f"/events/{event.code}/manage"
+    calc = save_calculation(organiser, ESTIMATE)
+    post(client, f"/events/{event.code}/estimate", {"estimate-calculation": calc.token}, manage)
+    fresh_event = fresh(Event, event.id)
+    fresh_event.ends_on = shanghai_today() + timedelta(days=2)
+    db.session.commit()
+    post(client, f"/events/{event.code}/true-up", {"actual-calculation": calc.token}, manage)
+    assert fresh(Event, event.id).actual_kg is None
