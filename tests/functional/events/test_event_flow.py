@@ -77,6 +77,8 @@ def test_estimate_offset_badge_and_certificate(app, client, credits, organiser, 
     _context, details = documents.build(db.session, certificate, app.config)
     assert details.footprint_kg == details.retired_kg == event.estimate_kg
     assert details.meeting is True and details.serial_ranges
+    verify = client.get(f"/v/{certificate.public_id}")
+    assert verify.status_code == 200 and "2026 泉城低碳论坛" in verify.get_data(as_text=True)
 
     page = client.get(f"/events/{event.code}").get_data(as_text=True)
     assert "零碳会议" in page
