@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.conftest import AuthActions, csrf_token
 from tests.functional.events.conftest import (
     ACTUAL,
     ESTIMATE,
@@ -36,8 +37,6 @@ from webapp.services.events import coverage
 def _survey(app, event, **fields):
     """One attendee on their own phone (a fresh client: no cookies)."""
     client = app.test_client()
-    from tests.conftest import csrf_token
-
     data = {"mode": "high_speed_rail", "origin": "", "one_way_km": "", "comment": ""}
     data.update(fields)
     data["csrf_token"] = csrf_token(client, f"/events/{event.code}/survey")
@@ -183,3 +182,37 @@ def test_true_up_waits_for_the_end_of_the_event(app, client, organiser, event):
     db.session.commit()
     post(client, f"/events/{event.code}/true-up", {"actual-calculation": calc.token}, manage)
     assert fresh(Event, event.id).actual_kg is None
+
+
+def test_bank_transfer_event_order_is_confirmed_by_two_staff(
+    app, client, credits, organiser, event, admins
+):
+    manage = f"/events/{event.code}/manage"
+    calc = save_calculation(organiser, ESTIMATE)
+    post(client, f"/events/{event.code}/estimate", {"estimate-calculation": calc.token}, manage)
+    page = client.get(manage).get_data(as_text=True)
+    assert 'value="bank_transfer"' in page  # organisers may pay by 对公转账
+    response = post(client, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
+    assert response.status_code == 302
+    order = db.session.scalars(select(Order)).one()
+    assert order.kind is OrderKind.EVENT and order.status is OrderStatus.PENDING
+    assert (order.invoice_title, order.invoice_tax_id) == (
+        "济南绿色会展有限公司",
+        "91370100MA3C000000",
+    )
+    page = f"/admin/orders/{order.ref}"
+    for email, action, data in (
+        ("maker@example.cn", "record", {"amount": str(order.amount), "reference": "ICBC-1"}),
+        ("checker@x.cn", "confirm", {}),
+    ):
+        staff = app.test_client()
+        AuthActions(staff).login(email)
+        staff.post(
+            f"{page}/transfer/{action}", data={"csrf_token": csrf_token(staff, page), **data}
+        )
+    certificate = db.session.scalars(select(Certificate)).one()
+    assert (
+        certificate.kind == "event"
+        and certificate.quantity_kg == fresh(Event, event.id).estimate_kg
+    )
+    assert coverage.of(db.session, fresh(Event, event.id)).complete
