@@ -28,10 +28,9 @@ from wtforms import SelectChoice
 from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import SurveyForm
 from webapp.blueprints.events.labels import event_label
-from webapp.blueprints.events.views import _return_urls
+from webapp.blueprints.events.views import _commit, _return_urls, order_locale
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
-from webapp.i18n import current_lang
 from webapp.models import SurveyResponse, TravelMode
 from webapp.services.events import offsets, records, survey
 from webapp.services.payments import gateway
@@ -168,20 +167,18 @@ def offset_my_travel(code: str):
     if answer is None:
         flash(_("We could not find an answer from this device."), "error")
         return redirect(url_for(".survey_form", code=event.code))
-    try:
-        order = offsets.start_attendee(
+    order = _commit(
+        lambda: offsets.start_attendee(
             db.session,
             event,
             answer,
             actor=current_user,
             method=gateway.online_method(current_app.config),
-            locale="en" if current_lang() == "en" else "zh_CN",
+            locale=order_locale(),
             config=current_app.config,
             return_urls=_return_urls,
         )
-        db.session.commit()
+    )
+    if order is not None:
         return redirect(url_for("orders.detail", ref=order.ref))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
     return redirect(url_for(".survey_thanks", code=event.code))

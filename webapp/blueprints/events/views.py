@@ -3,7 +3,9 @@ reports. Organisation pages are for members only (404 to everyone else)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -50,6 +52,7 @@ from webapp.services.footprint.geo import provinces
 from webapp.services.payments import gateway
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
 
 
 def _today():
@@ -70,6 +73,24 @@ def _member_event(code: str) -> Event:
     if organisations.membership(db.session, event.organisation, current_user) is None:
         raise NotFound(_("We could not find that event."))
     return event
+
+
+def _commit(action: Callable[[], T], success: str | None = None) -> T | None:
+    """Run one service call and commit once; a DomainError rolls back and is flashed."""
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result
+
+
+def order_locale() -> str:
+    return "en" if current_lang() == "en" else "zh_CN"
 
 
 # ---- public -----------------------------------------------------------------------
@@ -188,13 +209,12 @@ def update_invoice(org_id: int):
     if not form.validate_on_submit():
         flash(_("Please check the invoice details."), "error")
         return redirect(url_for(".organisation", org_id=org.id))
-    try:
-        organisations.update_invoice(db.session, org, actor=current_user, invoice=_invoice(form))
-        db.session.commit()
-        flash(_("Invoice details saved."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    _commit(
+        lambda: organisations.update_invoice(
+            db.session, org, actor=current_user, invoice=_invoice(form)
+        ),
+        _("Invoice details saved."),
+    )
     return redirect(url_for(".organisation", org_id=org.id))
 
 
@@ -207,16 +227,16 @@ def add_member(org_id: int):
     if not form.validate_on_submit():
         flash(_("Please enter a valid e-mail address."), "error")
         return redirect(url_for(".organisation", org_id=org.id))
-    try:
-        organisations.add_member(
-            db.session, org, actor=current_user, email=form.email.data,
+    _commit(
+        lambda: organisations.add_member(
+            db.session,
+            org,
+            actor=current_user,
+            email=form.email.data,
             role=MemberRole(form.role.data),
-        )  # fmt: skip
-        db.session.commit()
-        flash(_("Member added."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+        ),
+        _("Member added."),
+    )
     return redirect(url_for(".organisation", org_id=org.id))
 
 
@@ -331,14 +351,15 @@ def set_estimate(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose one of your saved event calculations."), "error")
         return redirect(url_for(".manage", code=item.code))
-    try:
-        calculation = footprint_records.get_visible(db.session, form.calculation.data, current_user)
-        records.attach_estimate(db.session, item, calculation, actor=current_user)
-        db.session.commit()
-        flash(_("The estimate is attached to the event."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    _commit(
+        lambda: records.attach_estimate(
+            db.session,
+            item,
+            footprint_records.get_visible(db.session, form.calculation.data, current_user),
+            actor=current_user,
+        ),
+        _("The estimate is attached to the event."),
+    )
     return redirect(url_for(".manage", code=item.code))
 
 
@@ -351,21 +372,17 @@ def true_up(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose one of your saved event calculations."), "error")
         return redirect(url_for(".manage", code=item.code))
-    try:
-        base = footprint_records.get_visible(db.session, form.calculation.data, current_user)
-        survey.true_up(
+    _commit(
+        lambda: survey.true_up(
             db.session,
             item,
-            base,
+            footprint_records.get_visible(db.session, form.calculation.data, current_user),
             actor=current_user,
             use_survey=bool(form.use_survey.data),
             today=_today(),
-        )
-        db.session.commit()
-        flash(_("The actual footprint replaces the estimate."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+        ),
+        _("The actual footprint replaces the estimate."),
+    )
     return redirect(url_for(".manage", code=item.code))
 
 
@@ -384,21 +401,19 @@ def offset(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose how to pay."), "error")
         return redirect(url_for(".manage", code=item.code))
-    try:
-        order = offsets.start(
+    order = _commit(
+        lambda: offsets.start(
             db.session,
             item,
             actor=current_user,
             method=PaymentMethod(form.method.data),
-            locale="en" if current_lang() == "en" else "zh_CN",
+            locale=order_locale(),
             config=current_app.config,
             return_urls=_return_urls,
         )
-        db.session.commit()
+    )
+    if order is not None:
         return redirect(url_for("orders.detail", ref=order.ref))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
     return redirect(url_for(".manage", code=item.code))
 
 
