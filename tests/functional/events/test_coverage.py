@@ -76,6 +76,12 @@ def test_attendee_and_organiser_never_cover_the_same_tonnes(
 
     page = client.get(f"/events/{event.code}").get_data(as_text=True)
     assert "（1 人）" in page or "(1 " in page
+    # The organiser sees the attendees' tonnes, never their orders.
+    dashboard = client.get(f"/organisations/{event.organisation_id}").get_data(as_text=True)
+    report = client.get(f"/events/{event.code}/report.csv").get_data(as_text=True)
+    assert order.ref in dashboard and order.ref in report
+    assert attendee_order.ref not in dashboard and attendee_order.ref not in report
+    assert "attendee," in report
     assert "零碳会议" in page
 
 

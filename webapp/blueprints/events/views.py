@@ -42,6 +42,7 @@ from webapp.models import (
     EventKind,
     MemberRole,
     Order,
+    OrderKind,
     OrganisationKind,
     PaymentMethod,
 )
@@ -182,7 +183,9 @@ def organisation(org_id: int):
     orders = (
         list(
             db.session.scalars(
-                db.select(Order).where(Order.event_id.in_(event_ids)).order_by(Order.id.desc())
+                db.select(Order)
+                .where(Order.event_id.in_(event_ids), Order.kind == OrderKind.EVENT)
+                .order_by(Order.id.desc())
             )
         )
         if event_ids

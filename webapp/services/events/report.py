@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, Event, Order
+from webapp.models import Certificate, Event, Order, OrderKind
 from webapp.services.certificates import render as certificate_render
 from webapp.services.certificates.qr import make_qr
 from webapp.services.certificates.render import FetchRefusedError, StaticFetcher
@@ -71,7 +71,11 @@ def certificates_of(session: Session, events: list[Event]) -> list[tuple[Certifi
     rows = session.execute(
         select(Certificate, Order)
         .join(Order, Certificate.order_id == Order.id)
-        .where(Order.event_id.in_(ids), Certificate.parent_id.is_(None))
+        .where(
+            Order.event_id.in_(ids),
+            Order.kind == OrderKind.EVENT,  # attendees' own orders stay private
+            Certificate.parent_id.is_(None),
+        )
         .order_by(Certificate.id.desc())
     )
     return [(certificate, order) for certificate, order in rows]
@@ -185,9 +189,11 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
             row(c.category, f"{c.estimate_kg:.3f}", f"{c.actual_kg:.3f}", f"{c.difference_kg:.3f}")
     writer.writerow([])
     row("covered_by", "order", "quantity_kg", "serials", "certificate")
-    for who, items in (("organiser", state.organiser), ("attendee", state.attendees)):
-        for c in items:
-            row(who, c.order_ref, c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
+    for c in state.organiser:
+        row("organiser", c.order_ref, c.quantity_kg, " ".join(c.serial_ranges),
+            c.certificate_id or "")  # fmt: skip
+    for c in state.attendees:  # an attendee's order reference is theirs alone
+        row("attendee", "", c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
     writer.writerow([])
     row("certificate", "status", "order", "kind", "quantity_kg", "verify_url")
     for c in data.certificates:
