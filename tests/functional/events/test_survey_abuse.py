@@ -125,3 +125,21 @@ def test_aggregation_is_exact():
     assert sum(r["people"] * Decimal(r["one_way_km"]) for r in rail) == Decimal("450.5")
     flights = sorted(Decimal(r["one_way_km"]) for r in rows if r["mode"] == "flight")
     assert flights == [Decimal("700"), Decimal("4000")]  # different haul bands stay apart
+
+
+def test_a_closed_survey_refuses_answers(app, client, organiser, event):
+    manage = f"/events/{event.code}/manage"
+    client.post(
+        f"/events/{event.code}/survey-state",
+        data={"open": "0", "csrf_token": csrf_token(client, manage)},
+    )
+    attendee = app.test_client()
+    response = _answer(attendee, event)
+    assert response.status_code == 409 and "本调查已关闭" in response.get_data(as_text=True)
+    assert "本调查已关闭" in attendee.get(f"/events/{event.code}/survey").get_data(as_text=True)
+    assert _count() == 0
+    client.post(
+        f"/events/{event.code}/survey-state",
+        data={"open": "1", "csrf_token": csrf_token(client, manage)},
+    )
+    assert _answer(attendee, event).status_code == 302 and _count() == 1

@@ -15,10 +15,12 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from webapp.blueprints.calculator import presenting as present
@@ -386,6 +388,20 @@ def true_up(code: str):
         ),
         _("The actual footprint replaces the estimate."),
     )
+    return redirect(url_for(".manage", code=item.code))
+
+
+@bp.post("/events/<code>/survey-state")
+@login_required
+def survey_state(code: str):
+    item = _member_event(code)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        is_open = request.form.get("open") == "1"
+        _commit(
+            lambda: records.set_survey_open(db.session, item, actor=current_user, is_open=is_open),
+            _("The survey is open.") if is_open else _("The survey is closed."),
+        )
     return redirect(url_for(".manage", code=item.code))
 
 

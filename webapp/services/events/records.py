@@ -192,3 +192,10 @@ def record_actual(
         session, "event.true_up", actor=actor, subject=event, calculation=calculation.id,
         kg=event.actual_kg,
     )  # fmt: skip
+
+
+def set_survey_open(session: Session, event: Event, *, actor: User, is_open: bool) -> None:
+    """Close (or reopen) the attendee survey; answers already given stay."""
+    event.survey_open = is_open
+    audit.record(session, "event.survey_open" if is_open else "event.survey_closed",
+                 actor=actor, subject=event)  # fmt: skip
