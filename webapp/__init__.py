@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.calculator import bp as calculator_bp
     from webapp.blueprints.certificates import bp as certificates_bp
+    from webapp.blueprints.events import bp as events_bp
     from webapp.blueprints.health import bp as health_bp
     from webapp.blueprints.offset import bp as offset_bp
     from webapp.blueprints.orders import bp as orders_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plots_bp)
     app.register_blueprint(sponsor_bp)
     app.register_blueprint(scan_bp)
+    app.register_blueprint(events_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

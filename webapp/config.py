@@ -73,6 +73,10 @@ class BaseConfig:
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per 15 minutes")
         self.CALCULATOR_RATE_LIMIT = _env("CALCULATOR_RATE_LIMIT", "30 per minute")
+        # Attendee travel survey: per client address and event (a venue's Wi-Fi puts many
+        # attendees behind one address), and per event overall.
+        self.SURVEY_RATE_LIMIT = _env("SURVEY_RATE_LIMIT", "30 per 10 minutes")
+        self.SURVEY_EVENT_RATE_LIMIT = _env("SURVEY_EVENT_RATE_LIMIT", "600 per 10 minutes")
 
         # Sessions and cookies.
         self.SESSION_COOKIE_HTTPONLY = True

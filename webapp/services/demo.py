@@ -265,6 +265,9 @@ def load(session: Session) -> DemoReport:
     from webapp.services.plots import demo as plot_demo
 
     plot_demo.load(session, report)
+    from webapp.services.events import demo as event_demo
+
+    event_demo.load(session, report)
     return report
 
 

@@ -141,10 +141,17 @@ def plot_details(session: Session, certificate: Certificate, facts: Coverage) ->
     return certificate_details(plot, certificate.issued_on)
 
 
-# Event certificates (issue 8) add their builder here.
+def event_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
+    """Event certificates: built in ``services/events/certificate.py``."""
+    from webapp.services.events.certificate import event_details as build_event
+
+    return build_event(session, certificate, facts)
+
+
 DETAILS_BUILDERS: dict[CertificateKind, DetailsBuilder] = {
     CertificateKind.OFFSET: offset_details,
     CertificateKind.PLOT: plot_details,
+    CertificateKind.EVENT: event_details,
 }
 
 
