@@ -65,8 +65,13 @@ def test_demo_data_issues_one_certificate_idempotently(runner):
     assert owner.email == "resident@tanhui.local"
     assert certificate.kind.value == "offset" and certificate.quantity_kg == 2417
     assert "its PDF:" in first.output
+    # Plot (and event) demo certificates are issued too; exactly one offset certificate.
+    offsets = select(func.count()).select_from(Certificate).where(Certificate.kind == "offset")
+    assert db.session.scalar(offsets) == 1
+    issued = db.session.scalar(select(func.count()).select_from(Certificate))
     db.session.commit()  # end this test's read (SQLite: let the command write)
     second = runner.invoke(args=["demo-data"])
     assert second.exit_code == 0 and "0 created" in second.output
     assert public_id in second.output
-    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == issued
+    assert db.session.scalar(offsets) == 1
