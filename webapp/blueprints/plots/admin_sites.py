@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from webapp.blueprints.plots import bp
 from webapp.blueprints.plots.forms import PlotsImportForm, SiteForm, SitePhotoForm, SpeciesForm
+from webapp.blueprints.plots.views import send_stored_photo
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Role, SitePhoto
@@ -226,9 +227,4 @@ def site_photo(photo_id: int):
     record = db.session.get(SitePhoto, photo_id)
     if record is None:
         abort(404)
-    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], record.path)
-    if path is None:
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=record.sha256)
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_stored_photo(record.path, record.sha256)

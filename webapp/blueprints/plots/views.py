@@ -97,9 +97,14 @@ def photo(photo_id: int):
     record = db.session.get(PlotPhoto, photo_id)
     if record is None:
         abort(404)
-    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], record.path)
+    return send_stored_photo(record.path, record.sha256)
+
+
+def send_stored_photo(relative: str, sha256: str):
+    """A re-encoded photo (plot or site) from the photo folder; 404 if it is missing."""
+    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], relative)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=record.sha256)
+    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=sha256)
     response.headers["Content-Disposition"] = "inline"
     return response
