@@ -13,7 +13,7 @@ APP_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk 
 TEST_DEBS := chromium
 
 .PHONY: run test setup system-deps test-system-deps venv translations db demo lint format \
-        serve bench clean catalog vendor
+        serve worker scheduler bench clean catalog vendor
 
 run: setup db ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
 	@echo ""
@@ -67,6 +67,16 @@ catalog: venv ## re-extract strings and merge them into the catalogs
 db: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data > /dev/null
+
+serve: setup ## production-style: migrate, then gunicorn (gunicorn.conf.py) on $(HOST):$(PORT)
+	$(BIN)/flask db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+worker: setup ## RQ worker for the default and certificates queues (needs RQ_REDIS_URL)
+	$(BIN)/flask tasks worker
+
+scheduler: setup ## periodic tasks: expiry and reconciliation
+	$(BIN)/flask tasks scheduler
 
 lint: venv
 	$(BIN)/ruff check .

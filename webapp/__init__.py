@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,11 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
     # The SQLite file, the outbox and the development key live here; a fresh clone has none.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -35,11 +39,10 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
 
 
 def configure_logging(app: Flask) -> None:
-    if not app.testing:
-        logging.basicConfig(
-            level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        logging.getLogger("webapp").setLevel(logging.INFO)
+    """JSON or text logs with request ids, and request metrics (``webapp/observability.py``)."""
+    from webapp import observability
+
+    observability.register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -81,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.calculator import bp as calculator_bp
     from webapp.blueprints.certificates import bp as certificates_bp
+    from webapp.blueprints.events import bp as events_bp
+    from webapp.blueprints.health import bp as health_bp
     from webapp.blueprints.offset import bp as offset_bp
     from webapp.blueprints.orders import bp as orders_bp
     from webapp.blueprints.payments import bp as payments_bp
@@ -91,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.sponsor import bp as sponsor_bp
     from webapp.blueprints.verify import bp as verify_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(api_bp)
@@ -106,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plots_bp)
     app.register_blueprint(sponsor_bp)
     app.register_blueprint(scan_bp)
+    app.register_blueprint(events_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

@@ -105,8 +105,10 @@ def register_commands(app: Flask) -> None:
         click.echo(f"released {len(released)} expired reservations")
 
     from webapp.cli_certificates import register_certificate_commands
+    from webapp.cli_tasks import register_task_commands
 
     register_certificate_commands(app)
+    register_task_commands(app)
 
     @app.cli.command("demo-data")
     def demo_data() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def register_certificate_commands(app: Flask) -> None:
         name = certificate.public_id
         db.session.commit()
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stored.path, target)
+        target.write_bytes(documents.certificate_store(app.config).read_stored(stored))
         click.echo(f"{name}: wrote {target} ({stored.size} bytes, sha256 {stored.sha256})")
 
     @certificates.command("run-batch")

@@ -73,6 +73,10 @@ class BaseConfig:
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
         self.RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per 15 minutes")
         self.CALCULATOR_RATE_LIMIT = _env("CALCULATOR_RATE_LIMIT", "30 per minute")
+        # Attendee travel survey: per client address and event (a venue's Wi-Fi puts many
+        # attendees behind one address), and per event overall.
+        self.SURVEY_RATE_LIMIT = _env("SURVEY_RATE_LIMIT", "30 per 10 minutes")
+        self.SURVEY_EVENT_RATE_LIMIT = _env("SURVEY_EVENT_RATE_LIMIT", "600 per 10 minutes")
 
         # Sessions and cookies.
         self.SESSION_COOKIE_HTTPONLY = True
@@ -115,6 +119,9 @@ class BaseConfig:
         self.SIGNING_KEY = _env("SIGNING_KEY")
         self.RETIRED_KEYS_FILE = _env("RETIRED_KEYS_FILE")
         self.RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
+        # Anonymous verify pages are kept this long per process (0 = off); see
+        # webapp/blueprints/verify/cache.py.
+        self.VERIFY_PAGE_CACHE_SECONDS = _env_int("VERIFY_PAGE_CACHE_SECONDS", 30)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
         # Rangers' plot photos: the largest upload accepted per photo, and where the
         # re-encoded JPEGs are kept (named by their SHA-256).
@@ -122,6 +129,24 @@ class BaseConfig:
         self.PLOT_PHOTO_DIR = _env("PLOT_PHOTO_DIR", str(instance / "plot-photos"))
         # Rangers' offline scanner: a site pack older than this is flagged on the device.
         self.SCAN_PACK_MAX_AGE_HOURS = _env_int("SCAN_PACK_MAX_AGE_HOURS", 72)
+        # Shared object storage (S3-compatible) instead of the local folders when a bucket
+        # is set; see webapp/services/storage.py.
+        self.STORAGE_S3_BUCKET = _env("STORAGE_S3_BUCKET")
+        self.STORAGE_S3_ENDPOINT_URL = _env("STORAGE_S3_ENDPOINT_URL")
+        self.STORAGE_S3_REGION = _env("STORAGE_S3_REGION", "us-east-1")
+        self.STORAGE_S3_ACCESS_KEY_ID = _env("STORAGE_S3_ACCESS_KEY_ID")
+        self.STORAGE_S3_SECRET_ACCESS_KEY = _env("STORAGE_S3_SECRET_ACCESS_KEY")
+        # Observability: JSON logs in production, text elsewhere; /metrics needs this
+        # bearer token when set, else answers loopback clients only.
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        # Certificate downloads sent by the front server: the internal location that
+        # maps CERTIFICATE_DIR (e.g. /_protected/certificates/), unset = sent by the app.
+        self.CERTIFICATE_ACCEL_PREFIX = _env("CERTIFICATE_ACCEL_PREFIX")
+        # How many proxies (nginx, a load balancer) in front set X-Forwarded-For/-Proto:
+        # their values are then trusted for the client address (rate limits) and scheme.
+        self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
         self.DEV_PAGES = False
         # Outside production an unset bank account shows a demonstration account, marked so.
         self.BANK_DEMO = False
@@ -152,6 +177,7 @@ class TestingConfig(BaseConfig):
         self.DEV_PAGES = True
         self.MAIL_SERVER = None
         self.PAYMENT_PROVIDER = "demo"
+        self.VERIFY_PAGE_CACHE_SECONDS = 0  # tests that want it turn it on
         self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
 
 
@@ -164,6 +190,7 @@ class ProductionConfig(BaseConfig):
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
+        self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
     def validate(self) -> None:
         if not self.SECRET_KEY or self.SECRET_KEY == _INSECURE_DEV_KEY or len(self.SECRET_KEY) < 32:

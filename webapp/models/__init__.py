@@ -5,6 +5,16 @@ from webapp.models.audit import AuditEvent
 from webapp.models.base import Base
 from webapp.models.certificate_batches import CertificateBatch
 from webapp.models.certificates import Certificate, CertificateStatus
+from webapp.models.events import (
+    Event,
+    EventKind,
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+    SurveyResponse,
+    TravelMode,
+)
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.orders import (
     DemoCheckout,
@@ -62,17 +72,23 @@ __all__ = [
     "DedicationKind",
     "Delivery",
     "DemoCheckout",
+    "Event",
+    "EventKind",
     "FootprintCalculation",
     "Issuance",
     "IssuanceStatus",
     "LedgerEntry",
     "LedgerHead",
+    "MemberRole",
     "MemorialSite",
     "MerkleNode",
     "Order",
     "OrderKind",
     "OrderPlot",
     "OrderStatus",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationMember",
     "PaymentEvent",
     "PaymentMethod",
     "Plot",
@@ -94,6 +110,8 @@ __all__ = [
     "SinkProject",
     "SitePhoto",
     "SiteSpecies",
+    "SurveyResponse",
+    "TravelMode",
     "TreeHead",
     "User",
 ]

@@ -112,6 +112,11 @@ class Order(Base):
     transfer_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transfer_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     transfer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Events (issue 8): the event an organiser's (kind EVENT) or an attendee's (kind OFFSET)
+    # order covers, and for organiser orders the organiser's share of the footprint, in kg,
+    # that the order completes (what its certificate states).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    event_cover_kg: Mapped[int | None] = mapped_column(BigInteger)
     refund_reason: Mapped[str | None] = mapped_column(String(200))
     refunded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     provider_refund_id: Mapped[str | None] = mapped_column(String(255))

@@ -265,6 +265,9 @@ def load(session: Session) -> DemoReport:
     from webapp.services.plots import demo as plot_demo
 
     plot_demo.load(session, report)
+    from webapp.services.events import demo as event_demo
+
+    event_demo.load(session, report)
     return report
 
 
@@ -371,7 +374,7 @@ def render_certificate(session: Session, config: Any, certificate: Any) -> str |
         session.rollback()
         logging.getLogger(__name__).exception("demo certificate not rendered")
         return None
-    return str(stored.path)
+    return str(stored.path or stored.key)
 
 
 __all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load", "load_certificate", "render_certificate"]

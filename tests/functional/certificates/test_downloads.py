@@ -123,3 +123,22 @@ def test_my_certificates(english, auth, make_user, issue_certificate):
     # Residents cannot share certificates: no bulk link for them.
     assert f"/certificates/{mine.public_id}/shares" not in html
     assert "/account/certificates" in english.get("/account").get_data(as_text=True)
+
+
+def test_front_server_sends_the_file_when_accel_prefix_is_set(
+    client, app, auth, make_user, issue_certificate
+):
+    app.config["CERTIFICATE_ACCEL_PREFIX"] = "/_protected/certificates/"
+    owner = _login(auth, make_user)
+    certificate = issue_certificate(owner=owner)
+    public_id = certificate.public_id
+    answer = client.get(f"/certificates/{public_id}.pdf")
+    assert answer.status_code == 200
+    assert answer.data == b""  # nginx adds the body from its internal location
+    target = answer.headers["X-Accel-Redirect"]
+    assert target == f"/_protected/certificates/{public_id[:2]}/{public_id}.v{DESIGN_VERSION}.pdf"
+    stored = Path(app.config["CERTIFICATE_DIR"]) / target.removeprefix("/_protected/certificates/")
+    assert stored.read_bytes().startswith(b"%PDF-")
+    assert answer.headers["ETag"] == f'"{hashlib.sha256(stored.read_bytes()).hexdigest()}"'
+    assert f"tanhui-{public_id}.pdf" in answer.headers["Content-Disposition"]
+    assert answer.mimetype == "application/pdf"

@@ -33,6 +33,7 @@ class Renderer:
 def test_write_atomic_records_hash_and_size(store: CertificateStore) -> None:
     stored = store.write_atomic(PID, "2026.1", PDF)
     assert stored == StoredFile(
+        key=f"7K/{PID}.v2026.1.pdf",
         path=store.directory / "7K" / f"{PID}.v2026.1.pdf",
         sha256=hashlib.sha256(PDF).hexdigest(),
         size=len(PDF),

@@ -95,9 +95,21 @@ def download(public_id: str):
     stored = documents.write_pdf(plan, config)
     if plan.needs_record(stored):
         _record_pdf(plan.certificate_id, stored)
+    accel = config.get("CERTIFICATE_ACCEL_PREFIX")
+    if accel and stored.path is not None and stored.path.is_relative_to(config["CERTIFICATE_DIR"]):
+        # nginx sends the file from its internal location (docs/DEPLOY.md).
+        relative = stored.path.relative_to(config["CERTIFICATE_DIR"]).as_posix()
+        response = current_app.response_class(b"", mimetype="application/pdf")
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + relative
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="tanhui-{plan.public_id}.pdf"'
+        )
+        response.set_etag(stored.sha256)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
     # ~40 KB: read it whole (no file handle outlives the request); the hash is the ETag.
     response = send_file(
-        io.BytesIO(stored.path.read_bytes()),
+        io.BytesIO(documents.certificate_store(config).read_stored(stored)),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"tanhui-{plan.public_id}.pdf",
@@ -218,11 +230,14 @@ def batch_progress(batch_id: int):
 @login_required
 def batch_zip(batch_id: int):
     item = _batch_or_404(batch_id)
+    if item.status is not BatchStatus.DONE:
+        abort(404)
     path = jobs.zip_file(current_app.config, item)
-    if item.status is not BatchStatus.DONE or path is None:
+    data = None if path is not None else jobs.zip_bytes(current_app.config, item)
+    if path is None and data is None:
         abort(404)
     response = send_file(
-        path,
+        path if path is not None else io.BytesIO(data),
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"tanhui-batch-{item.id}.zip",

@@ -6,11 +6,13 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
+from webapp import tasks
 from webapp.blueprints.payments import bp
 from webapp.extensions import csrf, db
 from webapp.models import DemoCheckout, Order, PaymentMethod
+from webapp.observability import PAYMENT_EVENTS
 from webapp.services import keys
-from webapp.services.payments import aftermath, events, gateway
+from webapp.services.payments import events, gateway
 from webapp.services.payments.demo_provider import DemoProvider
 from webapp.services.payments.providers import (
     PaymentProvider,
@@ -27,7 +29,9 @@ def _process(provider: PaymentProvider, event: ProviderEvent) -> events.Outcome:
     key, _keyring = keys.signing(current_app.config)
     outcome = events.handle(db.session, provider, event, key=key)
     db.session.commit()
-    aftermath.after_payment(db.session, current_app.config, outcome.paid_order_ids)
+    PAYMENT_EVENTS.labels(outcome.result).inc()
+    if outcome.paid_order_ids:
+        tasks.dispatch(db.session, current_app.config, "after_payment", outcome.paid_order_ids)
     return outcome
 
 

@@ -14,6 +14,7 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Role, SitePhoto
 from webapp.security import role_required
+from webapp.services import storage
 from webapp.services.certificates.shares import SharesRefused
 from webapp.services.plots import photos, queries, sites
 
@@ -211,12 +212,13 @@ def admin_site_photo(code: str):
         db.session.rollback()
         return _page(site, photo_form=form, problem=str(exc.message), status=400)
     # As for rangers' photos: the file first, then the commit; a failed commit removes it.
-    created = photos.save(current_app.config["PLOT_PHOTO_DIR"], [prepared])
+    store = storage.from_config(current_app.config, "photos")
+    created = photos.save(store, [prepared])
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        photos.discard(created)
+        photos.discard(created, store)
         raise
     flash(_("Photo added."), "success")
     return redirect(url_for(".admin_site", code=site.code))

@@ -16,7 +16,7 @@ from webapp.i18n import current_lang
 from webapp.labels import label
 from webapp.models import MemorialSite, PlotUpdateKind, Role, User
 from webapp.security import role_required
-from webapp.services import mail
+from webapp.services import mail, storage
 from webapp.services.plots import notify, photos, queries, rangers
 from webapp.services.plots.states import allowed_updates
 
@@ -93,12 +93,13 @@ def ranger_plot(code: str, plot_code: str):
         else:
             # Files first (named by content, written atomically), then the one commit: a
             # row never points at a missing photo; a failed commit removes what it wrote.
-            created = photos.save(current_app.config["PLOT_PHOTO_DIR"], prepared)
+            store = storage.from_config(current_app.config, "photos")
+            created = photos.save(store, prepared)
             try:
                 db.session.commit()
             except Exception:
                 db.session.rollback()
-                photos.discard(created)
+                photos.discard(created, store)
                 raise
             _notify(outcome)
             flash(_("Update recorded for plot %(code)s.", code=plot.code), "success")

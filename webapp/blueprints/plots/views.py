@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import abort, current_app, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from webapp.blueprints.plots import bp
 from webapp.extensions import db
 from webapp.models import PlotPhoto, PlotStatus
+from webapp.services import storage
 from webapp.services.plots import geometry, photos, queries, rangers
 from webapp.services.plots.sites import photos_of
 from webapp.services.scan import visits as scan_visits
@@ -100,11 +103,18 @@ def photo(photo_id: int):
     return send_stored_photo(record.path, record.sha256)
 
 
-def send_stored_photo(relative: str, sha256: str):
-    """A re-encoded photo (plot or site) from the photo folder; 404 if it is missing."""
-    path = photos.path_for(current_app.config["PLOT_PHOTO_DIR"], relative)
-    if path is None:
+def send_stored_photo(path: str, sha256: str):
+    """A re-encoded photo (plot or site) from the photo store; 404 if it is missing."""
+    store = storage.from_config(current_app.config, "photos")
+    if isinstance(store, storage.LocalStore):
+        source = photos.path_for(store.directory, path)
+    else:
+        try:
+            source = io.BytesIO(store.get(path))
+        except (FileNotFoundError, ValueError):
+            source = None
+    if source is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=86400, etag=sha256)
+    response = send_file(source, mimetype="image/jpeg", max_age=86400, etag=sha256)
     response.headers["Content-Disposition"] = "inline"
     return response

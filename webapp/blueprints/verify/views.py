@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.blueprints.verify import bp
+from webapp.blueprints.verify.cache import MARK, PageCache
 from webapp.extensions import db
+from webapp.i18n import current_lang
 from webapp.services import keys
 from webapp.services.certificates import verification
 from webapp.services.certificates.ids import normalize_public_id
@@ -60,12 +64,38 @@ def lookup():
     return redirect(url_for(".certificate", public_id=canonical))
 
 
+def _page_cache() -> PageCache | None:
+    seconds = current_app.config.get("VERIFY_PAGE_CACHE_SECONDS", 0)
+    if not seconds:
+        return None
+    cache = current_app.extensions.get("tanhui_verify_pages")
+    if cache is None:
+        cache = current_app.extensions["tanhui_verify_pages"] = PageCache(seconds)
+    return cache
+
+
+def _cache_key(public_id: str) -> tuple | None:
+    """What the page depends on, or None when it must not come from the cache."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return None
+    return (public_id, current_lang())
+
+
 @bp.get("/v/<public_id>")
 def certificate(public_id: str):
     canonical = normalize_public_id(public_id)
     if canonical is not None and canonical != public_id:
         return redirect(url_for(".certificate", public_id=canonical), 301)
-    return _verify(public_id, None)
+    cache = _page_cache() if canonical is not None else None
+    key = _cache_key(canonical) if cache is not None else None
+    if key is not None:
+        html = cache.get(key)
+        if html is not None:
+            return html.replace(MARK, generate_csrf())
+    page, status = _verify(public_id, None)
+    if key is not None and status == 200:
+        cache.put(key, page.replace(generate_csrf(), MARK))
+    return page, status
 
 
 @bp.get("/V/<public_id>")

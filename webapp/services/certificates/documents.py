@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, Plot, Purpose
+from webapp.observability import CERTIFICATES_RENDERED
+from webapp.services import storage
 from webapp.services.certificates.context import (
     DESIGN_VERSION,
     MAX_NAME,
@@ -139,10 +141,17 @@ def plot_details(session: Session, certificate: Certificate, facts: Coverage) ->
     return certificate_details(plot, certificate.issued_on)
 
 
-# Event certificates (issue 8) add their builder here.
+def event_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
+    """Event certificates: built in ``services/events/certificate.py``."""
+    from webapp.services.events.certificate import event_details as build_event
+
+    return build_event(session, certificate, facts)
+
+
 DETAILS_BUILDERS: dict[CertificateKind, DetailsBuilder] = {
     CertificateKind.OFFSET: offset_details,
     CertificateKind.PLOT: plot_details,
+    CertificateKind.EVENT: event_details,
 }
 
 
@@ -181,7 +190,7 @@ def build(
 
 
 def certificate_store(config: Mapping[str, Any]) -> CertificateStore:
-    return CertificateStore(config["CERTIFICATE_DIR"])
+    return CertificateStore(storage.from_config(config, "certificates"))
 
 
 def stored_version(certificate: Certificate) -> str:
@@ -251,7 +260,9 @@ def write_pdf(plan: PdfPlan, config: Mapping[str, Any]) -> StoredFile:
     def draw() -> bytes:
         if plan.draw is None:  # the file vanished since the plan was made
             raise FileNotFoundError(f"the PDF of {plan.public_id} is missing; plan again")
-        return render_pdf(*plan.draw)
+        pdf = render_pdf(*plan.draw)
+        CERTIFICATES_RENDERED.inc()
+        return pdf
 
     if plan.revoked:
         if store.exists(plan.public_id, plan.version):

@@ -30,14 +30,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate
 from webapp.models.base import utcnow
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
+from webapp.services import storage
 from webapp.services.certificates import documents
+from webapp.services.certificates.storage import CertificateStore
+from webapp.tasks import worker_app
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +71,21 @@ def zip_relative_path(batch_id: int) -> str:
 
 
 def zip_file(config: Mapping[str, Any], batch: CertificateBatch) -> Path | None:
-    """The batch's ZIP on disk, when the job has written it."""
+    """The batch's ZIP on local disk, when the job has written it (None in object storage)."""
     if not batch.zip_path:
         return None
-    path = Path(config["CERTIFICATE_DIR"]) / batch.zip_path
-    return path if path.is_file() else None
+    path = storage.from_config(config, "certificates").local_path(batch.zip_path)
+    return path if path is not None and path.is_file() else None
+
+
+def zip_bytes(config: Mapping[str, Any], batch: CertificateBatch) -> bytes | None:
+    """The batch's ZIP from the store, wherever it is; None when not written."""
+    if not batch.zip_path:
+        return None
+    try:
+        return storage.from_config(config, "certificates").get(batch.zip_path)
+    except FileNotFoundError:
+        return None
 
 
 def _member_name(number: int, name: str, public_id: str) -> str:
@@ -85,11 +98,22 @@ def _spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _write_zip(config: Mapping[str, Any], batch_id: int, members: list[dict[str, Any]]) -> Path:
-    """Write the ZIP atomically (temporary file + rename) and return its path."""
-    target = Path(config["CERTIFICATE_DIR"]) / zip_relative_path(batch_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".batch-{batch_id}.", suffix=".tmp")
+def _write_zip(
+    config: Mapping[str, Any], batch_id: int, members: list[dict[str, Any]]
+) -> tuple[str, int]:
+    """Write the ZIP atomically into the store; its SHA-256 and size.
+
+    Built in a temporary file (2,000 PDFs are ~80 MB), then stored: locally by rename in
+    the same directory, in object storage by one PUT.
+    """
+    store = storage.from_config(config, "certificates")
+    pdfs = CertificateStore(store)
+    key = zip_relative_path(batch_id)
+    target = store.local_path(key)
+    folder = target.parent if target is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".batch-{batch_id}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -99,7 +123,11 @@ def _write_zip(config: Mapping[str, Any], batch_id: int, members: list[dict[str,
                 writer.writerow(["number", "name", "kg", "public_id", "verify_url", "file"])
                 for item in members:
                     # PDFs are compressed already: store them as they are.
-                    archive.write(item["path"], item["file"], compress_type=zipfile.ZIP_STORED)
+                    archive.writestr(
+                        item["file"],
+                        pdfs.read_stored(item["stored"]),
+                        compress_type=zipfile.ZIP_STORED,
+                    )
                     writer.writerow(
                         [
                             item["number"],
@@ -117,12 +145,15 @@ def _write_zip(config: Mapping[str, Any], batch_id: int, members: list[dict[str,
                 )
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
+        digest, size = _sha256(tmp), tmp.stat().st_size
+        if target is not None:
+            os.replace(tmp, target)
+        else:
+            store.put(key, tmp.read_bytes())
+    finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        raise
-    return target
+    return digest, size
 
 
 def _sha256(path: Path) -> str:
@@ -133,12 +164,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _zip_exists(config: Mapping[str, Any], batch: CertificateBatch) -> bool:
+    return bool(batch.zip_path) and storage.from_config(config, "certificates").exists(
+        batch.zip_path
+    )
+
+
 def run_batch(session: Session, batch_id: int, config: Mapping[str, Any]) -> CertificateBatch:
     """Render the batch's PDFs and write its ZIP. Commits its progress as it goes."""
     batch = session.get(CertificateBatch, batch_id)
     if batch is None:
         raise LookupError(f"no certificate batch {batch_id}")
-    if batch.status is BatchStatus.DONE and zip_file(config, batch) is not None:
+    if batch.status is BatchStatus.DONE and _zip_exists(config, batch):
         return batch
     batch.status = BatchStatus.RUNNING
     batch.started_at = batch.started_at or utcnow()
@@ -170,7 +207,7 @@ def run_batch(session: Session, batch_id: int, config: Mapping[str, Any]) -> Cer
                     "public_id": plan.public_id,
                     "verify_url": f"{base_url}/v/{plan.public_id}",
                     "file": _member_name(number, name, plan.public_id),
-                    "path": stored.path,
+                    "stored": stored,
                 }
             )
             session.execute(
@@ -180,11 +217,11 @@ def run_batch(session: Session, batch_id: int, config: Mapping[str, Any]) -> Cer
                 .execution_options(synchronize_session=False)
             )
             session.commit()
-        path = _write_zip(config, batch_id, members)
+        digest, size = _write_zip(config, batch_id, members)
         batch = session.get(CertificateBatch, batch_id)
         batch.zip_path = zip_relative_path(batch_id)
-        batch.zip_sha256 = _sha256(path)
-        batch.zip_size = path.stat().st_size
+        batch.zip_sha256 = digest
+        batch.zip_size = size
         batch.done = batch.total
         batch.status = BatchStatus.DONE
         batch.finished_at = utcnow()
@@ -203,26 +240,12 @@ def run_batch(session: Session, batch_id: int, config: Mapping[str, Any]) -> Cer
 
 # ---- dispatch -----------------------------------------------------------------------
 
-_worker_app: Flask | None = None
-
-
-def _app() -> Flask:
-    """The Flask app of this process: the current one, or one built from the environment."""
-    global _worker_app
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    if _worker_app is None:
-        from webapp import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
 
 def run_batch_job(batch_id: int) -> str:
     """RQ entry point (``webapp.services.certificates.jobs.run_batch_job``)."""
     from webapp.extensions import db
 
-    app = _app()
+    app = worker_app()
     with app.app_context():  # a fresh context: its own database session
         try:
             batch = run_batch(db.session, batch_id, app.config)

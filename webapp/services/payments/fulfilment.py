@@ -132,13 +132,14 @@ def fulfil(
 def _fulfil_offset(
     session: Session, order: Order, *, key: SigningKey, now: datetime
 ) -> list[Certificate]:
-    """Retire the order's serials for its beneficiary and issue the certificate."""
+    """Retire the order's serials for its beneficiary and issue the certificate (an event
+    order is an offset for the event and gets an event certificate)."""
     allocation = _live_allocation(session, order, now)
     allocations.retire(session, allocation, _beneficiary(order), now=now)
     certificate = issuing.issue(
         session,
         key=key,
-        kind=CertificateKind.OFFSET,
+        kind=CertificateKind.EVENT if order.kind is OrderKind.EVENT else CertificateKind.OFFSET,
         holder_name=order.beneficiary_name,
         privacy=order.privacy,
         locale=order.locale,
@@ -158,6 +159,7 @@ Fulfiller = Callable[..., list[Certificate]]
 FULFILLERS: dict[OrderKind, Fulfiller] = {
     OrderKind.OFFSET: _fulfil_offset,
     OrderKind.PLOT: sponsorship.fulfil,
+    OrderKind.EVENT: _fulfil_offset,
 }
 
 

@@ -9,16 +9,15 @@ refused cheaply. The image is then decoded, turned upright by its EXIF orientati
 copied into a fresh RGB image (no EXIF, GPS, XMP, ICC or comments survive), scaled to at
 most ``MAX_SIDE`` pixels and encoded as JPEG.
 
-Files are named by their SHA-256 under ``PLOT_PHOTO_DIR`` and written atomically
-(temporary file + rename) by :func:`save`, after every check passed.
+Files are named by their SHA-256 in the photo store (``PLOT_PHOTO_DIR``, or the
+``photos/`` prefix of the S3 bucket, see ``webapp/services/storage.py``) and written
+atomically by :func:`save`, after every check passed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.errors import DomainError
+from webapp.services.storage import LocalStore, Store
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG"})
 MAX_PIXELS = 40_000_000  # 40 megapixels: any phone photo, far from a bomb
@@ -121,28 +121,25 @@ def path_for(photo_dir: str | Path, relative: str) -> Path | None:
     return path
 
 
-def save(photo_dir: str | Path, photos: list[PreparedPhoto]) -> list[Path]:
-    """Write photos atomically; returns the files this call created (for :func:`discard`)."""
-    created: list[Path] = []
-    root = Path(photo_dir)
+def save(target: str | Path | Store, photos: list[PreparedPhoto]) -> list[Path | str]:
+    """Write photos to the store (a folder path means the local store), atomically;
+    returns what this call created — local paths, or keys in object storage — for
+    :func:`discard`."""
+    store = LocalStore(target) if isinstance(target, (str, Path)) else target
+    created: list[Path | str] = []
     for photo in photos:
-        final = root / photo.relative_path
-        if final.is_file():
+        key = photo.relative_path
+        if store.exists(key):
             continue  # same content already stored
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(photo.data)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        created.append(final)
+        store.put(key, photo.data)
+        created.append(store.local_path(key) or key)
     return created
 
 
-def discard(paths: list[Path]) -> None:
+def discard(created: list[Path | str], store: Store | None = None) -> None:
     """Remove files written for a transaction that did not commit."""
-    for path in paths:
-        path.unlink(missing_ok=True)
+    for item in created:
+        if isinstance(item, Path):
+            item.unlink(missing_ok=True)
+        elif store is not None:
+            store.delete(item)

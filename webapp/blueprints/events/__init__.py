@@ -1,0 +1,8 @@
+"""Organisations and zero-carbon events: dashboards, event pages, the attendee survey,
+offsets and true-up, reports."""
+
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)
+
+from webapp.blueprints.events import labels, survey, views  # noqa: E402,F401

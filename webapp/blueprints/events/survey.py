@@ -1,0 +1,184 @@
+"""The attendee travel survey: a public form, no account.
+
+Throttled with Flask-Limiter per client address *and* event (``SURVEY_RATE_LIMIT``) and
+per event (``SURVEY_EVENT_RATE_LIMIT``); one answer per device, recognised by a random id
+in a signed cookie (stored only as a keyed hash).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import SelectChoice
+
+from webapp.blueprints.events import bp
+from webapp.blueprints.events.forms import SurveyForm
+from webapp.blueprints.events.labels import event_label
+from webapp.blueprints.events.views import _commit, _return_urls, order_locale
+from webapp.errors import DomainError
+from webapp.extensions import db, limiter
+from webapp.models import SurveyResponse, TravelMode
+from webapp.services.events import offsets, records, survey
+from webapp.services.payments import gateway
+
+DEVICE_COOKIE = "th_survey_device"
+DEVICE_MAX_AGE = 400 * 24 * 3600
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="survey-device")
+
+
+def _device_id() -> str:
+    """This browser's survey id (from its signed cookie, or a new one set on the answer)."""
+    if "survey_device" not in g:
+        raw = request.cookies.get(DEVICE_COOKIE, "")
+        try:
+            value = _serializer().loads(raw) if raw else None
+        except BadSignature:
+            value = None
+        g.survey_device_new = not isinstance(value, str)
+        g.survey_device = value if isinstance(value, str) else secrets.token_urlsafe(18)
+    return g.survey_device
+
+
+def _device_hash() -> str:
+    return survey.device_hash(current_app.config["SECRET_KEY"], _device_id())
+
+
+def _with_cookie(response):
+    if g.get("survey_device_new"):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            _serializer().dumps(_device_id()),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
+
+
+def _client_and_event() -> str:
+    return f"{get_remote_address()}|{(request.view_args or {}).get('code', '')}"
+
+
+def _event_only() -> str:
+    return f"event|{(request.view_args or {}).get('code', '')}"
+
+
+def _limit() -> str:
+    return current_app.config["SURVEY_RATE_LIMIT"]
+
+
+def _event_limit() -> str:
+    return current_app.config["SURVEY_EVENT_RATE_LIMIT"]
+
+
+def _answered(event_id: int) -> SurveyResponse | None:
+    return db.session.scalar(
+        db.select(SurveyResponse).where(
+            SurveyResponse.event_id == event_id, SurveyResponse.device_hash == _device_hash()
+        )
+    )
+
+
+@bp.route("/events/<code>/survey", methods=["GET", "POST"])
+@limiter.limit(_limit, key_func=_client_and_event, methods=["POST"])
+@limiter.limit(_event_limit, key_func=_event_only, methods=["POST"])
+def survey_form(code: str):
+    event = records.by_code(db.session, code)
+    form = SurveyForm()
+    form.mode.choices = [SelectChoice(m.value, event_label(m)) for m in TravelMode]
+    problem = None
+    if form.validate_on_submit():
+        try:
+            survey.submit(
+                db.session,
+                event,
+                survey.Answer(
+                    mode=TravelMode(form.mode.data),
+                    origin=form.origin.data or "",
+                    one_way_km=form.one_way_km.data or "",
+                    comment=form.comment.data or "",
+                ),
+                device=_device_hash(),
+            )
+            db.session.commit()
+            return _with_cookie(redirect(url_for(".survey_thanks", code=event.code)))
+        except DomainError as exc:
+            db.session.rollback()
+            problem = str(exc.message)
+            status = exc.status
+    else:
+        status = 400 if form.errors else 200
+    existing = _answered(event.id) if request.method == "GET" else None
+    response = make_response(
+        render_template(
+            "events/survey.html", event=event, form=form, problem=problem, existing=existing
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return _with_cookie(response)
+
+
+@bp.get("/events/<code>/survey/thanks")
+def survey_thanks(code: str):
+    event = records.by_code(db.session, code)
+    answer = _answered(event.id)
+    kg = survey.personal_kg(event, answer) if answer is not None else None
+    offset_url = url_for(".offset_my_travel", code=event.code)
+    response = make_response(
+        render_template(
+            "events/survey_thanks.html", event=event, answer=answer, kg=kg, offset_url=offset_url
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/E/<code>")
+def survey_short(code: str):
+    """The poster's QR code: an upper-case short link to the survey."""
+    return redirect(url_for(".survey_form", code=code.upper()), 301)
+
+
+@bp.post("/events/<code>/offset-my-travel")
+@login_required
+def offset_my_travel(code: str):
+    """An attendee offsets their own trip, from the thank-you page of their answer."""
+    event = records.by_code(db.session, code)
+    answer = _answered(event.id)
+    if answer is None:
+        flash(_("We could not find an answer from this device."), "error")
+        return redirect(url_for(".survey_form", code=event.code))
+    order = _commit(
+        lambda: offsets.start_attendee(
+            db.session,
+            event,
+            answer,
+            actor=current_user,
+            method=gateway.online_method(current_app.config),
+            locale=order_locale(),
+            config=current_app.config,
+            return_urls=_return_urls,
+        )
+    )
+    if order is not None:
+        return redirect(url_for("orders.detail", ref=order.ref))
+    return redirect(url_for(".survey_thanks", code=event.code))

@@ -1,0 +1,474 @@
+"""Organisation dashboards, event pages (public and for members), offsets and true-up,
+reports. Organisation pages are for members only (404 to everyone else)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
+
+from webapp.blueprints.calculator import presenting as present
+from webapp.blueprints.events import bp
+from webapp.blueprints.events.forms import (
+    CalculationChoiceForm,
+    EventForm,
+    EventOffsetForm,
+    InvoiceForm,
+    MemberForm,
+    OrganisationForm,
+    TrueUpForm,
+)
+from webapp.blueprints.events.labels import event_label
+from webapp.errors import DomainError, NotFound
+from webapp.extensions import db
+from webapp.i18n import current_lang
+from webapp.models import (
+    CalculationKind,
+    Event,
+    EventKind,
+    MemberRole,
+    Order,
+    OrderKind,
+    OrganisationKind,
+    PaymentMethod,
+)
+from webapp.services import footprint_records
+from webapp.services.events import coverage, offsets, organisations, records, report, survey
+from webapp.services.events.organisations import InvoiceDetails
+from webapp.services.footprint.geo import provinces
+from webapp.services.payments import gateway
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
+
+
+def _today():
+    return datetime.now(SHANGHAI).date()
+
+
+def _invoice(form) -> InvoiceDetails:
+    return InvoiceDetails(
+        title=form.invoice_title.data or "",
+        tax_id=form.invoice_tax_id.data or "",
+        address=form.invoice_address.data or "",
+    )
+
+
+def _member_event(code: str) -> Event:
+    """The event if the signed-in user belongs to its organisation (else 404)."""
+    event = records.by_code(db.session, code)
+    if organisations.membership(db.session, event.organisation, current_user) is None:
+        raise NotFound(_("We could not find that event."))
+    return event
+
+
+def _commit(action: Callable[[], T], success: str | None = None) -> T | None:
+    """Run one service call and commit once; a DomainError rolls back and is flashed."""
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result
+
+
+def order_locale() -> str:
+    return "en" if current_lang() == "en" else "zh_CN"
+
+
+# ---- public -----------------------------------------------------------------------
+
+
+@bp.get("/events")
+def index():
+    mine = organisations.for_user(db.session, current_user) if current_user.is_authenticated else []
+    items = records.public_list(db.session)
+    states = {e.id: coverage.of(db.session, e) for e in items}
+    return render_template("events/index.html", events=items, states=states, mine=mine)
+
+
+def footprint_rows(calculation) -> list[dict]:
+    if calculation is None:
+        return []
+    result = footprint_records.stored_result(calculation)
+    return [
+        {
+            "category": present.category_label(line.category),
+            "activity": present.activity_label(line.activity),
+            "quantity": present.number_text(line.quantity),
+            "unit": present.unit_label(line.unit),
+            "factor": present.number_text(line.factor, 8),
+            "factor_unit": present.factor_unit_label(line.factor_unit),
+            "factor_id": line.factor_id,
+            "source": line.source,
+            "kg": present.kg_text(line.kg),
+        }
+        for line in result.lines
+    ]
+
+
+@bp.get("/events/<code>")
+def event(code: str):
+    item = records.by_code(db.session, code)
+    member = organisations.membership(db.session, item.organisation, current_user)
+    return render_template(
+        "events/event.html",
+        event=item,
+        state=coverage.of(db.session, item),
+        rows=footprint_rows(item.actual_calculation or item.estimate_calculation),
+        province=present.province_name(item.province),
+        is_member=member is not None,
+    )
+
+
+# ---- organisations ----------------------------------------------------------------
+
+
+def _org_form_choices(form) -> None:
+    form.kind.choices = [SelectChoice(k.value, event_label(k)) for k in OrganisationKind]
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@login_required
+def new_organisation():
+    form = OrganisationForm()
+    _org_form_choices(form)
+    problem = None
+    if form.validate_on_submit():
+        try:
+            org = organisations.create(
+                db.session,
+                owner=current_user,
+                name=form.name.data,
+                kind=OrganisationKind(form.kind.data),
+                invoice=_invoice(form),
+            )
+            db.session.commit()
+            return redirect(url_for(".organisation", org_id=org.id))
+        except DomainError as exc:
+            db.session.rollback()
+            problem = str(exc.message)
+    status = 400 if (form.errors or problem) else 200
+    return render_template("events/new_organisation.html", form=form, problem=problem), status
+
+
+@bp.get("/organisations/<int:org_id>")
+@login_required
+def organisation(org_id: int):
+    org = organisations.get_for_member(db.session, org_id, current_user)
+    member = organisations.membership(db.session, org, current_user)
+    items = records.for_organisation(db.session, org)
+    invoice_form = InvoiceForm(obj=org)
+    member_form = MemberForm()
+    member_form.role.choices = [SelectChoice(r.value, event_label(r)) for r in MemberRole]
+    event_ids = [e.id for e in items]
+    orders = (
+        list(
+            db.session.scalars(
+                db.select(Order)
+                .where(Order.event_id.in_(event_ids), Order.kind == OrderKind.EVENT)
+                .order_by(Order.id.desc())
+            )
+        )
+        if event_ids
+        else []
+    )
+    return render_template(
+        "events/organisation.html",
+        org=org,
+        is_owner=member.role is MemberRole.OWNER,
+        events=items,
+        states={e.id: coverage.of(db.session, e) for e in items},
+        orders=orders,
+        certificates=report.certificates_of(db.session, items),
+        invoice_form=invoice_form,
+        member_form=member_form,
+    )
+
+
+@bp.post("/organisations/<int:org_id>/invoice")
+@login_required
+def update_invoice(org_id: int):
+    org = organisations.get_for_member(db.session, org_id, current_user)
+    form = InvoiceForm()
+    if not form.validate_on_submit():
+        flash(_("Please check the invoice details."), "error")
+        return redirect(url_for(".organisation", org_id=org.id))
+    _commit(
+        lambda: organisations.update_invoice(
+            db.session, org, actor=current_user, invoice=_invoice(form)
+        ),
+        _("Invoice details saved."),
+    )
+    return redirect(url_for(".organisation", org_id=org.id))
+
+
+@bp.post("/organisations/<int:org_id>/members")
+@login_required
+def add_member(org_id: int):
+    org = organisations.get_for_member(db.session, org_id, current_user)
+    form = MemberForm()
+    form.role.choices = [SelectChoice(r.value, event_label(r)) for r in MemberRole]
+    if not form.validate_on_submit():
+        flash(_("Please enter a valid e-mail address."), "error")
+        return redirect(url_for(".organisation", org_id=org.id))
+    _commit(
+        lambda: organisations.add_member(
+            db.session,
+            org,
+            actor=current_user,
+            email=form.email.data,
+            role=MemberRole(form.role.data),
+        ),
+        _("Member added."),
+    )
+    return redirect(url_for(".organisation", org_id=org.id))
+
+
+# ---- events: create and manage ----------------------------------------------------
+
+
+@bp.route("/organisations/<int:org_id>/events/new", methods=["GET", "POST"])
+@login_required
+def new_event(org_id: int):
+    org = organisations.get_for_member(db.session, org_id, current_user)
+    form = EventForm()
+    form.kind.choices = [SelectChoice(k.value, event_label(k)) for k in EventKind]
+    form.province.choices = [SelectChoice("", _("Choose a province"))] + [
+        SelectChoice(code, present.province_name(code)) for code in provinces()
+    ]
+    problem = None
+    if form.validate_on_submit():
+        try:
+            item = records.create(
+                db.session,
+                organisation=org,
+                actor=current_user,
+                draft=records.EventDraft(
+                    name=form.name.data,
+                    kind=EventKind(form.kind.data),
+                    starts_on=form.starts_on.data,
+                    ends_on=form.ends_on.data,
+                    venue=form.venue.data,
+                    city=form.city.data,
+                    province=form.province.data or "",
+                    expected_attendees=form.expected_attendees.data,
+                ),
+            )
+            db.session.commit()
+            return redirect(url_for(".manage", code=item.code))
+        except DomainError as exc:
+            db.session.rollback()
+            problem = str(exc.message)
+    status = 400 if (form.errors or problem) else 200
+    return render_template("events/new_event.html", form=form, org=org, problem=problem), status
+
+
+def _calculation_choices(form) -> None:
+    saved = [
+        c
+        for c in footprint_records.list_for_user(db.session, current_user)
+        if c.kind is CalculationKind.EVENT
+    ]
+    form.calculation.choices = [
+        SelectChoice(
+            c.token,
+            f"{c.label or _('Event calculation')} · "
+            f"{present.grams_to_tonnes(c.total_g, 3)} t · {c.created_at:%Y-%m-%d %H:%M}",
+        )
+        for c in saved
+    ]
+
+
+def _payment_choices(form) -> None:
+    config = current_app.config
+    online = gateway.online_method(config)
+    methods = [
+        SelectChoice(
+            online.value,
+            _("Pay online (demonstration)")
+            if online is PaymentMethod.DEMO
+            else _("Pay online: card, Alipay or WeChat Pay"),
+        )
+    ]
+    if current_user.can_pay_by_transfer and gateway.bank_transfer_offered(config):
+        methods.append(
+            SelectChoice(PaymentMethod.BANK_TRANSFER.value, _("Bank transfer (对公转账)"))
+        )
+    form.method.choices = methods
+    if form.method.data is None:
+        form.method.data = online.value
+
+
+@bp.get("/events/<code>/manage")
+@login_required
+def manage(code: str):
+    item = _member_event(code)
+    estimate_form = CalculationChoiceForm(prefix="estimate")
+    trueup_form = TrueUpForm(prefix="actual", use_survey=True)
+    offset_form = EventOffsetForm()
+    for form in (estimate_form, trueup_form):
+        _calculation_choices(form)
+    _payment_choices(offset_form)
+    answers = survey.responses(db.session, item)
+    base = current_app.config["BASE_URL"]
+    return render_template(
+        "events/manage.html",
+        event=item,
+        state=coverage.of(db.session, item),
+        estimate_form=estimate_form,
+        trueup_form=trueup_form,
+        offset_form=offset_form,
+        answers=answers,
+        survey_url=base + url_for(".survey_form", code=item.code),
+        short_url=report.survey_qr_text(base, item.code),
+        can_true_up=_today() >= item.ends_on,
+        difference=report.difference(item),
+    )
+
+
+@bp.post("/events/<code>/estimate")
+@login_required
+def set_estimate(code: str):
+    item = _member_event(code)
+    form = CalculationChoiceForm(prefix="estimate")
+    _calculation_choices(form)
+    if not form.validate_on_submit():
+        flash(_("Please choose one of your saved event calculations."), "error")
+        return redirect(url_for(".manage", code=item.code))
+    _commit(
+        lambda: records.attach_estimate(
+            db.session,
+            item,
+            footprint_records.get_visible(db.session, form.calculation.data, current_user),
+            actor=current_user,
+        ),
+        _("The estimate is attached to the event."),
+    )
+    return redirect(url_for(".manage", code=item.code))
+
+
+@bp.post("/events/<code>/true-up")
+@login_required
+def true_up(code: str):
+    item = _member_event(code)
+    form = TrueUpForm(prefix="actual")
+    _calculation_choices(form)
+    if not form.validate_on_submit():
+        flash(_("Please choose one of your saved event calculations."), "error")
+        return redirect(url_for(".manage", code=item.code))
+    _commit(
+        lambda: survey.true_up(
+            db.session,
+            item,
+            footprint_records.get_visible(db.session, form.calculation.data, current_user),
+            actor=current_user,
+            use_survey=bool(form.use_survey.data),
+            today=_today(),
+        ),
+        _("The actual footprint replaces the estimate."),
+    )
+    return redirect(url_for(".manage", code=item.code))
+
+
+@bp.post("/events/<code>/survey-state")
+@login_required
+def survey_state(code: str):
+    item = _member_event(code)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        is_open = request.form.get("open") == "1"
+        _commit(
+            lambda: records.set_survey_open(db.session, item, actor=current_user, is_open=is_open),
+            _("The survey is open.") if is_open else _("The survey is closed."),
+        )
+    return redirect(url_for(".manage", code=item.code))
+
+
+def _return_urls(ref: str) -> tuple[str, str]:
+    base = current_app.config["BASE_URL"]
+    success = base + url_for("orders.returned", ref=ref) + "?session_id={CHECKOUT_SESSION_ID}"
+    return success, base + url_for("orders.detail", ref=ref)
+
+
+@bp.post("/events/<code>/offset")
+@login_required
+def offset(code: str):
+    item = _member_event(code)
+    form = EventOffsetForm()
+    _payment_choices(form)
+    if not form.validate_on_submit():
+        flash(_("Please choose how to pay."), "error")
+        return redirect(url_for(".manage", code=item.code))
+    order = _commit(
+        lambda: offsets.start(
+            db.session,
+            item,
+            actor=current_user,
+            method=PaymentMethod(form.method.data),
+            locale=order_locale(),
+            config=current_app.config,
+            return_urls=_return_urls,
+        )
+    )
+    if order is not None:
+        return redirect(url_for("orders.detail", ref=order.ref))
+    return redirect(url_for(".manage", code=item.code))
+
+
+# ---- printouts and reports ----------------------------------------------------------
+
+
+def _download(data: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
+    response = Response(data, mimetype=mimetype)
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/events/<code>/poster.pdf")
+@login_required
+def poster(code: str):
+    item = _member_event(code)
+    base = current_app.config["BASE_URL"]
+    data = report.render_poster(item, base)
+    return _download(data, "application/pdf", f"{item.code}-survey-poster.pdf", inline=True)
+
+
+@bp.get("/events/<code>/report.csv")
+@login_required
+def report_csv(code: str):
+    item = _member_event(code)
+    text = report.csv_report(db.session, item, current_app.config["BASE_URL"])
+    return _download(text.encode("utf-8-sig"), "text/csv", f"{item.code}-report.csv")
+
+
+@bp.get("/events/<code>/report.pdf")
+@login_required
+def report_pdf(code: str):
+    item = _member_event(code)
+    if item.footprint_kg is None:
+        abort(404)
+    data = report.render_report(db.session, item, current_app.config["BASE_URL"])
+    return _download(data, "application/pdf", f"{item.code}-report.pdf")

@@ -1,0 +1,240 @@
+"""The organiser's records: the event report (CSV and PDF), the survey poster (PDF).
+
+PDFs are rendered like the plot posters (``services/plots/plaques.py``): an autoescaped
+Jinja template from ``templates/events_print/`` fed plain data, WeasyPrint with the
+certificates' static-only URL fetcher and fonts. Free text (event names, survey origins
+and comments) is escaped in HTML and PDF, and CSV cells that a spreadsheet would run as a
+formula (= + - @, and tab / carriage return) are written as text with a leading quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import weasyprint
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Certificate, Event, Order, OrderKind
+from webapp.services.certificates import render as certificate_render
+from webapp.services.certificates.qr import make_qr
+from webapp.services.certificates.render import FetchRefusedError, StaticFetcher
+from webapp.services.events import coverage, survey
+from webapp.services.events.certificate import KIND_TEXTS, dates_text
+from webapp.services.footprint.event import TrueUp, compare
+from webapp.services.footprint_records import stored_result
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "events_print"
+BASE_URL = f"{certificate_render.STATIC_SCHEME}:/events/"
+STYLESHEET_URL = f"{BASE_URL}print.css"
+POSTER_QR_MM = 80.0
+
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Cells a spreadsheet would run as a formula are kept text with a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def survey_qr_text(base_url: str, code: str) -> str:
+    """Upper-case short link (QR alphanumeric mode); ``/E/<code>`` redirects to the survey."""
+    return f"{base_url.rstrip('/')}/E/{code}".upper()
+
+
+def difference(event: Event) -> TrueUp | None:
+    """Actual minus estimate by category, once the actual is recorded."""
+    if event.estimate_calculation is None or event.actual_calculation is None:
+        return None
+    return compare(
+        stored_result(event.estimate_calculation), stored_result(event.actual_calculation)
+    )
+
+
+def certificates_of(session: Session, events: list[Event]) -> list[tuple[Certificate, Order]]:
+    ids = [e.id for e in events]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Certificate, Order)
+        .join(Order, Certificate.order_id == Order.id)
+        .where(
+            Order.event_id.in_(ids),
+            Order.kind == OrderKind.EVENT,  # attendees' own orders stay private
+            Certificate.parent_id.is_(None),
+        )
+        .order_by(Certificate.id.desc())
+    )
+    return [(certificate, order) for certificate, order in rows]
+
+
+def _t(kg: int | Decimal) -> str:
+    return f"{Decimal(kg) / 1000:.3f}"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    event: Event
+    kind_zh: str
+    kind_en: str
+    dates: str
+    state: coverage.EventCoverage
+    lines: list[dict[str, str]]
+    estimate_kg: int | None
+    actual_kg: int | None
+    responses: int
+    certificates: list[dict[str, str]]
+    difference: TrueUp | None
+
+
+def gather(session: Session, event: Event, base_url: str) -> ReportData:
+    calculation = event.actual_calculation or event.estimate_calculation
+    lines = []
+    if calculation is not None:
+        for line in stored_result(calculation).lines:
+            lines.append(
+                {
+                    "category": line.category,
+                    "activity": line.activity,
+                    "quantity": format(line.quantity, "f"),
+                    "unit": line.unit,
+                    "factor": format(line.factor, "f"),
+                    "factor_unit": line.factor_unit,
+                    "factor_id": line.factor_id,
+                    "source": line.source,
+                    "kg": f"{line.kg:.3f}",
+                }
+            )
+    base = base_url.rstrip("/")
+    certificates = [
+        {
+            "id": c.public_id,
+            "status": c.status.value,
+            "order": o.ref,
+            "kind": o.kind.value,
+            "quantity_kg": str(c.quantity_kg or 0),
+            "url": f"{base}/v/{c.public_id}",
+        }
+        for c, o in certificates_of(session, [event])
+    ]
+    zh, en = KIND_TEXTS[event.kind]
+    return ReportData(
+        event=event,
+        kind_zh=zh,
+        kind_en=en,
+        dates=dates_text(event),
+        state=coverage.of(session, event),
+        lines=lines,
+        estimate_kg=event.estimate_kg,
+        actual_kg=event.actual_kg,
+        responses=survey.count(session, event),
+        certificates=certificates,
+        difference=difference(event),
+    )
+
+
+def csv_report(session: Session, event: Event, base_url: str) -> str:
+    data = gather(session, event, base_url)
+    state = data.state
+    out = io.StringIO()
+    writer = csv.writer(out)
+
+    def row(*cells: object) -> None:
+        writer.writerow([spreadsheet_safe(c) for c in cells])
+
+    row("section", "field", "value")
+    for field, value in (
+        ("code", event.code),
+        ("name", event.name),
+        ("organisation", event.organisation.name),
+        ("type", event.kind.value),
+        ("dates", data.dates),
+        ("venue", event.venue),
+        ("city", event.city),
+        ("province", event.province),
+        ("expected_attendees", event.expected_attendees),
+        ("survey_responses", data.responses),
+        ("estimate_kg", data.estimate_kg if data.estimate_kg is not None else ""),
+        ("actual_kg", data.actual_kg if data.actual_kg is not None else ""),
+        ("footprint_kg", state.footprint_kg if state.footprint_kg is not None else ""),
+        ("organiser_covered_kg", state.organiser_kg),
+        ("attendees_covered_kg", state.attendees_kg),
+        ("attendees_people", state.attendee_people),
+        ("still_uncovered_kg", state.needed_kg),
+        ("zero_carbon", "yes" if state.complete else "no"),
+    ):
+        row("event", field, value)
+    writer.writerow([])
+    row("category", "activity", "quantity", "unit", "factor", "factor_unit", "factor_id",
+        "source", "kg")  # fmt: skip
+    for line in data.lines:
+        row(*line.values())
+    if data.difference is not None:
+        writer.writerow([])
+        row("true_up_category", "estimate_kg", "actual_kg", "difference_kg")
+        for c in data.difference.categories:
+            row(c.category, f"{c.estimate_kg:.3f}", f"{c.actual_kg:.3f}", f"{c.difference_kg:.3f}")
+    writer.writerow([])
+    row("covered_by", "order", "quantity_kg", "serials", "certificate")
+    for c in state.organiser:
+        row("organiser", c.order_ref, c.quantity_kg, " ".join(c.serial_ranges),
+            c.certificate_id or "")  # fmt: skip
+    for c in state.attendees:  # an attendee's order reference is theirs alone
+        row("attendee", "", c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
+    writer.writerow([])
+    row("certificate", "status", "order", "kind", "quantity_kg", "verify_url")
+    for c in data.certificates:
+        row(*c.values())
+    writer.writerow([])
+    row("survey_answer", "origin", "mode", "one_way_km", "comment")
+    for n, answer in enumerate(survey.responses(session, event), start=1):
+        row(n, answer.origin or "", answer.mode.value, answer.one_way_km, answer.comment or "")
+    return out.getvalue()
+
+
+def _render(template: str, **context: object) -> bytes:
+    html = _ENV.get_template(template).render(**context)
+    fetcher = StaticFetcher()
+    with certificate_render._RENDER_LOCK:  # WeasyPrint runs one render at a time
+        font_config = certificate_render._FONT_CONFIG
+        stylesheet = weasyprint.CSS(
+            url=STYLESHEET_URL, url_fetcher=fetcher, font_config=font_config
+        )
+        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
+            font_config=font_config, stylesheets=[stylesheet]
+        )
+        if fetcher.refused:
+            raise FetchRefusedError(f"refused resources: {fetcher.refused}")
+        return document.write_pdf()
+
+
+def render_report(session: Session, event: Event, base_url: str) -> bytes:
+    data = gather(session, event, base_url)
+    return _render("report.html", d=data, t=_t)
+
+
+def render_poster(event: Event, base_url: str) -> bytes:
+    text = survey_qr_text(base_url, event.code)
+    zh, en = KIND_TEXTS[event.kind]
+    return _render(
+        "poster.html",
+        event=event,
+        kind_zh=zh,
+        kind_en=en,
+        dates=dates_text(event),
+        url=text,
+        qr=make_qr(text).svg(POSTER_QR_MM),
+    )
