@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,24 @@ def _make_app(database_url: str, instance: Path, **overrides: object) -> Flask:
     }
     settings.update(overrides)
     return create_app("testing", **settings)
+
+
+@pytest.fixture
+def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Factory: another app instance (another "server") on the test database. Its engine is
+    disposed at teardown even when the test fails, so no pooled connection is left for the
+    garbage collector to close inside a later test (psycopg warns, and warnings are errors)."""
+    made: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        made.append(_make_app(_schema, tmp_path / f"app-{len(made)}", **overrides))
+        return made[-1]
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def empty_all_tables() -> None:

@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-from webapp.extensions import db
 from webapp.observability import JsonFormatter, RequestIdFilter
 
 
@@ -116,16 +115,14 @@ def test_metrics_token_when_configured(client, app):
     assert right.status_code == 200
 
 
-def test_proxy_fix_trusts_one_proxy_when_configured(_schema, tmp_path):
+def test_proxy_fix_trusts_one_proxy_when_configured(make_app):
     from flask import request
-
-    from tests.conftest import _make_app
 
     def address_and_scheme():
         return f"{request.remote_addr} {request.scheme}"
 
     for hops, expected in ((0, "127.0.0.1 http"), (1, "203.0.113.7 https")):
-        app = _make_app(_schema, tmp_path / str(hops), PROXY_FIX_X_FOR=hops)
+        app = make_app(PROXY_FIX_X_FOR=hops)
         app.add_url_rule("/_who", view_func=address_and_scheme)
         answer = app.test_client().get(
             "/_who",
@@ -133,7 +130,3 @@ def test_proxy_fix_trusts_one_proxy_when_configured(_schema, tmp_path):
             headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"},
         )
         assert answer.get_data(as_text=True) == expected
-        with app.app_context():
-            # This app has its own engine: close its pooled connections now rather than
-            # leave them to the garbage collector (psycopg warns, inside a later test).
-            db.engine.dispose()

@@ -7,16 +7,16 @@ import os
 import pytest
 import redis
 
-from tests.conftest import AuthActions, _make_app
+from tests.conftest import AuthActions
 from webapp.extensions import db, limiter
 
 REDIS_URL = os.environ.get("REDIS_URL")
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL not set (CI sets it and checks Redis is up)")
-def test_login_throttle_is_shared_between_two_app_instances(_schema, tmp_path):
+def test_login_throttle_is_shared_between_two_app_instances(make_app):
     redis.Redis.from_url(REDIS_URL).flushdb()
-    apps = [_make_app(_schema, tmp_path / str(i), RATELIMIT_STORAGE_URI=REDIS_URL) for i in (1, 2)]
+    apps = [make_app(RATELIMIT_STORAGE_URI=REDIS_URL) for _ in (1, 2)]
     codes = []
     for i in range(14):
         app = apps[i % 2]  # alternate between the two "servers"
@@ -26,7 +26,4 @@ def test_login_throttle_is_shared_between_two_app_instances(_schema, tmp_path):
             db.session.remove()
     assert codes[:10] == [400] * 10
     assert set(codes[10:]) == {429}
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
     redis.Redis.from_url(REDIS_URL).flushdb()

@@ -13,6 +13,7 @@ from webapp.models.events import (
     OrganisationKind,
     OrganisationMember,
     SurveyResponse,
+    SurveyTicket,
     TravelMode,
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
@@ -111,6 +112,7 @@ __all__ = [
     "SitePhoto",
     "SiteSpecies",
     "SurveyResponse",
+    "SurveyTicket",
     "TravelMode",
     "TreeHead",
     "User",

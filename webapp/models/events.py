@@ -4,7 +4,8 @@ An organisation (company, government office, association, school, court) has mem
 (owner or member) and invoice details kept for receipts. An event belongs to one
 organisation; its footprint is a stored calculation (the estimate before the event, the
 actual after the true-up). Survey responses are anonymous: one per device (a hashed,
-signed cookie id) per event, throttled per client address.
+signed cookie id) per event, throttled per client address; or, where the organiser
+hands out ticket codes (参会码), one per ticket code.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class Event(Base):
     estimate_kg: Mapped[int | None] = mapped_column(BigInteger)
     actual_kg: Mapped[int | None] = mapped_column(BigInteger)
     survey_open: Mapped[bool] = mapped_column(default=True)
+    # When set, every answer needs one of the event's unused ticket codes (参会码).
+    survey_tickets_required: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -142,8 +145,23 @@ class Event(Base):
         return self.actual_kg if self.actual_kg is not None else self.estimate_kg
 
 
+class SurveyTicket(Base):
+    """A ticket code (参会码) the organiser hands out: it admits one survey answer."""
+
+    __tablename__ = "survey_tickets"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SurveyResponse(Base):
-    """One attendee's travel to the event, given without an account (one per device)."""
+    """One attendee's travel to the event, given without an account: one per device, or
+    one per ticket code where the event requires them (``device_hash`` then also keys
+    the ticket, so one phone may answer for several tickets)."""
 
     __tablename__ = "survey_responses"
     __table_args__ = (
@@ -154,6 +172,7 @@ class SurveyResponse(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     device_hash: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("survey_tickets.id"), unique=True)
     origin: Mapped[str | None] = mapped_column(String(60))
     mode: Mapped[TravelMode] = mapped_column(str_enum(TravelMode))
     one_way_km: Mapped[Decimal] = mapped_column(Numeric(8, 1))

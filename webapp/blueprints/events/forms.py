@@ -124,6 +124,12 @@ class SurveyForm(FlaskForm):
             AnyOf([m.value for m in TravelMode], message=_l("Please choose how you travelled.")),
         ],
     )
+    ticket = StringField(
+        _l("Ticket code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=24, message=_l("At most 24 characters."))],
+        description=_l("Printed on your ticket or badge, e.g. ABCDE-FGHJK."),
+    )
     origin = StringField(
         _l("From which city?"),
         filters=[_strip],

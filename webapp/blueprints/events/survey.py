@@ -2,7 +2,8 @@
 
 Throttled with Flask-Limiter per client address *and* event (``SURVEY_RATE_LIMIT``) and
 per event (``SURVEY_EVENT_RATE_LIMIT``); one answer per device, recognised by a random id
-in a signed cookie (stored only as a keyed hash).
+in a signed cookie (stored only as a keyed hash) — or one per ticket code (参会码) where the
+organiser requires them; a ticket's link ``/E/<event>/<ticket>`` fills the code in.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from webapp.blueprints.events.labels import event_label
 from webapp.blueprints.events.views import _commit, _return_urls, order_locale
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
-from webapp.models import SurveyResponse, TravelMode
-from webapp.services.events import offsets, records, survey
+from webapp.models import Event, SurveyResponse, TravelMode
+from webapp.services.events import offsets, records, survey, tickets
 from webapp.services.payments import gateway
 
 DEVICE_COOKIE = "th_survey_device"
@@ -89,12 +90,15 @@ def _event_limit() -> str:
     return current_app.config["SURVEY_EVENT_RATE_LIMIT"]
 
 
-def _answered(event_id: int) -> SurveyResponse | None:
-    return db.session.scalar(
-        db.select(SurveyResponse).where(
-            SurveyResponse.event_id == event_id, SurveyResponse.device_hash == _device_hash()
-        )
-    )
+def _answered(event: Event, ticket_code: str | None) -> SurveyResponse | None:
+    return survey.answer_of(db.session, event, _device_hash(), ticket_code)
+
+
+def _ticket_arg(event: Event) -> str | None:
+    """The ticket code a link carries (``?t=``), where the event requires tickets."""
+    if not event.survey_tickets_required:
+        return None
+    return tickets.normalise(request.args.get("t", ""))[:24] or None
 
 
 @bp.route("/events/<code>/survey", methods=["GET", "POST"])
@@ -105,7 +109,10 @@ def survey_form(code: str):
     form = SurveyForm()
     form.mode.choices = [SelectChoice(m.value, event_label(m)) for m in TravelMode]
     problem = None
+    if request.method == "GET" and not form.ticket.data:
+        form.ticket.data = _ticket_arg(event)
     if form.validate_on_submit():
+        ticket_code = form.ticket.data if event.survey_tickets_required else None
         try:
             survey.submit(
                 db.session,
@@ -117,16 +124,24 @@ def survey_form(code: str):
                     comment=form.comment.data or "",
                 ),
                 device=_device_hash(),
+                ticket_code=ticket_code,
             )
             db.session.commit()
-            return _with_cookie(redirect(url_for(".survey_thanks", code=event.code)))
+            thanks = url_for(
+                ".survey_thanks",
+                code=event.code,
+                t=tickets.normalise(ticket_code) if ticket_code else None,
+            )
+            return _with_cookie(redirect(thanks))
         except DomainError as exc:
             db.session.rollback()
             problem = str(exc.message)
             status = exc.status
     else:
         status = 400 if form.errors else 200
-    existing = _answered(event.id) if request.method == "GET" else None
+    existing = None
+    if request.method == "GET":
+        existing = _answered(event, _ticket_arg(event))
     response = make_response(
         render_template(
             "events/survey.html", event=event, form=form, problem=problem, existing=existing
@@ -140,9 +155,10 @@ def survey_form(code: str):
 @bp.get("/events/<code>/survey/thanks")
 def survey_thanks(code: str):
     event = records.by_code(db.session, code)
-    answer = _answered(event.id)
+    ticket = _ticket_arg(event)
+    answer = _answered(event, ticket)
     kg = survey.personal_kg(event, answer) if answer is not None else None
-    offset_url = url_for(".offset_my_travel", code=event.code)
+    offset_url = url_for(".offset_my_travel", code=event.code, t=ticket)
     response = make_response(
         render_template(
             "events/survey_thanks.html", event=event, answer=answer, kg=kg, offset_url=offset_url
@@ -158,15 +174,21 @@ def survey_short(code: str):
     return redirect(url_for(".survey_form", code=code.upper()), 301)
 
 
+@bp.get("/E/<code>/<ticket>")
+def survey_short_ticket(code: str, ticket: str):
+    """A ticket's own QR code: the survey with its ticket code filled in."""
+    return redirect(url_for(".survey_form", code=code.upper(), t=ticket.upper()), 301)
+
+
 @bp.post("/events/<code>/offset-my-travel")
 @login_required
 def offset_my_travel(code: str):
     """An attendee offsets their own trip, from the thank-you page of their answer."""
     event = records.by_code(db.session, code)
-    answer = _answered(event.id)
+    answer = _answered(event, _ticket_arg(event))
     if answer is None:
         flash(_("We could not find an answer from this device."), "error")
-        return redirect(url_for(".survey_form", code=event.code))
+        return redirect(url_for(".survey_form", code=event.code, t=_ticket_arg(event)))
     order = _commit(
         lambda: offsets.start_attendee(
             db.session,
@@ -181,4 +203,4 @@ def offset_my_travel(code: str):
     )
     if order is not None:
         return redirect(url_for("orders.detail", ref=order.ref))
-    return redirect(url_for(".survey_thanks", code=event.code))
+    return redirect(url_for(".survey_thanks", code=event.code, t=_ticket_arg(event)))

@@ -49,7 +49,15 @@ from webapp.models import (
     PaymentMethod,
 )
 from webapp.services import footprint_records
-from webapp.services.events import coverage, offsets, organisations, records, report, survey
+from webapp.services.events import (
+    coverage,
+    offsets,
+    organisations,
+    records,
+    report,
+    survey,
+    tickets,
+)
 from webapp.services.events.organisations import InvoiceDetails
 from webapp.services.footprint.geo import provinces
 from webapp.services.payments import gateway
@@ -344,6 +352,9 @@ def manage(code: str):
         short_url=report.survey_qr_text(base, item.code),
         can_true_up=_today() >= item.ends_on,
         difference=report.difference(item),
+        ticket_counts=tickets.count(db.session, item),
+        ticket_max=tickets.MAX_PER_BATCH,
+        ticket_slips_max=report.MAX_SLIPS,
     )
 
 

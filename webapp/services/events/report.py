@@ -20,11 +20,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, Event, Order, OrderKind
+from webapp.models import Certificate, Event, Order, OrderKind, SurveyTicket
 from webapp.services.certificates import render as certificate_render
 from webapp.services.certificates.qr import make_qr
 from webapp.services.certificates.render import FetchRefusedError, StaticFetcher
 from webapp.services.events import coverage, survey
+from webapp.services.events import tickets as tickets_service
 from webapp.services.events.certificate import KIND_TEXTS, dates_text
 from webapp.services.footprint.event import TrueUp, compare
 from webapp.services.footprint_records import stored_result
@@ -33,6 +34,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "events_print
 BASE_URL = f"{certificate_render.STATIC_SCHEME}:/events/"
 STYLESHEET_URL = f"{BASE_URL}print.css"
 POSTER_QR_MM = 80.0
+SLIP_QR_MM = 24.0
+MAX_SLIPS = 2000  # one PDF; larger runs are better sent as personal links (the CSV)
 
 _ENV = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
@@ -238,3 +241,15 @@ def render_poster(event: Event, base_url: str) -> bytes:
         url=text,
         qr=make_qr(text).svg(POSTER_QR_MM),
     )
+
+
+def render_ticket_slips(event: Event, tickets: list[SurveyTicket], base_url: str) -> bytes:
+    """A4 sheets of cut-out slips, each with a ticket's code and its own QR link."""
+    slips = [
+        {
+            "code": tickets_service.display(t.code),
+            "qr": make_qr(tickets_service.short_link(base_url, event, t)).svg(SLIP_QR_MM),
+        }
+        for t in tickets[:MAX_SLIPS]
+    ]
+    return _render("ticket_slips.html", event=event, slips=slips)

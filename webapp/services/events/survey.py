@@ -31,12 +31,13 @@ from webapp.models import (
     Event,
     FootprintCalculation,
     SurveyResponse,
+    SurveyTicket,
     TravelMode,
     User,
 )
 from webapp.models.base import utcnow
 from webapp.services import footprint_records
-from webapp.services.events import records
+from webapp.services.events import records, tickets
 from webapp.services.footprint.geo import airports, great_circle_km
 from webapp.services.footprint.parsing import FootprintInputError
 from webapp.services.footprint.transport import haul_band
@@ -67,6 +68,14 @@ class Answer:
 def device_hash(secret: str, device_id: str) -> str:
     """What is stored for a device: a keyed hash of its cookie id, never the id itself."""
     return hashlib.sha256(f"{secret}\x00survey\x00{device_id}".encode()).hexdigest()
+
+
+def _answer_key(device: str, ticket: SurveyTicket | None) -> str:
+    """The per-event unique key of an answer: the device's hash, or — where tickets are
+    required — the device and the ticket, so one phone may answer for several tickets."""
+    if ticket is None:
+        return device
+    return hashlib.sha256(f"{device}\x00ticket\x00{ticket.id}".encode()).hexdigest()
 
 
 def _clean_text(text: str, limit: int, message: object) -> str | None:
@@ -136,9 +145,12 @@ def submit(
     answer: Answer,
     *,
     device: str,
+    ticket_code: str | None = None,
     now: datetime | None = None,
 ) -> SurveyResponse:
-    """Store one answer for ``device`` (a :func:`device_hash`); refuse a second one."""
+    """Store one answer for ``device`` (a :func:`device_hash`) — or, where the event
+    requires ticket codes, for ``ticket_code`` — and refuse a second one."""
+    now = now or utcnow()
     if not event.survey_open:
         raise Conflict(_l("This survey is closed."))
     if not isinstance(answer.mode, TravelMode):
@@ -146,21 +158,28 @@ def submit(
     origin = _clean_text(answer.origin, MAX_ORIGIN, _l("The city is at most 60 characters."))
     comment = _clean_text(answer.comment, MAX_COMMENT, _l("The comment is at most 200 characters."))
     km = _distance(answer, event, origin)
-    answered = _l("This device has already answered this survey. Thank you!")
+    ticket = None
+    if event.survey_tickets_required:
+        ticket = tickets.claim(session, event, ticket_code, now=now)
+        answered = _l("This ticket code has already been used to answer. Thank you!")
+    else:
+        answered = _l("This device has already answered this survey. Thank you!")
+    key = _answer_key(device, ticket)
     if session.scalar(
         select(SurveyResponse.id).where(
-            SurveyResponse.event_id == event.id, SurveyResponse.device_hash == device
+            SurveyResponse.event_id == event.id, SurveyResponse.device_hash == key
         )
     ):
         raise Conflict(answered)
     response = SurveyResponse(
         event_id=event.id,
-        device_hash=device,
+        device_hash=key,
+        ticket_id=ticket.id if ticket is not None else None,
         origin=origin,
         mode=answer.mode,
         one_way_km=km,
         comment=comment,
-        created_at=now or utcnow(),
+        created_at=now,
     )
     try:
         with session.begin_nested():
@@ -169,6 +188,23 @@ def submit(
     except IntegrityError:
         raise Conflict(answered) from None  # the same device, a moment earlier
     return response
+
+
+def answer_of(
+    session: Session, event: Event, device: str, ticket_code: str | None = None
+) -> SurveyResponse | None:
+    """This device's answer to the event (for ``ticket_code`` where tickets are required)."""
+    ticket = None
+    if event.survey_tickets_required:
+        ticket = tickets.find(session, event, ticket_code)
+        if ticket is None:
+            return None
+    return session.scalar(
+        select(SurveyResponse).where(
+            SurveyResponse.event_id == event.id,
+            SurveyResponse.device_hash == _answer_key(device, ticket),
+        )
+    )
 
 
 def responses(session: Session, event: Event) -> list[SurveyResponse]:
