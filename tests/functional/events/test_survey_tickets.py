@@ -141,7 +141,7 @@ def test_with_codes_required_each_code_answers_once_and_one_phone_answers_for_se
     assert lines[0] == ["ticket_code", "survey_link", "answered_at_utc"]
     by_code = {row[0].replace("-", ""): row for row in lines[1:]}
     assert set(by_code) == {first, second, third}
-    assert by_code[first][1].endswith(f"/E/{event.code}/{first}".upper())
+    assert by_code[first][1] == f"{app.config['BASE_URL'].rstrip('/')}/E/{event.code}/{first}"
     assert by_code[first][2] and not by_code[third][2]
 
     # The ticket's own link fills the code in.

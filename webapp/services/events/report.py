@@ -248,7 +248,9 @@ def render_ticket_slips(event: Event, tickets: list[SurveyTicket], base_url: str
     slips = [
         {
             "code": tickets_service.display(t.code),
-            "qr": make_qr(tickets_service.short_link(base_url, event, t)).svg(SLIP_QR_MM),
+            "qr": make_qr(tickets_service.short_link(base_url, event, t, for_qr=True)).svg(
+                SLIP_QR_MM
+            ),
         }
         for t in tickets[:MAX_SLIPS]
     ]

@@ -124,9 +124,11 @@ def find(session: Session, event: Event, raw: str | None) -> SurveyTicket | None
     )
 
 
-def short_link(base_url: str, event: Event, ticket: SurveyTicket) -> str:
-    """The ticket's own survey link, upper case for a compact QR code (alphanumeric mode)."""
-    return f"{base_url.rstrip('/')}/E/{event.code}/{ticket.code}".upper()
+def short_link(base_url: str, event: Event, ticket: SurveyTicket, *, for_qr: bool = False) -> str:
+    """The ticket's own survey link; all upper case for a QR code (compact alphanumeric
+    mode: scheme and host are case-insensitive, and ``/E/`` takes either case)."""
+    link = f"{base_url.rstrip('/')}/E/{event.code}/{ticket.code}"
+    return link.upper() if for_qr else link
 
 
 def listing(session: Session, event: Event) -> list[SurveyTicket]:
