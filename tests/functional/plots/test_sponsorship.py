@@ -427,6 +427,9 @@ def test_bank_transfer_sponsorship_needs_two_staff(client, make_plot, organiser,
     order = start(client, method="bank_transfer", invoice_title="泰安市某某公司")
     assert order.method.value == "bank_transfer" and order.provider_session_id is None
     assert plot("A-01").status is PlotStatus.RESERVED
+    page = client.get(f"/orders/{order.ref}").get_data(as_text=True)
+    assert "地块为您保留至" in page and "认养才会登记" in page
+    assert "碳汇额度" not in page and "注销" not in page  # nothing about credits being retired
     for email in ("staff1@example.cn", "staff2@example.cn"):
         make_user("admin", email=email)
     auth.logout()

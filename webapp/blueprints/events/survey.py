@@ -29,7 +29,8 @@ from wtforms import SelectChoice
 from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import SurveyForm
 from webapp.blueprints.events.labels import event_label
-from webapp.blueprints.events.views import _commit, _return_urls, order_locale
+from webapp.blueprints.events.views import _commit, order_locale
+from webapp.blueprints.orders import checkout_fields
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
 from webapp.models import Event, SurveyResponse, TravelMode
@@ -198,7 +199,7 @@ def offset_my_travel(code: str):
             method=gateway.online_method(current_app.config),
             locale=order_locale(),
             config=current_app.config,
-            return_urls=_return_urls,
+            return_urls=checkout_fields.return_urls,
         )
     )
     if order is not None:

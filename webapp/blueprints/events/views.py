@@ -35,6 +35,7 @@ from webapp.blueprints.events.forms import (
     TrueUpForm,
 )
 from webapp.blueprints.events.labels import event_label
+from webapp.blueprints.orders import checkout_fields
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.i18n import current_lang
@@ -60,7 +61,6 @@ from webapp.services.events import (
 )
 from webapp.services.events.organisations import InvoiceDetails
 from webapp.services.footprint.geo import provinces
-from webapp.services.payments import gateway
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
@@ -309,23 +309,9 @@ def _calculation_choices(form) -> None:
 
 
 def _payment_choices(form) -> None:
-    config = current_app.config
-    online = gateway.online_method(config)
-    methods = [
-        SelectChoice(
-            online.value,
-            _("Pay online (demonstration)")
-            if online is PaymentMethod.DEMO
-            else _("Pay online: card, Alipay or WeChat Pay"),
-        )
-    ]
-    if current_user.can_pay_by_transfer and gateway.bank_transfer_offered(config):
-        methods.append(
-            SelectChoice(PaymentMethod.BANK_TRANSFER.value, _("Bank transfer (对公转账)"))
-        )
-    form.method.choices = methods
+    form.method.choices = checkout_fields.payment_choices(current_user)
     if form.method.data is None:
-        form.method.data = online.value
+        form.method.data = checkout_fields.default_method()
 
 
 @bp.get("/events/<code>/manage")
@@ -416,12 +402,6 @@ def survey_state(code: str):
     return redirect(url_for(".manage", code=item.code))
 
 
-def _return_urls(ref: str) -> tuple[str, str]:
-    base = current_app.config["BASE_URL"]
-    success = base + url_for("orders.returned", ref=ref) + "?session_id={CHECKOUT_SESSION_ID}"
-    return success, base + url_for("orders.detail", ref=ref)
-
-
 @bp.post("/events/<code>/offset")
 @login_required
 def offset(code: str):
@@ -439,7 +419,7 @@ def offset(code: str):
             method=PaymentMethod(form.method.data),
             locale=order_locale(),
             config=current_app.config,
-            return_urls=_return_urls,
+            return_urls=checkout_fields.return_urls,
         )
     )
     if order is not None:

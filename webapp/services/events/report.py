@@ -13,37 +13,23 @@ import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
-import weasyprint
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, Event, Order, OrderKind, SurveyTicket
-from webapp.services.certificates import render as certificate_render
 from webapp.services.certificates.qr import make_qr
-from webapp.services.certificates.render import FetchRefusedError, StaticFetcher
 from webapp.services.events import coverage, survey
 from webapp.services.events import tickets as tickets_service
 from webapp.services.events.certificate import KIND_TEXTS, dates_text
 from webapp.services.footprint.event import TrueUp, compare
 from webapp.services.footprint_records import stored_result
+from webapp.services.print_sheets import PrintSheets
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "events_print"
-BASE_URL = f"{certificate_render.STATIC_SCHEME}:/events/"
-STYLESHEET_URL = f"{BASE_URL}print.css"
+_SHEETS = PrintSheets("events_print", "events")
 POSTER_QR_MM = 80.0
 SLIP_QR_MM = 24.0
 MAX_SLIPS = 2000  # one PDF; larger runs are better sent as personal links (the CSV)
-
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -209,19 +195,7 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
 
 
 def _render(template: str, **context: object) -> bytes:
-    html = _ENV.get_template(template).render(**context)
-    fetcher = StaticFetcher()
-    with certificate_render._RENDER_LOCK:  # WeasyPrint runs one render at a time
-        font_config = certificate_render._FONT_CONFIG
-        stylesheet = weasyprint.CSS(
-            url=STYLESHEET_URL, url_fetcher=fetcher, font_config=font_config
-        )
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=[stylesheet]
-        )
-        if fetcher.refused:
-            raise FetchRefusedError(f"refused resources: {fetcher.refused}")
-        return document.write_pdf()
+    return _SHEETS.render(template, **context)
 
 
 def render_report(session: Session, event: Event, base_url: str) -> bytes:

@@ -15,31 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
-import weasyprint
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from webapp.models import MemorialSite, Plot, SiteSpecies
-from webapp.services.certificates import render as certificate_render
 from webapp.services.certificates.qr import make_qr
-from webapp.services.certificates.render import FetchRefusedError, StaticFetcher
+from webapp.services.print_sheets import PrintSheets
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "plots_print"
-BASE_URL = f"{certificate_render.STATIC_SCHEME}:/plots/"
-STYLESHEET_URL = f"{BASE_URL}print.css"
+_SHEETS = PrintSheets("plots_print", "plots")
 QR_MM = 30.0
 POSTER_QR_MM = 70.0
 PLAQUES_PER_PAGE = 8
-
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def plot_qr_text(base_url: str, site_code: str, plot_code: str) -> str:
@@ -109,19 +95,7 @@ def plaques(site: MemorialSite, plots: Sequence[Plot], base_url: str) -> list[Pl
 
 
 def _render(template: str, **context: object) -> bytes:
-    html = _ENV.get_template(template).render(**context)
-    fetcher = StaticFetcher()
-    with certificate_render._RENDER_LOCK:  # WeasyPrint runs one render at a time
-        font_config = certificate_render._FONT_CONFIG
-        stylesheet = weasyprint.CSS(
-            url=STYLESHEET_URL, url_fetcher=fetcher, font_config=font_config
-        )
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=[stylesheet]
-        )
-        if fetcher.refused:
-            raise FetchRefusedError(f"refused resources: {fetcher.refused}")
-        return document.write_pdf()
+    return _SHEETS.render(template, **context)
 
 
 def render_plaques(site: MemorialSite, plots: Sequence[Plot], base_url: str) -> bytes:
