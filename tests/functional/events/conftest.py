@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import csrf_token
+from tests.functional.payments.conftest import credits  # noqa: F401  (TA-CLS, 10 t at ¥80/t)
 from tests.functional.registry.conftest import admins, make_project, on_sale  # noqa: F401
 from webapp.extensions import db
 from webapp.models import CalculationKind, Event, EventKind, Order, OrganisationKind
@@ -30,15 +31,6 @@ ACTUAL = {
     "venue": {"electricity_kwh": "2600"},
     "meals": 90,
 }
-
-
-@pytest.fixture
-def credits(app, on_sale):  # noqa: F811
-    """TA-CLS with 10 t on sale at ¥80/t (verified, vintage 2024)."""
-    project = make_project()
-    db.session.commit()
-    on_sale(project, quantity_kg=10_000, price="80.00")
-    return project
 
 
 @pytest.fixture
