@@ -120,7 +120,7 @@ def allocation_runs(allocation: Allocation) -> tuple[Run, ...]:
             expected_from=r.issuance.expected_from,
             expected_to=r.issuance.expected_to,
         )
-        for r in sorted(allocation.ranges, key=lambda r: r.first)
+        for r in sorted(allocation.current_ranges, key=lambda r: r.first)
     )
 
 
