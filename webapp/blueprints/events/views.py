@@ -49,7 +49,15 @@ from webapp.models import (
     PaymentMethod,
 )
 from webapp.services import footprint_records
-from webapp.services.events import coverage, offsets, organisations, records, report, survey
+from webapp.services.events import (
+    coverage,
+    offsets,
+    organisations,
+    records,
+    report,
+    surplus,
+    survey,
+)
 from webapp.services.events.organisations import InvoiceDetails
 from webapp.services.footprint.geo import provinces
 from webapp.services.payments import gateway
@@ -332,10 +340,14 @@ def manage(code: str):
     _payment_choices(offset_form)
     answers = survey.responses(db.session, item)
     base = current_app.config["BASE_URL"]
+    member = organisations.membership(db.session, item.organisation, current_user)
     return render_template(
         "events/manage.html",
         event=item,
         state=coverage.of(db.session, item),
+        refund_offer=surplus.offer(db.session, item),
+        is_owner=member is not None and member.role is MemberRole.OWNER,
+        refunds=surplus.refunds_of(db.session, item),
         estimate_form=estimate_form,
         trueup_form=trueup_form,
         offset_form=offset_form,
