@@ -40,7 +40,6 @@ from webapp.models import (
     Order,
     OrderStatus,
     RangeState,
-    SerialRange,
 )
 from webapp.services import keys
 from webapp.services.certificates import documents
@@ -175,11 +174,14 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
     assert "已撤销" in verify_old or "REVOKED" in verify_old
     assert new.public_id in verify_old and 'id="superseded"' in verify_old
     assert client.get(f"/v/{new.public_id}").status_code == 200
-    assert db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "order.partially_refunded"
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "order.partially_refunded")
         )
-    ) == 1
+        == 1
+    )
 
 
 def test_the_same_refund_twice_is_one_refund(app, client, credits, organiser, org):
@@ -191,11 +193,14 @@ def test_the_same_refund_twice_is_one_refund(app, client, credits, organiser, or
     assert len(_reversals()) == 1
     order = fresh(Order, order.id)
     assert order.refunded_kg == surplus_kg
-    assert db.session.scalar(
-        select(func.count()).select_from(Certificate).where(
-            Certificate.status == CertificateStatus.VALID
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Certificate)
+            .where(Certificate.status == CertificateStatus.VALID)
         )
-    ) == 1
+        == 1
+    )
 
 
 def test_a_refund_never_leaves_the_footprint_uncovered(app, client, credits, organiser, org):
