@@ -367,3 +367,29 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     csv_text = staff.get("/admin/orders.csv").get_data(as_text=True)
     assert f"{order.refunded_amount:.2f},{surplus_kg}," in csv_text
     assert coverage.of(db.session, fresh(Event, event.id)).complete
+
+
+def test_admin_full_refund_after_a_partial_one_returns_the_rest(
+    app, client, runner, credits, organiser, org, admins
+):
+    event, order = trued_up_below(client, organiser, org)
+    surplus_kg = event.estimate_kg - event.actual_kg
+    first = _refund(app, event, organiser, surplus_kg)
+    staff = app.test_client()
+    AuthActions(staff).login("maker@example.cn")
+    page = f"/admin/orders/{order.ref}"
+    remaining = order.amount - fresh(Order, order.id).refunded_amount
+    assert f"{remaining:.2f}" in staff.get(page).get_data(as_text=True)
+    staff.post(f"{page}/refund", data={"csrf_token": csrf_token(staff, page), "reason": "取消"})
+    order = fresh(Order, order.id)
+    assert order.status is OrderStatus.REFUNDED
+    assert (order.refunded_kg, order.refunded_amount) == (order.quantity_kg, order.amount)
+    checkout = db.session.get(DemoCheckout, order.provider_session_id)
+    assert checkout.refunded_fen == order.amount_fen
+    partial, full = (json.loads(e.body) for e in _reversals())
+    assert partial["quantity_kg"] == first.kg and full["quantity_kg"] == event.actual_kg
+    assert db.session.get(Issuance, order.allocation.ranges[0].issuance_id).retired_kg == 0
+    assert all(
+        c.status is CertificateStatus.REVOKED for c in db.session.scalars(select(Certificate))
+    )
+    _registry_ok(app, runner)
