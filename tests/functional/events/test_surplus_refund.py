@@ -170,6 +170,16 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
     page = client.get(f"/events/{event.code}").get_data(as_text=True)
     assert "零碳会议" in page and details.serial_ranges[0] in page
 
+    # The superseded certificate still shows the serials it covered when it was issued.
+    from webapp.services.certificates.coverage import coverage as certificate_coverage
+
+    old_runs = certificate_coverage(db.session, old).runs
+    assert [(r.first, r.last) for r in old_runs] == [
+        (first, last - surplus_kg),
+        (last - surplus_kg + 1, last),
+    ]
+    new_runs = certificate_coverage(db.session, new).runs
+    assert [(r.first, r.last) for r in new_runs] == [(first, last - surplus_kg)]
     verify_old = client.get(f"/v/{old.public_id}").get_data(as_text=True)
     assert "已撤销" in verify_old or "REVOKED" in verify_old
     assert new.public_id in verify_old and 'id="superseded"' in verify_old
