@@ -50,6 +50,19 @@ def after_payment(session: Session, config: Mapping[str, Any], order_ids: list[i
     aftermath.after_payment(session, dict(config), order_ids)
 
 
+def after_partial_refund(
+    session: Session,
+    config: Mapping[str, Any],
+    order_id: int,
+    amount: str,
+    kg: int,
+    certificate_id: int | None,
+) -> None:
+    from webapp.services.payments import aftermath
+
+    aftermath.after_partial_refund(session, dict(config), order_id, amount, kg, certificate_id)
+
+
 def expire_reservations(session: Session, config: Mapping[str, Any]) -> str:
     from webapp.services.registry import allocation
 
@@ -113,6 +126,7 @@ def reconcile_payments(
 
 TASKS: dict[str, Callable[..., Any]] = {
     "after_payment": after_payment,
+    "after_partial_refund": after_partial_refund,
     "expire_reservations": expire_reservations,
     "expire_plots": expire_plots,
     "reconcile_payments": reconcile_payments,

@@ -1,6 +1,7 @@
 """Done-when journey of issue 8: an organiser creates an event, five attendees answer the
 travel survey on phones, the organiser offsets the estimate with the demo provider, trues
-up after the event, and downloads the report and the certificate."""
+up after the event, and downloads the report and the certificate; and, when the true-up
+comes out below the offset, refunds the surplus and gets the re-issued certificate."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from webapp.services.registry import issuance as issuance_service
 SHOTS = os.environ.get("EVENT_SCREENSHOTS")  # a folder to keep screenshots in (optional)
 
 
-def _seed(app) -> None:
+def _seed(app, actual=ACTUAL) -> None:
     from datetime import date
     from decimal import Decimal
 
@@ -49,7 +50,7 @@ def _seed(app) -> None:
         issuance_service.approve(db.session, issuance, actor=checker)
         issuance_service.set_status(db.session, issuance, IssuanceStatus.ON_SALE, actor=checker)
         # The organiser saved two runs of the event calculator: the plan and the actuals.
-        for label, data in (("论坛预估", ESTIMATE), ("论坛实际", ACTUAL)):
+        for label, data in (("论坛预估", ESTIMATE), ("论坛实际", actual)):
             footprint_records.save(
                 db.session, kind=CalculationKind.EVENT, data=data, user=organiser, label=label
             )
@@ -205,3 +206,77 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
             _shot(visitor, name)
         finally:
             ctx.close()
+
+
+def _log_in_and_create_event(page, live_server, when) -> str:
+    page.goto(live_server.url + "/organisations/new")
+    page.get_by_label("电子邮箱").fill("org@example.cn")
+    page.get_by_label("密码").fill("forum-green-7")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/organisations/new$"))
+    page.get_by_label("单位名称").fill("济南绿色会展有限公司")
+    page.get_by_label("单位类型").select_option("company")
+    page.get_by_role("button", name="注册该单位").click()
+    page.wait_for_url(re.compile(r"/organisations/\d+$"))
+    page.get_by_role("link", name="新建活动").first.click()
+    page.get_by_label("活动名称").fill("2026 泉城低碳论坛")
+    page.get_by_label("活动类型").select_option("forum")
+    page.get_by_label("开始日期").fill(when.isoformat())
+    page.get_by_label("结束日期").fill(when.isoformat())
+    page.get_by_label("场馆").fill("济南国际会展中心")
+    page.get_by_label("城市").fill("济南")
+    page.get_by_label("省份").select_option("CN-SD")
+    page.get_by_label("预计参加人数").fill("40")
+    page.get_by_role("button", name="创建活动").click()
+    page.wait_for_url(re.compile(r"/events/[0-9A-Z]{8}/manage$"))
+    return page.url.rsplit("/", 2)[1]
+
+
+def test_organiser_refunds_the_surplus_of_a_smaller_true_up(browser, live_server):
+    _seed(live_server.app, actual={"province": "CN-SD", "participants": 10, "meals": 10})
+    context, page = new_page(browser, DESKTOP)
+    try:
+        code = _log_in_and_create_event(page, live_server, shanghai_today() - timedelta(days=1))
+        manage = live_server.url + f"/events/{code}/manage"
+        _choose(page, "#estimate-calculation", "论坛预估")
+        page.get_by_role("button", name="用作预估值").click()
+        page.get_by_role("button", name=re.compile(r"^抵消 [0-9.]+ 吨$")).click()
+        _pay_with_demo(page)
+        ref = page.url.rsplit("/", 1)[1]
+        old_id = page.locator("section.card .mono").first.inner_text()
+
+        page.goto(manage)
+        _choose(page, "#actual-calculation", "论坛实际")
+        page.get_by_label("将参会者出行调查结果计入参会人员交通排放").uncheck()  # no answers
+        page.get_by_role("button", name="记录实际碳足迹").click()
+        assert page.get_by_text("实际碳足迹已取代预估值。").is_visible()
+        surplus = page.locator("#surplus")
+        assert surplus.get_by_text("实际排放低于已抵消量：可退还").is_visible()
+        page.get_by_role("link", name="退还多余抵消量").click()
+        page.wait_for_url(re.compile(r"/refund-surplus$"))
+        amount = page.locator("#refund-amount").inner_text()
+        serials = page.locator("#refund-serials").inner_text()
+        assert amount.startswith("¥") and serials.startswith("TH-TA-CLS-2024-")
+        _shot(page, "refund-confirm-1280-zh.png")
+        page.get_by_role("button", name=f"退款 {amount}").click()
+        page.wait_for_url(re.compile(r"/manage$"))
+        assert page.get_by_text(f"已退款 {amount}").first.is_visible()
+        assert page.locator("#surplus").count() == 0
+        assert page.get_by_text("已全部抵消").is_visible()
+
+        # The order shows the refund and the re-issued certificate.
+        page.goto(live_server.url + f"/orders/{ref}")
+        assert page.locator("#order-refunded").is_visible()
+        new_id = page.locator("section.card .mono").first.inner_text()
+        assert new_id != old_id
+        page.get_by_role("link", name="公开验证页面").click()
+        assert page.get_by_text("有效").first.is_visible()
+        page.goto(live_server.url + f"/v/{old_id}")
+        assert page.locator(".verdict-label").inner_text() == "已撤销"
+        assert new_id in page.locator("#superseded").inner_text()
+        page.locator("#superseded").get_by_role("link", name=new_id).click()
+        page.wait_for_url(re.compile(rf"/v/{new_id}$"))
+        page.goto(live_server.url + f"/events/{code}")
+        assert page.get_by_role("heading", name="零碳会议").is_visible()
+    finally:
+        context.close()

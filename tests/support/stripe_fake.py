@@ -24,6 +24,12 @@ HTTP (``fake.url``, 127.0.0.1 on a free port; point ``STRIPE_API_BASE`` at it):
 * Every other ``/v1/...`` request is forwarded unchanged (method, path, query, body,
   Authorization) to localstripe and its answer relayed: PaymentIntents, Charges and Refunds
   are real localstripe objects.
+* ``POST /v1/refunds`` is checked first as Stripe does and localstripe does not: on a
+  charge refunded in full -> 400 ``charge_already_refunded``; an ``amount`` above what is
+  left of the charge -> 400 ``amount_too_large`` (param ``amount``); no ``amount`` refunds
+  what is left of the charge (localstripe would refund the whole charge again). Partial refunds
+  (``amount``) are then localstripe's: the Charge's ``amount_refunded`` is their sum and
+  ``refunded`` turns true only once it reaches ``amount``.
 * Stripe's idempotency layer for every ``POST /v1/...`` (localstripe has none): the same
   ``Idempotency-Key`` with the same parameters replays the first answer (header
   ``Idempotent-Replayed: true``); with other parameters or another endpoint it is a 400
@@ -53,7 +59,8 @@ appends it to ``fake.events``; none delivers it -- use :func:`deliver`):
   "unpaid").
 * ``expire_now(id)``: status "expired" (also what ``POST .../expire`` does over HTTP).
 * ``refund_event(pi_id)``: ``charge.refunded`` built from the real localstripe Charge of that
-  PaymentIntent (``amount_refunded``, ``refunded``, ``payment_intent``) -- localstripe itself
+  PaymentIntent (``amount``, cumulative ``amount_refunded``, ``refunded``, ``payment_intent``;
+  Stripe sends it for partial refunds too) -- localstripe itself
   sends no webhook at all for refunds (see ``localstripe_server``). Its ``metadata`` is the
   PaymentIntent's, as Stripe copies it onto the charge (localstripe does not).
 * ``payment_intent_event(pi_id, type)``, ``event(type, obj)``, ``session(id)`` (the stored
@@ -809,6 +816,13 @@ class StripeFake:
         target: str,
         body: bytes,
     ) -> _Response:
+        if path == "/v1/refunds" and method == "POST":
+            refused, left = self._refund_checked(params, headers.get("authorization"))
+            if refused is not None:
+                return refused
+            if params.get("amount") is None and left is not None:
+                # Stripe refunds what is left of the charge; localstripe all of it again.
+                body = encode_form({**params, "amount": left}).encode()
         if not path.startswith("/v1/checkout/"):
             return self._forward(method, target, headers, body)
         auth_error = _check_api_key(headers.get("authorization"))
@@ -839,6 +853,47 @@ class StripeFake:
             f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
             "or we can help at https://support.stripe.com/.",
         )
+
+    def _refund_checked(
+        self, params: dict[str, Any], authorization: str | None
+    ) -> tuple[_Response | None, int | None]:
+        """Stripe's checks localstripe lacks: a refund never exceeds what is left of the
+        charge (localstripe accepts any amount, even on a charge refunded in full).
+        Returns the refusal, or None and what is left of the charge (None: unknown)."""
+        charge = None
+        if isinstance(params.get("payment_intent"), str):
+            status, intent = self._localstripe(
+                "GET", f"/v1/payment_intents/{params['payment_intent']}",
+                authorization=authorization,
+            )  # fmt: skip
+            latest = intent.get("latest_charge") if status == 200 else None
+            charge = latest.get("id") if isinstance(latest, dict) else latest
+        elif isinstance(params.get("charge"), str):
+            charge = params["charge"]
+        if not charge:
+            return None, None  # localstripe answers the malformed request itself
+        status, found = self._localstripe(
+            "GET", f"/v1/charges/{charge}", authorization=authorization
+        )
+        if status != 200:
+            return None, None
+        left = int(found.get("amount") or 0) - int(found.get("amount_refunded") or 0)
+        if left <= 0:
+            return _error(
+                400, f"Charge {charge} has already been refunded.", code="charge_already_refunded"
+            ), None
+        amount = params.get("amount")
+        if amount is not None and str(amount).isdigit() and int(amount) > left:
+            currency = str(found.get("currency") or "").upper()
+            refusal = _error(
+                400,
+                f"Refund amount ({currency} {int(amount) / 100:.2f}) is greater than unrefunded "
+                f"amount on charge ({currency} {left / 100:.2f})",
+                param="amount",
+                code="amount_too_large",
+            )
+            return refusal, None
+        return None, left
 
     def _forward(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes

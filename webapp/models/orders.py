@@ -65,6 +65,14 @@ class Order(Base):
             " OR transfer_confirmed_by_id <> transfer_recorded_by_id",
             name="transfer_four_eyes",
         ),
+        # A partial refund (issue 8: surplus at an event's true-up) never returns more money
+        # or more kilograms than the order paid for.
+        CheckConstraint(
+            "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
+        ),
+        CheckConstraint(
+            "refunded_kg >= 0 AND refunded_kg <= quantity_kg", name="refund_within_quantity"
+        ),
         Index("ix_orders_user_created", "user_id", "created_at"),
         Index("ix_orders_status_created", "status", "created_at"),
     )
@@ -117,6 +125,17 @@ class Order(Base):
     # that the order completes (what its certificate states).
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     event_cover_kg: Mapped[int | None] = mapped_column(BigInteger)
+    # What went back so far: a partial refund (the surplus of an event's true-up) returns
+    # the kilograms from the end of the order's serials and the money pro rata; a full
+    # refund makes them the whole order.
+    refunded_amount: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0.00"), server_default="0"
+    )
+    refunded_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A bank-transfer order's partial refund waits for staff to send the money back: the
+    # kilograms the organiser asked for and when (None: no request open).
+    refund_requested_kg: Mapped[int | None] = mapped_column(BigInteger)
+    refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refund_reason: Mapped[str | None] = mapped_column(String(200))
     refunded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     provider_refund_id: Mapped[str | None] = mapped_column(String(255))
@@ -139,6 +158,19 @@ class Order(Base):
     @property
     def amount_fen(self) -> int:
         return int(self.amount * 100)
+
+    @property
+    def refunded_fen(self) -> int:
+        return int((self.refunded_amount or 0) * 100)
+
+    @property
+    def retained_kg(self) -> int:
+        """The kilograms still retired for the order (its quantity less what was refunded)."""
+        return self.quantity_kg - (self.refunded_kg or 0)
+
+    @property
+    def partly_refunded(self) -> bool:
+        return bool(self.refunded_kg) and self.retained_kg > 0
 
 
 class OrderPlot(Base):

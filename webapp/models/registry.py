@@ -172,6 +172,15 @@ class Allocation(Base):
         back_populates="allocation", order_by="SerialRange.first"
     )
 
+    @property
+    def current_ranges(self) -> list[SerialRange]:
+        """What to show as the allocation's serials: while it holds serials, only those
+        (a partial reversal leaves returned sub-ranges beside them); once everything was
+        returned, every range it held."""
+        if self.state in (AllocationState.RESERVED, AllocationState.RETIRED):
+            return [r for r in self.ranges if r.state is not RangeState.RETURNED]
+        return list(self.ranges)
+
 
 class SerialRange(Base):
     """A contiguous run of serials [first, last] of one issuance held by one allocation."""

@@ -296,6 +296,33 @@ def test_complete_pays_with_a_real_localstripe_payment_intent_then_refund(
     assert charge["metadata"] == {"order_ref": "TH-ORDER-1"}
 
 
+def test_partial_refunds_add_up_and_never_exceed_the_charge(
+    stripe_client: stripe.StripeClient, stripe_fake: StripeFake, checkout_params: dict[str, Any]
+) -> None:
+    session = create(stripe_client, checkout_params)
+    pi_id = stripe_fake.complete(session.id)["data"]["object"]["payment_intent"]
+    first = stripe_client.v1.refunds.create(
+        {"payment_intent": pi_id, "amount": 1000}, options={"idempotency_key": "part-1"}
+    )
+    assert (first.status, first.amount) == ("succeeded", 1000)
+    charge = stripe_fake.refund_event(pi_id)["data"]["object"]
+    assert (charge["amount"], charge["amount_refunded"], charge["refunded"]) == (
+        AMOUNT,
+        1000,
+        False,
+    )
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        stripe_client.v1.refunds.create({"payment_intent": pi_id, "amount": AMOUNT})
+    assert too_much.value.code == "amount_too_large" and too_much.value.param == "amount"
+    rest = stripe_client.v1.refunds.create({"payment_intent": pi_id})  # what is left
+    assert rest.amount == AMOUNT - 1000
+    charge = stripe_fake.refund_event(pi_id)["data"]["object"]
+    assert (charge["amount_refunded"], charge["refunded"]) == (AMOUNT, True)
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        stripe_client.v1.refunds.create({"payment_intent": pi_id, "amount": 1})
+    assert again.value.code == "charge_already_refunded"
+
+
 def test_a_tampered_amount_shows_in_event_session_and_charge(
     stripe_client: stripe.StripeClient, stripe_fake: StripeFake, checkout_params: dict[str, Any]
 ) -> None:

@@ -11,10 +11,12 @@ from flask_login import current_user
 from sqlalchemy import Select, or_, select
 
 from webapp.blueprints.admin import bp
+from webapp.blueprints.events import refunds as event_refunds
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Order, OrderStatus, PaymentMethod, User
+from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import keys, orders
+from webapp.services.events import surplus
 from webapp.services.payments import aftermath, bank_transfer, fulfilment, gateway, refunds
 
 PAGE_SIZE = 100
@@ -48,6 +50,9 @@ CSV_COLUMNS = [
     "refund_reason",
     "certificate",
     "problem",
+    "refunded_amount",
+    "refunded_kg",
+    "refund_requested_kg",
 ]
 
 
@@ -61,6 +66,8 @@ def _filtered() -> Select:
         query = query.where(Order.method == PaymentMethod(method))
     if request.args.get("problem"):
         query = query.where(Order.problem.is_not(None))
+    if request.args.get("refund_requested"):
+        query = query.where(Order.refund_requested_kg.is_not(None))
     q = request.args.get("q", "").strip()[:120]
     if q:
         query = query.where(or_(Order.ref == q.upper(), User.email == q.lower()))
@@ -105,6 +112,9 @@ def orders_csv():
             order.refund_reason or "",
             certificate.public_id if certificate else "",
             order.problem or "",
+            f"{order.refunded_amount:.2f}",
+            order.refunded_kg,
+            order.refund_requested_kg or "",
         ]
         # Cells starting with = + - @ would run as formulas in spreadsheets.
         writer.writerow([f"'{c}" if str(c)[:1] in "=+-@" else c for c in row])
@@ -122,12 +132,28 @@ def _order(ref: str) -> Order:
     return order
 
 
+def _event_of(order: Order) -> Event | None:
+    if order.kind is not OrderKind.EVENT or order.event_id is None:
+        return None
+    return db.session.get(Event, order.event_id)
+
+
+def _surplus_offer(order: Order) -> surplus.Offer | None:
+    """The event surplus refund that would come from this order, if any."""
+    event = _event_of(order)
+    if event is None:
+        return None
+    found = surplus.offer(db.session, event)
+    return found if found is not None and found.order.id == order.id else None
+
+
 @bp.get("/orders/<ref>")
 def order_detail(ref: str):
     order = _order(ref)
     return render_template(
         "admin/order.html",
         order=order,
+        surplus_offer=_surplus_offer(order),
         certificate=fulfilment.certificate_of(db.session, order),
         recorder=db.session.get(User, order.transfer_recorded_by_id)
         if order.transfer_recorded_by_id
@@ -164,6 +190,40 @@ def order_refund(ref: str):
     return _done(
         ref, _("The order was refunded, the retirement reversed and the certificate revoked.")
     )
+
+
+@bp.post("/orders/<ref>/surplus-refund")
+def order_surplus_refund(ref: str):
+    """Staff refund an event's surplus from this order: a card or demo payment through
+    the provider, a bank-transfer payment (the owner's request, or staff's own initiative)
+    once they have sent the money back, recording the bank reference."""
+    order = _order(ref)
+    event = _event_of(order)
+    if event is None:
+        abort(404)
+    expected = request.form.get("expected_kg", "")
+    if not expected.isdigit():
+        flash(_("The refund to confirm is missing."), "error")
+        return redirect(url_for(".order_detail", ref=ref)), 303
+    key, _keyring = keys.signing(current_app.config)
+    try:
+        outcome = surplus.refund(
+            db.session,
+            event,
+            actor=current_user,
+            provider_for=lambda method: gateway.provider_for(current_app.config, method),
+            key=key,
+            expected_kg=int(expected),
+            staff=True,
+            bank_reference=request.form.get("reference", ""),
+        )
+    except DomainError as exc:
+        return _failed(ref, exc)
+    db.session.commit()
+    event_refunds.after_commit(outcome)
+    message, category = event_refunds.outcome_message(outcome)
+    flash(message, category)
+    return redirect(url_for(".order_detail", ref=ref))
 
 
 @bp.post("/orders/<ref>/transfer/record")

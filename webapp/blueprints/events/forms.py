@@ -114,6 +114,18 @@ class EventOffsetForm(FlaskForm):
     method = RadioField(_l("Payment"), choices=[])
 
 
+class SurplusRefundForm(FlaskForm):
+    # The kilograms the confirmation page showed: if the surplus changed meanwhile, the
+    # service refuses rather than refund something the owner did not see.
+    expected_kg = IntegerField(
+        _l("Kilograms to return"),
+        validators=[
+            InputRequired(_l("The refund to confirm is missing.")),
+            NumberRange(min=1, message=_l("The refund to confirm is missing.")),
+        ],
+    )
+
+
 class SurveyForm(FlaskForm):
     mode = RadioField(
         _l("How did you travel to the event?"),

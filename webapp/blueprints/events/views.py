@@ -56,6 +56,7 @@ from webapp.services.events import (
     organisations,
     records,
     report,
+    surplus,
     survey,
     tickets,
 )
@@ -326,10 +327,14 @@ def manage(code: str):
     _payment_choices(offset_form)
     answers = survey.responses(db.session, item)
     base = current_app.config["BASE_URL"]
+    member = organisations.membership(db.session, item.organisation, current_user)
     return render_template(
         "events/manage.html",
         event=item,
         state=coverage.of(db.session, item),
+        refund_offer=surplus.offer(db.session, item),
+        is_owner=member is not None and member.role is MemberRole.OWNER,
+        refunds=surplus.refunds_of(db.session, item),
         estimate_form=estimate_form,
         trueup_form=trueup_form,
         offset_form=offset_form,

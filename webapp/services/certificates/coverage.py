@@ -109,7 +109,9 @@ def slice_runs(runs: Sequence[Run], offset: int, quantity: int) -> tuple[Run, ..
     return tuple(out)
 
 
-def allocation_runs(allocation: Allocation) -> tuple[Run, ...]:
+def allocation_runs(allocation: Allocation, *, every: bool = False) -> tuple[Run, ...]:
+    """The allocation's serials as runs: what it holds now, or ``every`` range it held."""
+    ranges = allocation.ranges if every else allocation.current_ranges
     return tuple(
         Run(
             project_code=allocation.project.code,
@@ -120,7 +122,7 @@ def allocation_runs(allocation: Allocation) -> tuple[Run, ...]:
             expected_from=r.issuance.expected_from,
             expected_to=r.issuance.expected_to,
         )
-        for r in sorted(allocation.ranges, key=lambda r: r.first)
+        for r in sorted(ranges, key=lambda r: r.first)
     )
 
 
@@ -159,6 +161,11 @@ def coverage(session: Session, certificate: Certificate) -> Coverage:
             parent_quantity_kg=parent.quantity_kg if parent else None,
         )
     runs = allocation_runs(allocation)
+    if source.quantity_kg and sum(r.quantity_kg for r in runs) < source.quantity_kg:
+        # Issued before a partial refund returned the allocation's last serials (the
+        # certificate is then revoked and re-issued): it covered the lowest serials of
+        # everything the allocation held, as many as it states.
+        runs = slice_runs(allocation_runs(allocation, every=True), 0, source.quantity_kg)
     if parent is not None and certificate.quantity_kg:
         runs = slice_runs(runs, share_offset(session, certificate), certificate.quantity_kg)
     order = session.get(Order, source.order_id) if source.order_id else None

@@ -21,6 +21,10 @@ from webapp.services.certificates.token import TokenClaims, TokenError, verify_t
 from webapp.services.registry import ledger, merkle
 from webapp.services.signing import Keyring, SigningKey
 
+# The revocation reason a partial refund writes (``services/events/surplus``), followed by
+# the public id of the certificate issued for the tonnes that remain.
+SUPERSEDED = "superseded by partial refund"
+
 
 @dataclass(frozen=True)
 class InclusionProof:
@@ -60,6 +64,15 @@ class PublicRecord:
     site_code: str | None = None
     site_name_zh: str | None = None
     site_name_en: str | None = None
+
+    @property
+    def superseded_by(self) -> str | None:
+        """The certificate re-issued after a partial refund revoked this one, if so."""
+        reason = self.revocation_reason or ""
+        prefix = f"{SUPERSEDED}: "
+        if not reason.startswith(prefix):
+            return None
+        return reason[len(prefix) :].strip() or None
 
     @property
     def valid(self) -> bool:

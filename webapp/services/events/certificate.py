@@ -60,7 +60,7 @@ def event_details(session: Session, certificate: Certificate, facts: Coverage) -
             key=lambda r: r.first,
         )
     )
-    retired = sum(o.quantity_kg for o in cover)
+    retired = sum(o.retained_kg for o in cover)
     if not runs or retired < order.event_cover_kg:
         raise IncompleteCertificateError(
             f"certificate {certificate.public_id}: {retired} kg retired for a cover of "

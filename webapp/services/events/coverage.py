@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -51,6 +51,9 @@ class EventCoverage:
     attendees: tuple[Contribution, ...]
     attendees_retired_kg: int  # what attendees retired for their own travel
     pending_ref: str | None  # the organiser's unpaid order, if any
+    # Kilograms the organiser's orders returned to the registry by refunds (the surplus
+    # of a true-up, or an order refunded in full); no longer counted above.
+    organiser_refunded_kg: int = 0
 
     @property
     def organiser_kg(self) -> int:
@@ -112,7 +115,8 @@ def _contributions(session: Session, event: Event, kind: OrderKind) -> list[Cont
         Contribution(
             order_ref=order.ref,
             user_id=order.user_id,
-            quantity_kg=order.quantity_kg,
+            # What the order still holds: a partial refund returned the rest.
+            quantity_kg=order.retained_kg,
             runs=allocation_runs(order.allocation) if order.allocation is not None else (),
             certificate_id=certificate.public_id,
         )
@@ -137,6 +141,19 @@ def pending_order(session: Session, event: Event) -> Order | None:
     )
 
 
+def refunded_kg(session: Session, event: Event) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Order.refunded_kg), 0)).where(
+                Order.event_id == event.id,
+                Order.kind == OrderKind.EVENT,
+                Order.status.in_((OrderStatus.PAID, OrderStatus.REFUNDED)),
+            )
+        )
+        or 0
+    )
+
+
 def of(session: Session, event: Event) -> EventCoverage:
     attendees = _contributions(session, event, OrderKind.OFFSET)
     pending = pending_order(session, event)
@@ -148,4 +165,5 @@ def of(session: Session, event: Event) -> EventCoverage:
         attendees=tuple(attendees),
         attendees_retired_kg=sum(c.quantity_kg for c in attendees),
         pending_ref=pending.ref if pending is not None else None,
+        organiser_refunded_kg=refunded_kg(session, event),
     )

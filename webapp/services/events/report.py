@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, Event, Order, OrderKind, SurveyTicket
+from webapp.models import Certificate, Event, Order, OrderKind, OrderStatus, SurveyTicket
 from webapp.services.certificates.qr import make_qr
 from webapp.services.events import coverage, survey
 from webapp.services.events import tickets as tickets_service
@@ -70,6 +70,22 @@ def certificates_of(session: Session, events: list[Event]) -> list[tuple[Certifi
     return [(certificate, order) for certificate, order in rows]
 
 
+def refunded_orders(session: Session, event: Event) -> list[Order]:
+    """The organiser's orders that gave kilograms (and money) back."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(
+                Order.event_id == event.id,
+                Order.kind == OrderKind.EVENT,
+                Order.status.in_((OrderStatus.PAID, OrderStatus.REFUNDED)),
+                Order.refunded_kg > 0,
+            )
+            .order_by(Order.id)
+        )
+    )
+
+
 def _t(kg: int | Decimal) -> str:
     return f"{Decimal(kg) / 1000:.3f}"
 
@@ -87,6 +103,7 @@ class ReportData:
     responses: int
     certificates: list[dict[str, str]]
     difference: TrueUp | None
+    refunded_amount: Decimal  # money the organiser's refunded kilograms brought back
 
 
 def gather(session: Session, event: Event, base_url: str) -> ReportData:
@@ -116,6 +133,7 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
             "kind": o.kind.value,
             "quantity_kg": str(c.quantity_kg or 0),
             "url": f"{base}/v/{c.public_id}",
+            "revocation_reason": c.revocation_reason or "",
         }
         for c, o in certificates_of(session, [event])
     ]
@@ -132,6 +150,9 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
         responses=survey.count(session, event),
         certificates=certificates,
         difference=difference(event),
+        refunded_amount=sum(
+            (o.refunded_amount for o in refunded_orders(session, event)), Decimal("0.00")
+        ),
     )
 
 
@@ -163,6 +184,8 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
         ("attendees_covered_kg", state.attendees_kg),
         ("attendees_people", state.attendee_people),
         ("still_uncovered_kg", state.needed_kg),
+        ("organiser_refunded_kg", state.organiser_refunded_kg),
+        ("organiser_refunded_amount", f"{data.refunded_amount:.2f}"),
         ("zero_carbon", "yes" if state.complete else "no"),
     ):
         row("event", field, value)
@@ -184,7 +207,7 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
     for c in state.attendees:  # an attendee's order reference is theirs alone
         row("attendee", "", c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
     writer.writerow([])
-    row("certificate", "status", "order", "kind", "quantity_kg", "verify_url")
+    row("certificate", "status", "order", "kind", "quantity_kg", "verify_url", "revocation_reason")
     for c in data.certificates:
         row(*c.values())
     writer.writerow([])

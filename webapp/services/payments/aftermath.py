@@ -7,15 +7,16 @@ certificate PDF is rendered again on first download if it is missing.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Order
+from webapp.models import Certificate, Order
 from webapp.services import mail
 from webapp.services.certificates import documents
 from webapp.services.payments import fulfilment
-from webapp.services.payments.receipts import receipt_mail
+from webapp.services.payments.receipts import receipt_mail, refund_mail
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,27 @@ def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]
             log.exception("receipt for order %s not sent", order.ref)
         for certificate in certificates:
             _render(session, config, certificate)
+
+
+def after_partial_refund(
+    session: Session,
+    config: dict[str, Any],
+    order_id: int,
+    amount: str,
+    kg: int,
+    certificate_id: int | None,
+) -> None:
+    """Tell the payer what came back and render the re-issued certificate."""
+    order = session.get(Order, order_id)
+    if order is None:
+        return
+    certificate = session.get(Certificate, certificate_id) if certificate_id else None
+    try:
+        mail.send(config, refund_mail(order, Decimal(amount), kg, certificate, config["BASE_URL"]))
+    except Exception:
+        log.exception("refund notice for order %s not sent", order.ref)
+    if certificate is not None:
+        _render(session, config, certificate)
 
 
 def _render(session: Session, config: dict[str, Any], certificate: Any) -> None:

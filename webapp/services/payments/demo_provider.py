@@ -98,12 +98,27 @@ class DemoProvider:
         if checkout.status == "open":
             checkout.status = "expired"
 
-    def refund(self, session: Session, order: Order) -> str:
+    def refund(
+        self,
+        session: Session,
+        order: Order,
+        *,
+        amount_fen: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
         checkout = self._get(session, order.provider_session_id or "")
         if checkout.payment_status != "paid":
             raise ProviderError("nothing was paid on this demo checkout")
-        checkout.refunded_fen = checkout.amount_fen
-        return f"re_demo_{checkout.id[8:]}"
+        left = checkout.amount_fen - checkout.refunded_fen
+        if amount_fen is None:
+            amount_fen = left
+        if not 0 < amount_fen <= left:
+            raise ProviderError("the refund exceeds what is left of the demo payment")
+        # Kept in our own database, so the refund commits or rolls back with the order.
+        checkout.refunded_fen += amount_fen
+        if amount_fen == checkout.amount_fen:
+            return f"re_demo_{checkout.id[8:]}"
+        return f"re_demo_{checkout.id[8:]}_{checkout.refunded_fen}"
 
     # The demo page's buttons. Each changes the provider's record, then returns the
     # signed event Stripe would send, for the caller to hand to the webhook handler.

@@ -110,16 +110,50 @@ def _apply(
         # `expired` after `completed` finds the order paid and changes nothing.
         changed = orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
         return Outcome("expired" if changed else "not_pending", order.ref)
-    # charge.refunded: a refund made at the provider (or the echo of ours).
-    done = refunds.apply_refund(
-        session,
-        order,
-        reason="refunded at the payment provider",
-        actor=None,
-        refund_id=None,
-        now=now,
+    return _refunded(session, event, order, now=now)
+
+
+def _refunded(session: Session, event: ProviderEvent, order: Order, *, now: datetime) -> Outcome:
+    """``charge.refunded``: a refund made at the provider, or the echo of ours.
+
+    ``amount_refunded`` is cumulative. All of the charge refunded is a full refund (done
+    once, whoever made it). Less than all is either the echo of our own partial refunds
+    (the total we recorded, or an older one arriving late: nothing to do) or a partial
+    refund made elsewhere, e.g. in Stripe's dashboard: we cannot tell which serials it
+    meant, so the order is flagged for staff instead of guessing.
+    """
+    refunded, charged = event.refunded_fen, event.charged_fen
+    if refunded is None or charged is None or refunded >= charged:
+        done = refunds.apply_refund(
+            session,
+            order,
+            reason="refunded at the payment provider",
+            actor=None,
+            refund_id=None,
+            now=now,
+        )
+        return Outcome("refunded" if done else "already_refunded", order.ref)
+    order = orders.lock(session, order)
+    if order.status is OrderStatus.REFUNDED:
+        return Outcome("already_refunded", order.ref)
+    if refunded <= order.refunded_fen:
+        return Outcome("partial_refund_known", order.ref)
+    detail = (
+        f"partly refunded at the provider ({refunded} of {charged} fen; we recorded "
+        f"{order.refunded_fen}): credits not returned, check and refund in full or restore"
     )
-    return Outcome("refunded" if done else "already_refunded", order.ref)
+    order.problem = detail[:200]
+    audit.record(
+        session,
+        "order.partial_refund_unapplied",
+        subject=order,
+        ref=order.ref,
+        refunded_fen=refunded,
+        charged_fen=charged,
+        recorded_fen=order.refunded_fen,
+    )
+    log.error("order %s: %s", order.ref, detail)
+    return Outcome("needs_attention", order.ref)
 
 
 def settle(

@@ -19,6 +19,7 @@ from webapp.errors import Conflict
 from webapp.models import (
     AllocationState,
     Certificate,
+    CertificateStatus,
     Order,
     OrderKind,
     OrderStatus,
@@ -175,6 +176,10 @@ def certificates_of(session: Session, order: Order) -> list[Certificate]:
 
 
 def certificate_of(session: Session, order: Order) -> Certificate | None:
-    """The order's first own certificate (an offset order has exactly one)."""
+    """The order's own certificate: the valid one (after a partial refund an event order
+    has its revoked certificate and the one re-issued for what remains), else the first."""
     found = certificates_of(session, order)
+    valid = [c for c in found if c.status is CertificateStatus.VALID]
+    if valid:
+        return valid[-1]
     return found[0] if found else None

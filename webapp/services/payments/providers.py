@@ -63,7 +63,8 @@ class ProviderEvent:
     session_id: str | None = None  # checkout.session.* events
     order_ref: str | None = None  # from the session's metadata, when present
     payment_id: str | None = None  # charge.refunded: the payment intent
-    refunded_fen: int | None = None
+    refunded_fen: int | None = None  # charge.refunded: amount_refunded, cumulative
+    charged_fen: int | None = None  # charge.refunded: the charge's amount
     raw: dict[str, Any] | None = None
 
 
@@ -85,6 +86,15 @@ class PaymentProvider(Protocol):
 
     def expire(self, session: Session, session_id: str) -> None: ...
 
-    def refund(self, session: Session, order: Order) -> str: ...
+    def refund(
+        self,
+        session: Session,
+        order: Order,
+        *,
+        amount_fen: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Give money back: all that is left (``amount_fen`` None) or that many fen."""
+        ...
 
     def parse_event(self, payload: bytes, signature: str | None) -> ProviderEvent: ...

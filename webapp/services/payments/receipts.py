@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -40,7 +41,55 @@ def _what_was_bought(order: Order) -> list[str]:
         _("Quantity: %(t)s t CO2e", t=tonnes_from_kg(order.quantity_kg)),
         _("Project: %(name)s", name=order.project.text("name", order.locale)),
         _("Serial numbers: %(serials)s", serials=serials),
+        *_refunded_part(order),
     ]
+
+
+def _refunded_part(order: Order) -> list[str]:
+    """A receipt sent after a partial refund states what went back and what remains."""
+    if not order.refunded_kg:
+        return []
+    return [
+        _(
+            "Refunded: %(amount)s for %(t)s t returned to the registry",
+            amount=money(order.refunded_amount),
+            t=tonnes_from_kg(order.refunded_kg),
+        ),
+        _(
+            "Remaining: %(t)s t CO2e, %(amount)s",
+            t=tonnes_from_kg(order.retained_kg),
+            amount=money(order.amount - order.refunded_amount),
+        ),
+    ]
+
+
+def refund_mail(
+    order: Order, amount: Decimal, kg: int, certificate: Certificate | None, base_url: str
+) -> Mail:
+    """Sent after a partial refund of the surplus committed (or staff completed it)."""
+    with force_locale(order.locale):
+        lines = [
+            _(
+                "We refunded %(amount)s for %(t)s t CO2e that the event no longer needs.",
+                amount=money(amount),
+                t=tonnes_from_kg(kg),
+            ),
+            "",
+            _("Order: %(ref)s", ref=order.ref),
+            *_refunded_part(order),
+        ]
+        if certificate is not None:
+            lines += [
+                "",
+                _(
+                    "The event certificate was re-issued for the remaining tonnes: %(url)s",
+                    url=f"{base_url}/v/{certificate.public_id}",
+                ),
+                _("The previous certificate is revoked (superseded by this refund)."),
+            ]
+        lines += ["", "— Tanhui 碳汇"]
+        subject = _("Tanhui refund %(ref)s", ref=order.ref)
+    return Mail(to=order.user.email, subject=subject, text="\n".join(lines))
 
 
 def receipt_mail(order: Order, certificates: Sequence[Certificate], base_url: str) -> Mail:

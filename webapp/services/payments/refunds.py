@@ -63,6 +63,11 @@ def apply_refund(
         issuing.revoke(session, certificate, reason=f"refunded: {reason}"[:200], actor=actor)
     order.status = orders.order_transition(order.status, OrderStatus.REFUNDED)
     order.refunded_at = now
+    # Whatever partial refunds came before, the order is now refunded in full.
+    order.refunded_amount = order.amount
+    order.refunded_kg = order.quantity_kg
+    order.refund_requested_kg = None
+    order.refund_requested_at = None
     order.refund_reason = reason[:MAX_REASON]
     order.refunded_by_id = actor.id if actor is not None else None
     if refund_id:

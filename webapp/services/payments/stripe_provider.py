@@ -34,6 +34,10 @@ def _id(value: Any) -> str | None:
     return value.get("id")
 
 
+def _fen(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class StripeProvider:
     name = "stripe"
 
@@ -113,13 +117,25 @@ class StripeProvider:
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
 
-    def refund(self, session: Session, order: Order) -> str:
+    def refund(
+        self,
+        session: Session,
+        order: Order,
+        *,
+        amount_fen: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
         if not order.provider_payment_id:
             raise ProviderError("the order has no Stripe payment to refund")
+        params: dict[str, Any] = {
+            "payment_intent": order.provider_payment_id,
+            "metadata": {"order_ref": order.ref},
+        }
+        if amount_fen is not None:
+            params["amount"] = amount_fen
         try:
             refund = self.client.v1.refunds.create(
-                {"payment_intent": order.provider_payment_id, "metadata": {"order_ref": order.ref}},
-                options={"idempotency_key": f"refund-{order.ref}"},
+                params, options={"idempotency_key": idempotency_key or f"refund-{order.ref}"}
             )
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
@@ -158,7 +174,8 @@ def event_from_json(data: dict[str, Any]) -> ProviderEvent:
             type=kind,
             order_ref=metadata.get("order_ref"),
             payment_id=_id(obj.get("payment_intent")),
-            refunded_fen=obj.get("amount_refunded"),
+            refunded_fen=_fen(obj.get("amount_refunded")),
+            charged_fen=_fen(obj.get("amount")),
             raw=data,
         )
     return ProviderEvent(

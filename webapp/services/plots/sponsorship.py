@@ -362,7 +362,8 @@ def contribution(session: Session, user: User) -> Contribution:
     plots = tuple(sponsored_by(session, user))
     projected = [p for p in map(projection, plots) if p is not None]
     return Contribution(
-        offset_kg=sum(o.quantity_kg for o in paid if o.kind is not OrderKind.PLOT),
+        # Partly refunded orders count what they still hold.
+        offset_kg=sum(o.retained_kg for o in paid if o.kind is not OrderKind.PLOT),
         plots=plots,
         sponsorship_amount=sum(
             (o.amount for o in paid if o.kind is OrderKind.PLOT), Decimal("0.00")

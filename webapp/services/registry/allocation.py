@@ -57,10 +57,7 @@ def check_beneficiary(b: Beneficiary) -> None:
 
 
 def _ranges_body(allocation: Allocation) -> list[dict[str, int]]:
-    return [
-        {"issuance": r.issuance_id, "first": r.first, "last": r.last}
-        for r in sorted(allocation.ranges, key=lambda r: r.first)
-    ]
+    return _body_of(allocation.ranges)
 
 
 def _free_runs(session: Session, issuance: Issuance, wanted: int) -> list[tuple[int, int]]:
@@ -187,17 +184,44 @@ def _move_counters(
     reserved: int,
     retired: int,
     range_state: RangeState,
-) -> None:
-    by_issuance: dict[int, int] = {}
-    for r in allocation.ranges:
-        by_issuance[r.issuance_id] = by_issuance.get(r.issuance_id, 0) + r.quantity_kg
+) -> list[SerialRange]:
+    """Move the allocation's held ranges to ``range_state`` and the counters with them.
+
+    Ranges already returned (a partial reversal's sub-ranges) are left alone: they were
+    counted back when they were returned. Returns the ranges that moved.
+    """
+    moved = held_ranges(allocation)
+    _count(session, moved, reserved=reserved, retired=retired)
+    for r in moved:
         r.state = range_state
+    return moved
+
+
+def _count(session: Session, ranges: list[SerialRange], *, reserved: int, retired: int) -> None:
+    by_issuance: dict[int, int] = {}
+    for r in ranges:
+        by_issuance[r.issuance_id] = by_issuance.get(r.issuance_id, 0) + r.quantity_kg
     for issuance in session.scalars(
         select(Issuance).where(Issuance.id.in_(by_issuance)).order_by(Issuance.id).with_for_update()
     ):
         qty = by_issuance[issuance.id]
         issuance.reserved_kg += reserved * qty
         issuance.retired_kg += retired * qty
+
+
+def held_ranges(allocation: Allocation) -> list[SerialRange]:
+    """The ranges the allocation still holds (reserved or retired), lowest first."""
+    return sorted(
+        (r for r in allocation.ranges if r.state is not RangeState.RETURNED),
+        key=lambda r: r.first,
+    )
+
+
+def _body_of(ranges: list[SerialRange]) -> list[dict[str, int]]:
+    return [
+        {"issuance": r.issuance_id, "first": r.first, "last": r.last}
+        for r in sorted(ranges, key=lambda r: r.first)
+    ]
 
 
 def retire(
@@ -302,14 +326,19 @@ def reverse(
     actor: User | None,
     now: datetime | None = None,
 ) -> Allocation:
-    """Refund after retirement: the serials return through a reversal entry (冲正)."""
+    """Refund after retirement: the serials return through a reversal entry (冲正).
+
+    After partial reversals only the serials still held return; the entry names those.
+    """
     now = now or utcnow()
     head = ledger.lock_head(session)
     allocation = _locked(session, allocation)
     if allocation.state is AllocationState.REVERSED:
         return allocation
     allocation.state = allocation_transition(allocation.state, AllocationState.REVERSED)
-    _move_counters(session, allocation, reserved=0, retired=-1, range_state=RangeState.RETURNED)
+    moved = _move_counters(
+        session, allocation, reserved=0, retired=-1, range_state=RangeState.RETURNED
+    )
     allocation.returned_at = now
     ledger.append(
         session,
@@ -318,8 +347,8 @@ def reverse(
         {
             "allocation": allocation.id,
             "project": allocation.project.code,
-            "quantity_kg": allocation.quantity_kg,
-            "ranges": _ranges_body(allocation),
+            "quantity_kg": sum(r.quantity_kg for r in moved),
+            "ranges": _body_of(moved),
             "reason": reason[:200],
         },
         project_id=allocation.project_id,
@@ -328,3 +357,95 @@ def reverse(
     )
     audit.record(session, "registry.reversal", actor=actor, subject=allocation, reason=reason)
     return allocation
+
+
+def tail_runs(allocation: Allocation, quantity_kg: int) -> list[tuple[int, int, int]]:
+    """The last ``quantity_kg`` serials the allocation holds, as (issuance, first, last)
+    runs, lowest first: what a partial reversal of that many kg would return."""
+    runs: list[tuple[int, int, int]] = []
+    wanted = quantity_kg
+    for r in reversed(held_ranges(allocation)):
+        if wanted == 0:
+            break
+        take = min(wanted, r.quantity_kg)
+        runs.append((r.issuance_id, r.last - take + 1, r.last))
+        wanted -= take
+    if wanted:
+        raise Conflict(_l("The order holds fewer serials than that."))
+    return list(reversed(runs))
+
+
+def reverse_part(
+    session: Session,
+    allocation: Allocation,
+    quantity_kg: int,
+    *,
+    reason: str,
+    actor: User | None,
+    now: datetime | None = None,
+) -> list[SerialRange]:
+    """Return the last ``quantity_kg`` retired serials of an allocation (partial 冲正).
+
+    The returned serials are taken from the end of the allocation's ranges: a range
+    returned whole flips to ``returned``; a range cut in two keeps its lower part retired
+    and the upper part becomes a new ``returned`` range of the same allocation (nothing is
+    deleted). The counters move back so those kg are available again, and one
+    ``reversal`` entry names only the returned sub-ranges, which is what the ledger
+    replay of ``registry verify`` subtracts. Returning every serial is a full
+    :func:`reverse`. Returns the returned ranges.
+    """
+    now = now or utcnow()
+    head = ledger.lock_head(session)
+    allocation = _locked(session, allocation)
+    if allocation.state is not AllocationState.RETIRED:
+        raise Conflict(_l("Only retired credits can be returned."))
+    held_kg = sum(r.quantity_kg for r in held_ranges(allocation))
+    if not 0 < quantity_kg < held_kg:
+        raise DomainError(_l("A partial return must leave some credits retired."))
+    returned: list[SerialRange] = []
+    for issuance_id, first, last in tail_runs(allocation, quantity_kg):
+        whole = next(r for r in held_ranges(allocation) if r.first <= first and r.last >= last)
+        if whole.first == first:
+            whole.state = RangeState.RETURNED
+            returned.append(whole)
+            continue
+        whole.last = first - 1
+        part = SerialRange(
+            issuance_id=issuance_id,
+            allocation_id=allocation.id,
+            first=first,
+            last=last,
+            state=RangeState.RETURNED,
+        )
+        session.add(part)
+        returned.append(part)
+    # Shrink the kept range before the returned part is inserted beside it.
+    session.flush()
+    session.refresh(allocation, attribute_names=["ranges"])
+    _count(session, returned, reserved=0, retired=-1)
+    allocation.quantity_kg = held_kg - quantity_kg
+    ledger.append(
+        session,
+        head,
+        "reversal",
+        {
+            "allocation": allocation.id,
+            "project": allocation.project.code,
+            "quantity_kg": quantity_kg,
+            "remaining_kg": allocation.quantity_kg,
+            "ranges": _body_of(returned),
+            "reason": reason[:200],
+        },
+        project_id=allocation.project_id,
+        allocation_id=allocation.id,
+        now=now,
+    )
+    audit.record(
+        session,
+        "registry.partial_reversal",
+        actor=actor,
+        subject=allocation,
+        reason=reason,
+        quantity_kg=quantity_kg,
+    )
+    return returned

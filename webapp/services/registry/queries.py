@@ -154,7 +154,7 @@ class RetirementRow:
 def _rows(session: Session, allocations: list[Allocation]) -> list[RetirementRow]:
     rows = []
     for a in allocations:
-        ranges = sorted(a.ranges, key=lambda r: r.first)
+        ranges = sorted(a.current_ranges, key=lambda r: r.first)
         serials = tuple(
             format_range(a.project.code, r.issuance.vintage, r.first, r.last) for r in ranges
         )
