@@ -74,6 +74,7 @@ def test_organiser_issues_and_requires_codes_through_the_page(client, event):
     assert db.session.get(Event, event.id).survey_tickets_required is True
     page = client.get(f"/events/{event.code}/manage").get_data(as_text=True)
     assert "已发放 25 个参会码，已使用 0 个" in page
+    assert "每个参会码一次" in page and "每部手机一次" not in page
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"event.tickets_issued", "event.tickets_required"} <= actions
 
