@@ -7,7 +7,8 @@ Every value can be overridden from the environment (shown in brackets):
   (pages ~10–80 ms) except a first certificate download (~0.3 s render).
 * timeout [GUNICORN_TIMEOUT, 30 s] — a worker silent this long is killed and replaced;
   graceful_timeout 30 s lets running requests finish on reload/stop.
-* max_requests 2000 (± 200) — workers are recycled, bounding any slow leak.
+* max_requests 10000 (+ up to 5000 jitter) — workers are recycled far apart, bounding
+  any slow leak.
 * access log on stdout, one JSON object per request with the request id.
 * Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR (a fresh directory by default),
   emptied at start; a dead worker's live gauges are dropped.
@@ -29,8 +30,11 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers to bound any slow leak, but far apart: with a small jitter all workers
+# reached their limit together under steady load and restarted at once (~1.8 s of app
+# start-up each on 2 cores), which showed as 3–4 s stalls at p95 in bench/mixed_load.py.
+max_requests = 10000
+max_requests_jitter = 5000
 # nginx on the same machine sets X-Forwarded-*; trust it only from loopback.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
