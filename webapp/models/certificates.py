@@ -47,6 +47,9 @@ class Certificate(Base):
     privacy: Mapped[Privacy] = mapped_column(str_enum(Privacy))
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     quantity_kg: Mapped[int | None] = mapped_column(BigInteger)
+    # Event certificates: the organiser's share of the footprint stated when issued (the
+    # order's figure changes when a partial refund re-issues the certificate).
+    event_cover_kg: Mapped[int | None] = mapped_column(BigInteger)
     plot_code: Mapped[str | None] = mapped_column(String(16))
     issued_on: Mapped[date] = mapped_column(Date)
     token: Mapped[str] = mapped_column(String(200))

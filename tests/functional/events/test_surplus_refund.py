@@ -117,6 +117,7 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
         Decimal("0.01"), rounding=ROUND_DOWN
     )
 
+    _context, issued_details = documents.build(db.session, old_certificate, app.config)
     found = surplus.offer(db.session, event)
     assert found.order.id == order.id and found.kg == surplus_kg == found.surplus_kg
     assert found.amount == expected_amount
@@ -174,12 +175,13 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
     from webapp.services.certificates.coverage import coverage as certificate_coverage
 
     old_runs = certificate_coverage(db.session, old).runs
-    assert [(r.first, r.last) for r in old_runs] == [
-        (first, last - surplus_kg),
-        (last - surplus_kg + 1, last),
-    ]
+    assert [(r.first, r.last) for r in old_runs] == [(first, last)]  # one range, as issued
     new_runs = certificate_coverage(db.session, new).runs
     assert [(r.first, r.last) for r in new_runs] == [(first, last - surplus_kg)]
+    # Its revoked copy (a PDF drawn on demand) states exactly what the issued one stated.
+    _context, old_details = documents.build(db.session, old, app.config)
+    assert old_details == issued_details
+    assert old_details.retired_kg == order.quantity_kg > details.retired_kg
     verify_old = client.get(f"/v/{old.public_id}").get_data(as_text=True)
     assert "已撤销" in verify_old or "REVOKED" in verify_old
     assert new.public_id in verify_old and 'id="superseded"' in verify_old

@@ -27,6 +27,14 @@ def upgrade():
         batch_op.create_check_constraint(batch_op.f('ck_orders_refund_within_amount'), 'refunded_amount >= 0 AND refunded_amount <= amount')
         batch_op.create_check_constraint(batch_op.f('ck_orders_refund_within_quantity'), 'refunded_kg >= 0 AND refunded_kg <= quantity_kg')
 
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('event_cover_kg', sa.BigInteger(), nullable=True))
+    op.execute(
+        "UPDATE certificates SET event_cover_kg ="
+        " (SELECT orders.event_cover_kg FROM orders WHERE orders.id = certificates.order_id)"
+        " WHERE kind = 'event'"
+    )
+
     # Orders refunded before this revision were refunded in full.
     op.execute(
         "UPDATE orders SET refunded_amount = amount, refunded_kg = quantity_kg"
@@ -35,6 +43,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_column('event_cover_kg')
+
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_orders_refund_within_quantity'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_orders_refund_within_amount'), type_='check')

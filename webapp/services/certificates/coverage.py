@@ -12,7 +12,7 @@ so a share's slice is stable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -112,8 +112,10 @@ def slice_runs(runs: Sequence[Run], offset: int, quantity: int) -> tuple[Run, ..
 def allocation_runs(allocation: Allocation, *, every: bool = False) -> tuple[Run, ...]:
     """The allocation's serials as runs: what it holds now, or ``every`` range it held."""
     ranges = allocation.ranges if every else allocation.current_ranges
-    return tuple(
-        Run(
+    runs: list[Run] = []
+    last_issuance = None
+    for r in sorted(ranges, key=lambda r: (r.issuance_id, r.first)):
+        run = Run(
             project_code=allocation.project.code,
             vintage=r.issuance.vintage,
             first=r.first,
@@ -122,8 +124,14 @@ def allocation_runs(allocation: Allocation, *, every: bool = False) -> tuple[Run
             expected_from=r.issuance.expected_from,
             expected_to=r.issuance.expected_to,
         )
-        for r in sorted(ranges, key=lambda r: r.first)
-    )
+        previous = runs[-1] if runs else None
+        if previous is not None and r.issuance_id == last_issuance and previous.last + 1 == r.first:
+            # A range split by a partial refund reads as the one range it was.
+            runs[-1] = replace(previous, last=r.last)
+        else:
+            runs.append(run)
+        last_issuance = r.issuance_id
+    return tuple(sorted(runs, key=lambda run: run.first))
 
 
 def share_offset(session: Session, share: Certificate) -> int:

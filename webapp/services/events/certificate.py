@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, Event, EventKind, Order, OrderKind, OrderStatus
 from webapp.services.certificates.context import MAX_EVENT_NAME, MAX_SHORT, EventDetails
-from webapp.services.certificates.coverage import Coverage, allocation_runs
+from webapp.services.certificates.coverage import Coverage, allocation_runs, slice_runs
 
 KIND_TEXTS = {
     EventKind.MEETING: ("会议", "meeting"),
@@ -28,6 +28,17 @@ def dates_text(event: Event) -> str:
     if event.starts_on == event.ends_on:
         return event.starts_on.isoformat()
     return f"{event.starts_on.isoformat()} – {event.ends_on.isoformat()}"
+
+
+def _runs_stated(o: Order, order: Order, stated_kg: int) -> tuple:
+    """The serials an order contributes to the certificate of ``order``: what it holds
+    now, except the certificate's own order after a partial refund returned part of it —
+    then the lowest ``stated_kg`` of every serial it held, as the certificate stated."""
+    if o.allocation is None:
+        return ()
+    if o.id == order.id and stated_kg > o.retained_kg:
+        return slice_runs(allocation_runs(o.allocation, every=True), 0, stated_kg)
+    return allocation_runs(o.allocation)
 
 
 def event_details(session: Session, certificate: Certificate, facts: Coverage) -> EventDetails:
@@ -49,22 +60,21 @@ def event_details(session: Session, certificate: Certificate, facts: Coverage) -
             .order_by(Order.id)
         )
     )
+    stated_kg = certificate.quantity_kg or order.retained_kg
     runs = tuple(
         sorted(
-            (
-                run
-                for o in cover
-                if o.allocation is not None
-                for run in allocation_runs(o.allocation)
-            ),
+            (run for o in cover for run in _runs_stated(o, order, stated_kg)),
             key=lambda r: r.first,
         )
     )
-    retired = sum(o.retained_kg for o in cover)
-    if not runs or retired < order.event_cover_kg:
+    retired = sum(stated_kg if o.id == order.id else o.retained_kg for o in cover)
+    # What the certificate stated when issued (its order's figure changes when a partial
+    # refund supersedes it), so a superseded certificate's revoked copy stays true.
+    cover_kg = certificate.event_cover_kg or order.event_cover_kg
+    if not runs or retired < cover_kg:
         raise IncompleteCertificateError(
             f"certificate {certificate.public_id}: {retired} kg retired for a cover of "
-            f"{order.event_cover_kg} kg"
+            f"{cover_kg} kg"
         )
     all_runs = Coverage(runs=runs)
     delivery = all_runs.delivery or "verified"
@@ -75,7 +85,7 @@ def event_details(session: Session, certificate: Certificate, facts: Coverage) -
         event_kind_zh=zh,
         event_kind_en=en,
         event_dates=fit(dates_text(event), MAX_SHORT),
-        footprint_kg=order.event_cover_kg,
+        footprint_kg=cover_kg,
         retired_kg=retired,
         serial_ranges=all_runs.serial_ranges,
         delivery=delivery,

@@ -234,6 +234,7 @@ def _reissue(
         allocation_id=order.allocation_id,
         now=now,
     )
+    new.event_cover_kg = order.event_cover_kg
     for certificate in old:
         issuing.revoke(
             session, certificate, reason=f"{SUPERSEDED}: {new.public_id}", actor=actor, now=now

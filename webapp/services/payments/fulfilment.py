@@ -150,6 +150,8 @@ def _fulfil_offset(
         allocation_id=allocation.id,
         now=now,
     )
+    if order.kind is OrderKind.EVENT:
+        certificate.event_cover_kg = order.event_cover_kg
     return [certificate]
 
 
