@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -78,7 +79,7 @@ def test_only_admins_reach_admin_orders(client, credits, buyer):
     assert client.get(f"/admin/orders/{order.ref}").status_code in (302, 403)
 
 
-def test_bank_transfer_needs_two_staff_members(client, credits, make_user, auth):
+def test_bank_transfer_needs_two_staff_members(app, client, credits, make_user, auth):
     make_user("organiser", email="org@example.cn")
     auth.login("org@example.cn")
     # Without the invoice title: refused with a message, nothing reserved.
@@ -111,6 +112,9 @@ def test_bank_transfer_needs_two_staff_members(client, credits, make_user, auth)
     assert order.status is OrderStatus.PAID
     assert order.allocation.state is AllocationState.RETIRED
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+    # The receipt goes out after the confirmation's commit (the task runs in-process here).
+    (receipt,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    assert order.ref in receipt.read_text(encoding="utf-8")
 
 
 def test_residents_cannot_pay_by_transfer(client, credits, buyer):

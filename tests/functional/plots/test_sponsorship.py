@@ -442,7 +442,10 @@ def test_bank_transfer_sponsorship_needs_two_staff(client, make_plot, organiser,
     assert fresh(order).status is OrderStatus.PENDING
     auth.logout()
     auth.login("staff2@example.cn")
-    client.post(f"{page}/transfer/confirm", data={"csrf_token": csrf_token(client, page)})
+    confirmed = client.post(
+        f"{page}/transfer/confirm", data={"csrf_token": csrf_token(client, page)}
+    )
+    assert "地块认养成功" in client.get(confirmed.headers["Location"]).get_data(as_text=True)
     assert fresh(order).status is OrderStatus.PAID
     assert plot("A-01").status is PlotStatus.SPONSORED
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, or_, select
 
+from webapp import tasks
 from webapp.blueprints.admin import bp
 from webapp.blueprints.events import refunds as event_refunds
 from webapp.errors import DomainError
@@ -17,7 +18,7 @@ from webapp.extensions import db
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import keys, orders
 from webapp.services.events import surplus
-from webapp.services.payments import aftermath, bank_transfer, fulfilment, gateway, refunds
+from webapp.services.payments import bank_transfer, fulfilment, gateway, refunds
 
 PAGE_SIZE = 100
 
@@ -253,5 +254,10 @@ def transfer_confirm(ref: str):
         return _failed(ref, exc)
     db.session.commit()
     if result.newly_paid:
-        aftermath.after_payment(db.session, current_app.config, [order.id])
+        # Receipt e-mail and PDFs: queued like every other payment's aftermath.
+        tasks.dispatch(db.session, current_app.config, "after_payment", [order.id])
+    if order.kind is OrderKind.PLOT:
+        return _done(
+            ref, _("Transfer confirmed: the plots are sponsored and the certificates issued.")
+        )
     return _done(ref, _("Transfer confirmed: the credits are retired and the certificate issued."))
