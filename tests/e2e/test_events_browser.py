@@ -81,30 +81,7 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
     yesterday = shanghai_today() - timedelta(days=1)
     context, page = new_page(browser, DESKTOP)
     try:
-        page.goto(live_server.url + "/organisations/new")
-        page.get_by_label("电子邮箱").fill("org@example.cn")
-        page.get_by_label("密码").fill("forum-green-7")
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(re.compile(r"/organisations/new$"))
-        page.get_by_label("单位名称").fill("济南绿色会展有限公司")
-        page.get_by_label("单位类型").select_option("company")
-        page.get_by_label("发票抬头").fill("济南绿色会展有限公司")
-        page.get_by_label("税号").fill("91370100MA3C000000")
-        page.get_by_role("button", name="注册该单位").click()
-        page.wait_for_url(re.compile(r"/organisations/\d+$"))
-
-        page.get_by_role("link", name="新建活动").first.click()
-        page.get_by_label("活动名称").fill("2026 泉城低碳论坛")
-        page.get_by_label("活动类型").select_option("forum")
-        page.get_by_label("开始日期").fill(yesterday.isoformat())
-        page.get_by_label("结束日期").fill(yesterday.isoformat())
-        page.get_by_label("场馆").fill("济南国际会展中心")
-        page.get_by_label("城市").fill("济南")
-        page.get_by_label("省份").select_option("CN-SD")
-        page.get_by_label("预计参加人数").fill("40")
-        page.get_by_role("button", name="创建活动").click()
-        page.wait_for_url(re.compile(r"/events/[0-9A-Z]{8}/manage$"))
-        code = page.url.rsplit("/", 2)[1]
+        code = _log_in_and_create_event(page, live_server, yesterday, with_invoice=True)
 
         _choose(page, "#estimate-calculation", "论坛预估")
         page.get_by_role("button", name="用作预估值").click()
@@ -208,7 +185,9 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
             ctx.close()
 
 
-def _log_in_and_create_event(page, live_server, when) -> str:
+def _log_in_and_create_event(page, live_server, when, *, with_invoice: bool = False) -> str:
+    """Log in as the organiser, register the organisation, create a one-day forum on
+    ``when``; the event's code."""
     page.goto(live_server.url + "/organisations/new")
     page.get_by_label("电子邮箱").fill("org@example.cn")
     page.get_by_label("密码").fill("forum-green-7")
@@ -216,6 +195,9 @@ def _log_in_and_create_event(page, live_server, when) -> str:
     page.wait_for_url(re.compile(r"/organisations/new$"))
     page.get_by_label("单位名称").fill("济南绿色会展有限公司")
     page.get_by_label("单位类型").select_option("company")
+    if with_invoice:
+        page.get_by_label("发票抬头").fill("济南绿色会展有限公司")
+        page.get_by_label("税号").fill("91370100MA3C000000")
     page.get_by_role("button", name="注册该单位").click()
     page.wait_for_url(re.compile(r"/organisations/\d+$"))
     page.get_by_role("link", name="新建活动").first.click()

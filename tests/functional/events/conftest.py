@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import AuthActions, csrf_token
 from tests.functional.payments.conftest import credits  # noqa: F401  (TA-CLS, 10 t at ¥80/t)
 from tests.functional.registry.conftest import admins, make_project, on_sale  # noqa: F401
 from webapp.extensions import db
@@ -117,3 +117,17 @@ def demo_pay(client, order) -> None:
 def fresh(model, id_):
     db.session.expire_all()
     return db.session.get(model, id_)
+
+
+def staff_confirm_transfer(app, order) -> None:
+    """Two staff (the ``admins`` fixture) record and confirm the order's bank transfer."""
+    page = f"/admin/orders/{order.ref}"
+    for email, action, data in (
+        ("maker@example.cn", "record", {"amount": str(order.amount), "reference": "ICBC-1"}),
+        ("checker@x.cn", "confirm", {}),
+    ):
+        staff = app.test_client()
+        AuthActions(staff).login(email)
+        staff.post(
+            f"{page}/transfer/{action}", data={"csrf_token": csrf_token(staff, page), **data}
+        )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.conftest import AuthActions, csrf_token
+from tests.conftest import csrf_token
 from tests.functional.events.conftest import (
     ACTUAL,
     ESTIMATE,
@@ -18,6 +18,7 @@ from tests.functional.events.conftest import (
     post,
     save_calculation,
     shanghai_today,
+    staff_confirm_transfer,
     start_event_order,
 )
 from webapp.extensions import db
@@ -201,16 +202,7 @@ def test_bank_transfer_event_order_is_confirmed_by_two_staff(
         "济南绿色会展有限公司",
         "91370100MA3C000000",
     )
-    page = f"/admin/orders/{order.ref}"
-    for email, action, data in (
-        ("maker@example.cn", "record", {"amount": str(order.amount), "reference": "ICBC-1"}),
-        ("checker@x.cn", "confirm", {}),
-    ):
-        staff = app.test_client()
-        AuthActions(staff).login(email)
-        staff.post(
-            f"{page}/transfer/{action}", data={"csrf_token": csrf_token(staff, page), **data}
-        )
+    staff_confirm_transfer(app, order)
     certificate = db.session.scalars(select(Certificate)).one()
     assert (
         certificate.kind == "event"

@@ -24,6 +24,7 @@ from tests.functional.events.conftest import (
     post,
     save_calculation,
     shanghai_today,
+    staff_confirm_transfer,
     start_event_order,
 )
 from webapp.errors import Conflict
@@ -312,18 +313,6 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
 ):
     app.config["BANK_DEMO"] = True
 
-    def pay_by_transfer(client, order):
-        page = f"/admin/orders/{order.ref}"
-        for email, action, data in (
-            ("maker@example.cn", "record", {"amount": str(order.amount), "reference": "ICBC-1"}),
-            ("checker@x.cn", "confirm", {}),
-        ):
-            staff = app.test_client()
-            AuthActions(staff).login(email)
-            staff.post(
-                f"{page}/transfer/{action}", data={"csrf_token": csrf_token(staff, page), **data}
-            )
-
     event = make_event(org, organiser, ends_on=shanghai_today() - timedelta(days=1))
     manage = f"/events/{event.code}/manage"
     estimate = save_calculation(organiser, ESTIMATE)
@@ -331,7 +320,7 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     response = post(client, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
     assert response.status_code == 302
     order = db.session.scalars(select(Order)).one()
-    pay_by_transfer(client, order)
+    staff_confirm_transfer(app, order)
     assert fresh(Order, order.id).status is OrderStatus.PAID
     smaller = save_calculation(organiser, SMALLER, label="actual")
     post(client, f"/events/{event.code}/true-up", {"actual-calculation": smaller.token}, manage)
