@@ -32,10 +32,22 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
     configure_logging(app)
     register_extensions(app)
+    register_domains(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def register_domains(app: Flask) -> None:
+    """Domains add their certificate kinds, order fulfillers and after-commit handlers."""
+    from webapp import background
+    from webapp.services.events import registration as events_registration
+    from webapp.services.plots import registration as plots_registration
+
+    plots_registration.register()
+    events_registration.register()
+    background.init_app(app)
 
 
 def configure_logging(app: Flask) -> None:
@@ -80,7 +92,6 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account import bp as account_bp
     from webapp.blueprints.admin import bp as admin_bp
-    from webapp.blueprints.admin_certificates import bp as admin_certificates_bp
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.calculator import bp as calculator_bp
     from webapp.blueprints.certificates import bp as certificates_bp
@@ -108,7 +119,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(certificates_bp)
-    app.register_blueprint(admin_certificates_bp)
     app.register_blueprint(plots_bp)
     app.register_blueprint(sponsor_bp)
     app.register_blueprint(scan_bp)
@@ -141,6 +151,6 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from webapp.cli import register_commands
+    from webapp import commands
 
-    register_commands(app)
+    commands.register(app)

@@ -22,7 +22,6 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,9 +33,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
+_COLLECTORS = "tanhui.metric_collectors"
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -129,7 +128,7 @@ def register(app: Flask) -> None:
     def metrics():
         if not _metrics_allowed(app.config.get("METRICS_TOKEN")):
             abort(404)
-        data = generate_latest(_registry(app.config))
+        data = generate_latest(_registry(app.extensions.get(_COLLECTORS, [])))
         return Response(data, mimetype=CONTENT_TYPE_LATEST)
 
 
@@ -140,7 +139,12 @@ def _metrics_allowed(token: str | None) -> bool:
     return request.remote_addr in _LOOPBACK and "X-Forwarded-For" not in request.headers
 
 
-def _registry(config: Any) -> CollectorRegistry:
+def add_collector(app: Flask, collector: Any) -> None:
+    """A domain adds a metric read when /metrics is scraped (e.g. the queue depths)."""
+    app.extensions.setdefault(_COLLECTORS, []).append(collector)
+
+
+def _registry(collectors: list[Any]) -> CollectorRegistry:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         from prometheus_client import multiprocess
@@ -150,7 +154,8 @@ def _registry(config: Any) -> CollectorRegistry:
     else:
         registry = CollectorRegistry()
         registry.register(_ProcessCollectors())
-    registry.register(QueueDepthCollector(config))
+    for collector in collectors:
+        registry.register(collector)
     return registry
 
 
@@ -161,24 +166,3 @@ class _ProcessCollectors:
         from prometheus_client import REGISTRY
 
         yield from REGISTRY.collect()
-
-
-class QueueDepthCollector:
-    """Jobs waiting in each RQ queue, read from Redis when scraped (no Redis: nothing)."""
-
-    def __init__(self, config: Any) -> None:
-        self.url = config.get("RQ_REDIS_URL")
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "tanhui_queue_depth", "Jobs waiting in the task queue.", labels=["queue"]
-        )
-        if self.url:
-            from webapp.tasks import queue_depths
-
-            try:
-                for name, depth in queue_depths(self.url).items():
-                    family.add_metric([name], depth)
-            except Exception as exc:  # a scrape must not fail because Redis is down
-                log.warning("queue depth unavailable: %s", exc)
-        yield family

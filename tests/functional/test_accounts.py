@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from webapp.extensions import db
-from webapp.models import AuditEvent, User
+from webapp.models import AuditRecord, User
 
 
 def user_count() -> int:
@@ -24,7 +24,7 @@ def test_register_logs_in_and_audits(client, auth):
     assert "林小树" in page and "lin@example.cn" in page
     user = db.session.scalar(select(User))
     assert user.password_hash.startswith("scrypt:")
-    actions = db.session.scalars(select(AuditEvent.action)).all()
+    actions = db.session.scalars(select(AuditRecord.action)).all()
     assert "account.register" in actions
 
 
@@ -116,7 +116,9 @@ def test_wrong_password_message_and_audit(client, auth, make_user):
     assert "电子邮箱或密码不正确。" in response.get_data(as_text=True)
     assert (
         db.session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login.failed")
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == "login.failed")
         )
         == 1
     )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token
 from webapp.config import ConfigError, load_config
 from webapp.extensions import db
-from webapp.models import AuditEvent, MemorialSite, SinkProject, User
+from webapp.models import AuditRecord, MemorialSite, SinkProject, User
 
 
 def test_home_is_chinese_by_default(client):
@@ -114,7 +114,9 @@ def test_cli_users_create_any_role_and_audit(runner):
         args=["users", "set-role", "--email", "boss@example.cn", "--role", "ranger"]
     )
     assert changed.exit_code == 0
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.role_changed"))
+    event = db.session.scalar(
+        select(AuditRecord).where(AuditRecord.action == "account.role_changed")
+    )
     assert event.details == {"old": "admin", "new": "ranger"}
 
 

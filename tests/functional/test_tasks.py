@@ -1,4 +1,4 @@
-"""Background tasks (webapp/tasks.py): in-process by default, queued on RQ when
+"""Background tasks (webapp/background/): in-process by default, queued on RQ when
 RQ_REDIS_URL is set, periodic ones started once per interval however many schedulers."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import pytest
 import redis
 from rq import Queue
 
-from webapp import tasks
+from webapp.background import queue as task_queue
+from webapp.background import scheduler, tasks
 
 REDIS_URL = os.environ.get("REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL not set (CI sets it)")
@@ -38,10 +39,13 @@ def test_dispatch_falls_back_inline_when_redis_is_down(app, monkeypatch):
 def test_periodic_tasks_run_in_process_without_redis(app):
     app.config["RQ_REDIS_URL"] = None
     last: dict[str, float] = {}
-    started = tasks.scheduler_tick(app.config, 1000.0, last)
+    started = scheduler.scheduler_tick(app.config, 1000.0, last)
     assert started == sorted(tasks.PERIODIC, key=list(tasks.PERIODIC).index)
-    assert tasks.scheduler_tick(app.config, 1001.0, last) == []  # not due yet
-    assert tasks.scheduler_tick(app.config, 1061.0, last) == ["expire_reservations", "expire_plots"]
+    assert scheduler.scheduler_tick(app.config, 1001.0, last) == []  # not due yet
+    assert scheduler.scheduler_tick(app.config, 1061.0, last) == [
+        "expire_reservations",
+        "expire_plots",
+    ]
 
 
 def test_run_task_by_name(runner):
@@ -58,14 +62,14 @@ def test_queued_on_rq_and_once_per_interval_for_two_schedulers(app):
     from webapp.extensions import db
 
     assert tasks.dispatch(db.session, app.config, "after_payment", [1, 2]) == "rq"
-    queue = Queue(tasks.DEFAULT_QUEUE, connection=connection)
+    queue = Queue(task_queue.DEFAULT_QUEUE, connection=connection)
     (job,) = queue.jobs
-    assert job.func_name == "webapp.tasks.run" and job.args == ("after_payment", [1, 2])
-    assert tasks.queue_depths(REDIS_URL) == {"default": 1, "certificates": 0}
+    assert job.func_name == "webapp.background.tasks.run" and job.args == ("after_payment", [1, 2])
+    assert task_queue.queue_depths(REDIS_URL) == {"default": 1, "certificates": 0}
 
     first, second = {}, {}
-    assert len(tasks.scheduler_tick(app.config, 6000.0, first)) == 3
-    assert tasks.scheduler_tick(app.config, 6000.5, second) == []  # the other scheduler
+    assert len(scheduler.scheduler_tick(app.config, 6000.0, first)) == 3
+    assert scheduler.scheduler_tick(app.config, 6000.5, second) == []  # the other scheduler
     assert queue.count == 4
     # Metrics show the queue depth at scrape time.
     text = app.test_client().get("/metrics").get_data(as_text=True)

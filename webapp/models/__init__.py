@@ -1,10 +1,10 @@
 """Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
 from webapp.models.accounts import Role, User
-from webapp.models.audit import AuditEvent
+from webapp.models.audit import AuditRecord
 from webapp.models.base import Base
 from webapp.models.certificate_batches import CertificateBatch
-from webapp.models.certificates import Certificate, CertificateStatus
+from webapp.models.certificates import Certificate, CertificateKind, CertificateStatus
 from webapp.models.events import (
     Event,
     EventKind,
@@ -64,11 +64,12 @@ from webapp.models.scan import ScanResult, ScanVisit
 __all__ = [
     "Allocation",
     "AllocationState",
-    "AuditEvent",
+    "AuditRecord",
     "Base",
     "CalculationKind",
     "Certificate",
     "CertificateBatch",
+    "CertificateKind",
     "CertificateStatus",
     "DedicationKind",
     "Delivery",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.models.base import Base, UTCDateTime, utcnow
 
 
-class AuditEvent(Base):
+class AuditRecord(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
 

@@ -16,7 +16,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.models.accounts import User
 from webapp.models.base import Base, UTCDateTime, str_enum, utcnow
 from webapp.models.registry import Allocation, Privacy
-from webapp.services.certificates.token import CertificateKind
+
+
+class CertificateKind(enum.StrEnum):
+    """What a certificate attests: an offset (retired credits), a plot sponsorship
+    (a contribution), or a zero-carbon event's offset."""
+
+    OFFSET = "offset"
+    PLOT = "plot"
+    EVENT = "event"
 
 
 class CertificateStatus(enum.StrEnum):

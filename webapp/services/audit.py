@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import AuditEvent, User
+from webapp.models import AuditRecord, User
 
 
 def record(
@@ -17,12 +17,12 @@ def record(
     subject: object | None = None,
     ip: str | None = None,
     **details: Any,
-) -> AuditEvent:
+) -> AuditRecord:
     subject_type = subject_id = None
     if subject is not None:
         subject_type = getattr(subject, "__tablename__", type(subject).__name__)
         subject_id = str(getattr(subject, "id", subject))
-    event = AuditEvent(
+    event = AuditRecord(
         action=action,
         actor_id=actor.id if actor is not None else None,
         subject_type=subject_type,

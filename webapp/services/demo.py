@@ -361,20 +361,4 @@ def load_certificate(session: Session, key: Any, report: DemoReport) -> Any:
     )
 
 
-def render_certificate(session: Session, config: Any, certificate: Any) -> str | None:
-    """Render the demo certificate's PDF after the commit; its path, or None on failure."""
-    import logging
-
-    from webapp.services.certificates import documents
-
-    try:
-        stored = documents.ensure_pdf(session, certificate, config)
-        session.commit()
-    except Exception:
-        session.rollback()
-        logging.getLogger(__name__).exception("demo certificate not rendered")
-        return None
-    return str(stored.path or stored.key)
-
-
-__all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load", "load_certificate", "render_certificate"]
+__all__ = ["DEMO_ACCOUNTS", "DemoReport", "User", "load", "load_certificate"]

@@ -229,12 +229,17 @@ def unique_ref(session: Session) -> str:
     return ref
 
 
-def _check_request(request: OffsetRequest, user: User) -> None:
-    if not MIN_QUANTITY_KG <= request.quantity_kg <= MAX_QUANTITY_KG:
+def _check_request(order_request: OffsetRequest, user: User) -> None:
+    if not MIN_QUANTITY_KG <= order_request.quantity_kg <= MAX_QUANTITY_KG:
         raise DomainError(_l("The quantity must be between 0.01 t and 100,000 t."))
-    check_beneficiary(request.beneficiary)
-    check_payment(user, request.method, request.invoice_title, request.invoice_tax_id)
-    if request.calculation is not None and request.calculation.user_id not in (None, user.id):
+    check_beneficiary(order_request.beneficiary)
+    check_payment(
+        user, order_request.method, order_request.invoice_title, order_request.invoice_tax_id
+    )
+    if order_request.calculation is not None and order_request.calculation.user_id not in (
+        None,
+        user.id,
+    ):
         raise DomainError(_l("That calculation is not yours."))
 
 
@@ -242,48 +247,52 @@ def create_offset_order(
     session: Session,
     *,
     user: User,
-    request: OffsetRequest,
+    order_request: OffsetRequest,
     hold: timedelta,
     min_amount: Decimal | None = None,
     now: datetime | None = None,
 ) -> Order:
     """A pending order holding a reservation of the credits it will retire once paid."""
-    _check_request(request, user)
+    _check_request(order_request, user)
     now = now or utcnow()
-    project = request.project
+    project = order_request.project
     if project is None:
-        chosen = choose_project(session, request.quantity_kg)
+        chosen = choose_project(session, order_request.quantity_kg)
         if chosen is None:
             raise Conflict(_l("No project has that many tonnes available now; try fewer."))
         project = chosen.project
     elif project.status is not ProjectStatus.ACTIVE:
         raise DomainError(_l("This project is not open for offsets."))
     ref = unique_ref(session)
-    allocation = allocations.reserve(session, project, request.quantity_kg, ref, hold=hold, now=now)
+    allocation = allocations.reserve(
+        session, project, order_request.quantity_kg, ref, hold=hold, now=now
+    )
     amount = amount_for(reserved_lines(allocation))
     check_min_amount(amount, min_amount)
-    b = request.beneficiary
+    b = order_request.beneficiary
     order = Order(
         ref=ref,
         user_id=user.id,
         kind=OrderKind.OFFSET,
         status=OrderStatus.PENDING,
-        method=request.method,
+        method=order_request.method,
         project_id=project.id,
-        quantity_kg=request.quantity_kg,
+        quantity_kg=order_request.quantity_kg,
         amount=amount,
         currency="CNY",
-        locale=request.locale,
+        locale=order_request.locale,
         beneficiary_name=b.name.strip(),
         privacy=b.privacy,
         purpose=b.purpose,
         purpose_detail=b.purpose_detail.strip() or None,
         case_number=b.case_number.strip() or None,
         court=b.court.strip() or None,
-        calculation_id=request.calculation.id if request.calculation is not None else None,
+        calculation_id=order_request.calculation.id
+        if order_request.calculation is not None
+        else None,
         allocation_id=allocation.id,
-        invoice_title=request.invoice_title.strip() or None,
-        invoice_tax_id=request.invoice_tax_id.strip() or None,
+        invoice_title=order_request.invoice_title.strip() or None,
+        invoice_tax_id=order_request.invoice_tax_id.strip() or None,
         created_at=now,
         expires_at=allocation.expires_at,
     )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token
 from tests.functional.certificates.conftest import PASSWORD
 from webapp.extensions import db
-from webapp.models import AuditEvent, Certificate, CertificateStatus
+from webapp.models import AuditRecord, Certificate, CertificateStatus
 from webapp.services.certificates import status_list
 
 
@@ -100,7 +100,7 @@ def test_revoke_shows_everywhere(english, app, admin, issue_certificate):
     row = db.session.scalar(select(Certificate).where(Certificate.public_id == public_id))
     assert row.revoked_by_id == admin.id and row.revocation_reason == "Issued for the wrong order"
     assert db.session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "certificate.revoked")
+        select(AuditRecord).where(AuditRecord.action == "certificate.revoked")
     ).details == {"public_id": public_id, "reason": "Issued for the wrong order"}
     page = english.get(f"/v/{public_id}").get_data(as_text=True)
     assert "REVOKED" in page and "Issued for the wrong order" in page

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
 from tests.functional.certificates.conftest import PASSWORD
+from webapp.background import batches as jobs
+from webapp.background import queue as task_queue
 from webapp.extensions import db
 from webapp.models import Certificate, CertificateStatus, Privacy
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
-from webapp.services.certificates import issuing, jobs, status_list
+from webapp.services.certificates import issuing, status_list
 
 PARENT_KG = 10_000
 
@@ -210,7 +212,7 @@ def test_batch_pages_are_private(client, auth, make_user, parent):
 
 
 def test_unfinished_batch_page_refreshes_itself(english, parent, monkeypatch):
-    monkeypatch.setattr(jobs, "start", lambda app, session, batch: "none")
+    monkeypatch.setattr(jobs, "start", lambda app, session, batch_id: "none")
     response = _upload(english, parent.public_id, "甲\n乙\n")
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = english.get(f"/certificates/batches/{batch_id}").get_data(as_text=True)
@@ -254,7 +256,7 @@ def test_rq_worker_runs_the_job(english, app, parent):
         batch = db.session.get(CertificateBatch, batch_id)
         assert batch.status is BatchStatus.QUEUED and batch.job_id
         db.session.commit()  # end this test's read before the worker writes
-        queue = jobs.queue(app.config)
+        queue = task_queue.queue(app.config, task_queue.CERTIFICATES_QUEUE)
         assert queue.count == 1
         SimpleWorker([queue], connection=redis).work(burst=True)
         db.session.expire_all()
@@ -307,7 +309,7 @@ def test_a_failed_job_is_recorded_and_can_be_retried(english, app, parent, monke
 def test_cli_runs_a_batch_and_needs_a_broker_for_the_worker(
     app, english, parent, monkeypatch, runner
 ):
-    monkeypatch.setattr(jobs, "start", lambda app, session, batch: "none")
+    monkeypatch.setattr(jobs, "start", lambda app, session, batch_id: "none")
     response = _upload(english, parent.public_id, "甲\n")
     batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
     db.session.commit()

@@ -18,7 +18,7 @@ from tests.functional.events.conftest import (
 from webapp.extensions import db
 from webapp.models import Event, Order, OrderKind, OrderStatus
 from webapp.services import orders
-from webapp.services.events import coverage
+from webapp.services.events import offset_state
 
 
 def _attendee_offsets(app, make_user, event):
@@ -57,7 +57,7 @@ def test_attendee_and_organiser_never_cover_the_same_tonnes(
     attendee_order = _attendee_offsets(app, make_user, event)
     assert attendee_order.status is OrderStatus.PAID
 
-    state = coverage.of(db.session, event)
+    state = offset_state.of(db.session, event)
     assert state.attendees_kg == attendee_order.quantity_kg <= state.travel_kg
     assert state.attendee_people == 1
     assert state.needed_kg == event.estimate_kg - attendee_order.quantity_kg
@@ -66,7 +66,7 @@ def test_attendee_and_organiser_never_cover_the_same_tonnes(
     assert order.quantity_kg == event.estimate_kg - attendee_order.quantity_kg
     assert order.event_cover_kg == order.quantity_kg
     demo_pay(client, order)
-    state = coverage.of(db.session, fresh(Event, event.id))
+    state = offset_state.of(db.session, fresh(Event, event.id))
     assert state.complete and state.covered_kg == event.estimate_kg
     organiser_serials = {(r.first, r.last) for c in state.organiser for r in c.runs}
     attendee_serials = {(r.first, r.last) for c in state.attendees for r in c.runs}
@@ -86,7 +86,7 @@ def test_attendee_and_organiser_never_cover_the_same_tonnes(
 
 
 def test_attendee_offsets_count_only_up_to_the_travel_lines():
-    state = coverage.EventCoverage(
+    state = offset_state.EventCoverage(
         footprint_kg=1000,
         actual=False,
         travel_kg=300,

@@ -32,7 +32,7 @@ from webapp.models import (
     SurveyResponse,
 )
 from webapp.services.certificates import documents, issuing
-from webapp.services.events import coverage
+from webapp.services.events import offset_state
 
 
 def _survey(app, event, **fields):
@@ -118,13 +118,13 @@ def test_true_up_with_survey_tops_up_the_difference(app, client, credits, organi
     manage = client.get(f"/events/{event.code}/manage").get_data(as_text=True)
     assert "trueup-difference" in manage
 
-    state = coverage.of(db.session, event)
+    state = offset_state.of(db.session, event)
     assert state.organiser_kg == event.estimate_kg
     assert event.actual_kg > event.estimate_kg  # more electricity than estimated
     topup = start_event_order(client, event)
     assert topup.quantity_kg == event.actual_kg - event.estimate_kg
     demo_pay(client, topup)
-    state = coverage.of(db.session, fresh(Event, event.id))
+    state = offset_state.of(db.session, fresh(Event, event.id))
     assert state.complete and state.needed_kg == 0
     certificate = db.session.scalar(select(Certificate).where(Certificate.order_id == topup.id))
     _context, details = documents.build(db.session, certificate, app.config)
@@ -161,7 +161,7 @@ def test_true_up_below_the_estimate_keeps_the_badge_and_states_the_surplus(
     assert response.status_code == 302
     event = fresh(Event, event.id)
     assert event.actual_kg < event.estimate_kg
-    state = coverage.of(db.session, event)
+    state = offset_state.of(db.session, event)
     assert state.complete and state.needed_kg == 0
     assert state.surplus_kg == event.estimate_kg - event.actual_kg
     page = client.get(manage).get_data(as_text=True)
@@ -208,4 +208,4 @@ def test_bank_transfer_event_order_is_confirmed_by_two_staff(
         certificate.kind == "event"
         and certificate.quantity_kg == fresh(Event, event.id).estimate_kg
     )
-    assert coverage.of(db.session, fresh(Event, event.id)).complete
+    assert offset_state.of(db.session, fresh(Event, event.id)).complete

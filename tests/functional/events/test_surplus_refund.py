@@ -31,7 +31,7 @@ from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,
-    AuditEvent,
+    AuditRecord,
     Certificate,
     CertificateStatus,
     DemoCheckout,
@@ -44,7 +44,7 @@ from webapp.models import (
 )
 from webapp.services import keys
 from webapp.services.certificates import documents
-from webapp.services.events import coverage, surplus
+from webapp.services.events import offset_state, surplus
 from webapp.services.payments import gateway
 from webapp.services.registry import ledger, queries
 
@@ -165,7 +165,7 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
     assert details.serial_ranges[0].endswith(f"{first:09d}-{last - surplus_kg:09d}")
 
     # Coverage and badge: exactly covered, nothing surplus, the refund stated.
-    state = coverage.of(db.session, fresh(Event, event.id))
+    state = offset_state.of(db.session, fresh(Event, event.id))
     assert state.complete and state.surplus_kg == 0 and state.needed_kg == 0
     assert state.organiser_kg == event.actual_kg and state.organiser_refunded_kg == surplus_kg
     assert surplus.offer(db.session, event) is None
@@ -190,8 +190,8 @@ def test_partial_refund_returns_the_surplus_exactly(app, client, runner, credits
     assert (
         db.session.scalar(
             select(func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.action == "order.partially_refunded")
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == "order.partially_refunded")
         )
         == 1
     )
@@ -227,7 +227,7 @@ def test_a_refund_never_leaves_the_footprint_uncovered(app, client, credits, org
     # No surplus at all: nothing to refund, whatever is asked.
     _refund(app, event, organiser, surplus_kg)
     assert _refund(app, fresh(Event, event.id), organiser, 1).result == "nothing"
-    state = coverage.of(db.session, fresh(Event, event.id))
+    state = offset_state.of(db.session, fresh(Event, event.id))
     assert state.covered_kg == state.footprint_kg == event.actual_kg
 
 
@@ -367,7 +367,7 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     assert "已退款" in listing
     csv_text = staff.get("/admin/orders.csv").get_data(as_text=True)
     assert f"{order.refunded_amount:.2f},{surplus_kg}," in csv_text
-    assert coverage.of(db.session, fresh(Event, event.id)).complete
+    assert offset_state.of(db.session, fresh(Event, event.id)).complete
 
 
 def test_admin_full_refund_after_a_partial_one_returns_the_rest(

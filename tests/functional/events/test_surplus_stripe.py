@@ -28,7 +28,7 @@ from tests.support.stripe_fake import deliver
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,
-    AuditEvent,
+    AuditRecord,
     Certificate,
     CertificateStatus,
     Event,
@@ -116,8 +116,8 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     assert (
         db.session.scalar(
             select(func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.action == "order.partial_refund_unapplied")
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == "order.partial_refund_unapplied")
         )
         == 1
     )

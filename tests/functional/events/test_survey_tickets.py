@@ -15,7 +15,7 @@ from tests.functional.plots.test_plots_plaques import decoded
 from tests.unit.certificates.pdftools import pdftotext
 from webapp.errors import Conflict, DomainError
 from webapp.extensions import db
-from webapp.models import AuditEvent, Event, SurveyResponse, SurveyTicket, TravelMode
+from webapp.models import AuditRecord, Event, SurveyResponse, SurveyTicket, TravelMode
 from webapp.services.events import survey, tickets
 
 
@@ -75,7 +75,7 @@ def test_organiser_issues_and_requires_codes_through_the_page(client, event):
     page = client.get(f"/events/{event.code}/manage").get_data(as_text=True)
     assert "已发放 25 个参会码，已使用 0 个" in page
     assert "每个参会码一次" in page and "每部手机一次" not in page
-    actions = set(db.session.scalars(select(AuditEvent.action)))
+    actions = set(db.session.scalars(select(AuditRecord.action)))
     assert {"event.tickets_issued", "event.tickets_required"} <= actions
 
 

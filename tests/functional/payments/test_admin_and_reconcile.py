@@ -14,7 +14,7 @@ from tests.functional.payments.conftest import fresh, offset_form, start_order
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,
-    AuditEvent,
+    AuditRecord,
     Certificate,
     CertificateStatus,
     DemoCheckout,
@@ -164,7 +164,7 @@ def test_late_payment_after_expiry_is_honoured(client, credits, buyer, runner):
     # An asynchronous payment method reports success after the hold lapsed: its event
     # (async_payment_succeeded) goes through settle(), like any other confirmation.
     from webapp.services import keys
-    from webapp.services.payments import events
+    from webapp.services.payments import notifications as events
     from webapp.services.payments.demo_provider import DemoProvider
 
     provider = DemoProvider(client.application.config)
@@ -193,4 +193,4 @@ def test_admin_csv_lists_orders_without_private_names(client, credits, buyer, au
     assert by_ref[formula.ref][9] == "'=HYPERLINK(1)"
     assert len(client.get("/admin/orders.csv").get_data(as_text=True).splitlines()) == 4
     assert client.get("/admin/orders?status=pending").status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) > 0
+    assert db.session.scalar(select(func.count()).select_from(AuditRecord)) > 0

@@ -52,7 +52,7 @@ def test_unsigned_or_self_signed_demo_events_are_refused(client, credits, buyer,
         raise AssertionError("a forged demo event was accepted")
     # Even a correctly signed event does not pay: the demo checkout itself is unpaid.
     from webapp.services import keys
-    from webapp.services.payments import events
+    from webapp.services.payments import notifications as events
 
     signed = provider.parse_event(
         payload, webhook_headers(payload, provider.secret)["Stripe-Signature"]

@@ -22,7 +22,7 @@ from tests.support.stripe_fake import deliver, event_payload, webhook_headers
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,
-    AuditEvent,
+    AuditRecord,
     Certificate,
     CertificateStatus,
     Issuance,
@@ -160,7 +160,7 @@ def test_wrong_amount_or_currency_is_not_fulfilled(client, stripe_order, stripe_
     assert order.problem and "expected 19200 cny" in order.problem
     assert order.allocation.state is AllocationState.RESERVED
     assert _count(Certificate) == 0
-    assert _count(AuditEvent, AuditEvent.action == "payment.mismatch") == 1
+    assert _count(AuditRecord, AuditRecord.action == "payment.mismatch") == 1
 
 
 def test_event_body_is_never_trusted_for_money(client, stripe_order, stripe_fake):  # noqa: F811

@@ -320,7 +320,7 @@ def test_more_names_than_free_plots_is_refused(client, make_plot, organiser):
 def settle_late(client, order: Order) -> str:
     """The provider's late confirmation (e.g. async_payment_succeeded) goes through settle()."""
     from webapp.services import keys
-    from webapp.services.payments import events
+    from webapp.services.payments import notifications as events
     from webapp.services.payments.demo_provider import DemoProvider
 
     config = client.application.config
@@ -463,7 +463,7 @@ def test_buyers_racing_for_one_plot_through_the_page_produce_one_sponsor(
 
     from tests.conftest import _make_app
     from webapp.services import keys
-    from webapp.services.payments import events
+    from webapp.services.payments import notifications as events
     from webapp.services.payments.demo_provider import DemoProvider
 
     make_plot("A-01")

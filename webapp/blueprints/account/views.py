@@ -17,6 +17,7 @@ from webapp.extensions import db, limiter
 from webapp.i18n import select_locale
 from webapp.security import safe_next
 from webapp.services import accounts, audit, mail
+from webapp.unit_of_work import committing
 
 
 def _login_limit() -> str:
@@ -34,19 +35,18 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(
-                db.session,
-                email=form.email.data,
-                password=form.password.data,
-                display_name=form.display_name.data,
-                locale=select_locale(),
-                ip=request.remote_addr,
-            )
+            with committing(db.session):
+                user = accounts.register(
+                    db.session,
+                    email=form.email.data,
+                    password=form.password.data,
+                    display_name=form.display_name.data,
+                    locale=select_locale(),
+                    ip=request.remote_addr,
+                )
         except DomainError as exc:
-            db.session.rollback()
             form.email.errors.append(str(exc.message))
         else:
-            db.session.commit()
             login_user(user)
             flash(_("Welcome to Tanhui, %(name)s.", name=user.display_name), "success")
             return redirect(url_for(".account"))
@@ -62,10 +62,13 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(form.next.data, url_for(".account")))
     if form.validate_on_submit():
-        user = accounts.authenticate(
-            db.session, email=form.email.data, password=form.password.data, ip=request.remote_addr
-        )
-        db.session.commit()
+        with committing(db.session):  # the attempt is audited either way
+            user = accounts.authenticate(
+                db.session,
+                email=form.email.data,
+                password=form.password.data,
+                ip=request.remote_addr,
+            )
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for(".account")))
@@ -93,18 +96,17 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(
-                db.session,
-                current_user,
-                current=form.current.data,
-                new=form.password.data,
-                ip=request.remote_addr,
-            )
+            with committing(db.session):
+                accounts.change_password(
+                    db.session,
+                    current_user,
+                    current=form.current.data,
+                    new=form.password.data,
+                    ip=request.remote_addr,
+                )
         except DomainError as exc:
-            db.session.rollback()
             form.current.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(url_for(".account"))
     return render_template("account/password.html", form=form), 400 if form.errors else 200
@@ -118,10 +120,10 @@ def reset_request():
         user = accounts.find_by_email(db.session, form.email.data)
         if user is not None:
             token = accounts.make_reset_token(current_app.config["SECRET_KEY"], user)
-            audit.record(
-                db.session, "account.reset_requested", subject=user, ip=request.remote_addr
-            )
-            db.session.commit()
+            with committing(db.session):
+                audit.record(
+                    db.session, "account.reset_requested", subject=user, ip=request.remote_addr
+                )
             link = current_app.config["BASE_URL"] + url_for(".reset", token=token)
             mail.send(
                 current_app.config,
@@ -149,19 +151,18 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(
-                db.session,
-                secret_key=current_app.config["SECRET_KEY"],
-                token=token,
-                new=form.password.data,
-                max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
-                ip=request.remote_addr,
-            )
+            with committing(db.session):
+                accounts.reset_password(
+                    db.session,
+                    secret_key=current_app.config["SECRET_KEY"],
+                    token=token,
+                    new=form.password.data,
+                    max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
+                    ip=request.remote_addr,
+                )
         except DomainError as exc:
-            db.session.rollback()
             flash(str(exc.message), "error")
             return redirect(url_for(".reset_request"))
-        db.session.commit()
         flash(_("Your password has been reset. Please log in."), "success")
         return redirect(url_for(".login"))
     return render_template("account/reset.html", form=form), 400 if form.errors else 200

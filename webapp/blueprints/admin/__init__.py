@@ -1,7 +1,29 @@
-"""Forestry-bureau staff: projects and issuances (maker-checker)."""
+"""Forestry-bureau staff: one admin area under /admin, a module per domain.
+
+``projects`` (projects and issuances, maker-checker), ``orders`` (orders, refunds, bank
+transfers by two people), ``certificates`` (search, revoke), ``sites`` (memorial sites,
+species, plot import, photos), ``rangers`` (who reports on which site). Every page is
+for administrators (the ``before_request`` below).
+"""
 
 from flask import Blueprint
 
+from webapp.models import Role
+from webapp.security import role_required
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.blueprints.admin import orders, views  # noqa: E402,F401
+
+@bp.before_request
+@role_required(Role.ADMIN)
+def _admins_only() -> None:
+    """Every page here is for registry administrators."""
+
+
+from webapp.blueprints.admin import (  # noqa: E402,F401
+    certificates,
+    orders,
+    projects,
+    rangers,
+    sites,
+)

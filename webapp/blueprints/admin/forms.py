@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
@@ -11,9 +12,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from webapp.models import Delivery, ProjectType, SinkInstrument
+from webapp.services.certificates.issuing import MAX_REASON
 from webapp.services.footprint import provinces
 
 _required = InputRequired(message=_l("This field is required."))
@@ -158,3 +160,144 @@ class IssuanceForm(FlaskForm):
         from webapp.labels import label
 
         self.delivery.choices = [SelectChoice(d.value, label(d)) for d in Delivery]
+
+
+# ---- certificates -------------------------------------------------------------------
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for revoking"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Please give a reason for revoking.")),
+            Length(
+                max=MAX_REASON,
+                message=_l("The reason may be at most %(max)d characters.", max=MAX_REASON),
+            ),
+        ],
+    )
+
+
+# ---- memorial sites and rangers ---------------------------------------------------
+
+
+class AssignForm(FlaskForm):
+    ranger = SelectField(_l("Ranger"), coerce=int, choices=[])
+    site = SelectField(_l("Site"), coerce=int, choices=[])
+
+
+class SiteForm(FlaskForm):
+    code = StringField(
+        _l("Site code"),
+        filters=[_strip],
+        validators=[InputRequired(), Length(min=2, max=16)],
+        description=_l("Printed on plaques and in QR codes: capital letters, digits and “-”."),
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=120)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+    )
+    operator_zh = StringField(
+        _l("Operator (Chinese)"),
+        filters=[_strip],
+        validators=[InputRequired(), Length(max=120)],
+        description=_l("e.g. a state forest farm such as 徂徕山林场"),
+    )
+    operator_en = StringField(
+        _l("Operator (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+    )
+    province = StringField(
+        _l("Province code"),
+        filters=[_strip],
+        validators=[InputRequired(), Length(min=4, max=8)],
+        description=_l("ISO 3166-2, e.g. CN-SD"),
+    )
+    county_zh = StringField(
+        _l("County (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=60)]
+    )
+    county_en = StringField(
+        _l("County (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+    )
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), validators=[Optional(), Length(max=4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), validators=[Optional(), Length(max=4000)]
+    )
+    visiting_zh = TextAreaField(
+        _l("Visiting information (Chinese)"), validators=[Optional(), Length(max=4000)]
+    )
+    visiting_en = TextAreaField(
+        _l("Visiting information (English)"), validators=[Optional(), Length(max=4000)]
+    )
+    planting_seasons_zh = StringField(
+        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    planting_seasons_en = StringField(
+        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+    )
+    boundary = TextAreaField(
+        _l("Boundary"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l(
+            "Points in metres on the site's own grid (x east, y north): “0 0; 120 0; 120 80; 0 80”."
+        ),
+    )
+
+
+class SpeciesForm(FlaskForm):
+    code = StringField(
+        _l("Species code"),
+        filters=[_strip],
+        validators=[InputRequired(), Length(max=32)],
+        description=_l("e.g. arborvitae"),
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=40)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+    )
+    scientific_name = StringField(
+        _l("Scientific name"), filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    factor = SelectField(
+        _l("Sequestration rate (from the factor set)"), choices=[], validate_choice=True
+    )
+    projection_years = IntegerField(
+        _l("Years the projection covers"),
+        default=20,
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+    )
+    planting_seasons_zh = StringField(
+        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    planting_seasons_en = StringField(
+        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+    )
+
+
+class PlotsImportForm(FlaskForm):
+    file = FileField(
+        _l("Plots (CSV)"),
+        validators=[FileRequired(message=_l("Please choose a CSV file."))],
+        description=_l(
+            "Columns: code, species, price, area_mu, trees, polygon (“x y; x y; …”) "
+            "or x, y and size_m."
+        ),
+    )
+
+
+class SitePhotoForm(FlaskForm):
+    photo = FileField(
+        _l("Photo (JPEG or PNG)"), validators=[FileRequired(message=_l("Please choose a photo."))]
+    )
+    caption_zh = StringField(
+        _l("Caption (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+    )
+    caption_en = StringField(
+        _l("Caption (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+    )

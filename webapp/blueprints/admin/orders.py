@@ -10,15 +10,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, or_, select
 
-from webapp import tasks
 from webapp.blueprints.admin import bp
-from webapp.blueprints.events import refunds as event_refunds
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import keys, orders
 from webapp.services.events import surplus
 from webapp.services.payments import bank_transfer, fulfilment, gateway, refunds
+from webapp.unit_of_work import committing
+from webapp.web.refunds import refund_outcome_message
 
 PAGE_SIZE = 100
 
@@ -168,7 +168,6 @@ def _done(ref: str, message: str):
 
 
 def _failed(ref: str, exc: DomainError):
-    db.session.rollback()
     flash(str(exc.message), "error")
     return redirect(url_for(".order_detail", ref=ref)), 303
 
@@ -178,16 +177,16 @@ def order_refund(ref: str):
     order = _order(ref)
     provider = gateway.provider_for(current_app.config, order.method)
     try:
-        refunds.refund_order(
-            db.session,
-            order,
-            reason=request.form.get("reason", ""),
-            actor=current_user,
-            provider=provider,
-        )
+        with committing(db.session):
+            refunds.refund_order(
+                db.session,
+                order,
+                reason=request.form.get("reason", ""),
+                actor=current_user,
+                provider=provider,
+            )
     except DomainError as exc:
         return _failed(ref, exc)
-    db.session.commit()
     return _done(
         ref, _("The order was refunded, the retirement reversed and the certificate revoked.")
     )
@@ -208,21 +207,20 @@ def order_surplus_refund(ref: str):
         return redirect(url_for(".order_detail", ref=ref)), 303
     key, _keyring = keys.signing(current_app.config)
     try:
-        outcome = surplus.refund(
-            db.session,
-            event,
-            actor=current_user,
-            provider_for=lambda method: gateway.provider_for(current_app.config, method),
-            key=key,
-            expected_kg=int(expected),
-            staff=True,
-            bank_reference=request.form.get("reference", ""),
-        )
+        with committing(db.session):
+            outcome = surplus.refund(
+                db.session,
+                event,
+                actor=current_user,
+                provider_for=lambda method: gateway.provider_for(current_app.config, method),
+                key=key,
+                expected_kg=int(expected),
+                staff=True,
+                bank_reference=request.form.get("reference", ""),
+            )
     except DomainError as exc:
         return _failed(ref, exc)
-    db.session.commit()
-    event_refunds.after_commit(outcome)
-    message, category = event_refunds.outcome_message(outcome)
+    message, category = refund_outcome_message(outcome)
     flash(message, category)
     return redirect(url_for(".order_detail", ref=ref))
 
@@ -231,16 +229,16 @@ def order_surplus_refund(ref: str):
 def transfer_record(ref: str):
     order = _order(ref)
     try:
-        bank_transfer.record_receipt(
-            db.session,
-            order,
-            amount_text=request.form.get("amount", ""),
-            reference=request.form.get("reference", ""),
-            actor=current_user,
-        )
+        with committing(db.session):
+            bank_transfer.record_receipt(
+                db.session,
+                order,
+                amount_text=request.form.get("amount", ""),
+                reference=request.form.get("reference", ""),
+                actor=current_user,
+            )
     except DomainError as exc:
         return _failed(ref, exc)
-    db.session.commit()
     return _done(ref, _("Receipt recorded. A second staff member must now confirm it."))
 
 
@@ -249,13 +247,10 @@ def transfer_confirm(ref: str):
     order = _order(ref)
     key, _keyring = keys.signing(current_app.config)
     try:
-        result = bank_transfer.confirm_receipt(db.session, order, actor=current_user, key=key)
+        with committing(db.session):
+            bank_transfer.confirm_receipt(db.session, order, actor=current_user, key=key)
     except DomainError as exc:
         return _failed(ref, exc)
-    db.session.commit()
-    if result.newly_paid:
-        # Receipt e-mail and PDFs: queued like every other payment's aftermath.
-        tasks.dispatch(db.session, current_app.config, "after_payment", [order.id])
     if order.kind is OrderKind.PLOT:
         return _done(
             ref, _("Transfer confirmed: the plots are sponsored and the certificates issued.")

@@ -10,6 +10,7 @@ engine's localised messages beside the fields.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,8 +33,7 @@ from wtforms.validators import Length
 
 from webapp.services.footprint import FootprintInputError, provinces
 from webapp.services.footprint_records import LABEL_MAX
-
-from .presenting import DIET_NAMES, DIET_ORDER, province_name
+from webapp.web.footprint_presenting import DIET_NAMES, DIET_ORDER, province_name
 
 try:
     from wtforms import SelectChoice
@@ -174,6 +174,27 @@ class TravelRow(Form):
     one_way_km = _number(_l("One-way distance (km)"))
 
 
+def _put_vehicle_rows(
+    p: Payload, d: dict[str, Any], key: str, rows: FieldList, label: Callable[[int], str]
+) -> None:
+    """Rows of (fuel, km) — a household's cars, an event's official vehicles — into
+    ``d[key]``; empty rows are skipped, each kept row named for the error summary."""
+    kept: list[dict[str, Any]] = []
+    for row_index, entry in enumerate(rows):
+        row = entry.form
+        if not (row.km.data or row.fuel.data):
+            continue
+        path = f"{key}[{len(kept)}]"
+        vehicle: dict[str, Any] = {}
+        p.put(vehicle, "fuel", f"{path}.fuel", row.fuel)
+        p.put(vehicle, "km", f"{path}.km", row.km)
+        p.fields[f"{path}.*"] = row.km
+        p.rows[path] = label(row_index + 1)
+        kept.append(vehicle)
+    if kept:
+        d[key] = kept
+
+
 class CalculatorForm(FlaskForm):
     """Shared behaviour: the engine's errors shown beside the fields."""
 
@@ -295,20 +316,7 @@ class HouseholdForm(CalculatorForm):
             p.put(transit, name, f"transit.{name}", self[name])
         if transit:
             d["transit"] = transit
-        cars = []
-        for row_index, entry in enumerate(self.cars):
-            row = entry.form
-            if not (row.km.data or row.fuel.data):
-                continue
-            path = f"cars[{len(cars)}]"
-            car: dict[str, Any] = {}
-            p.put(car, "fuel", f"{path}.fuel", row.fuel)
-            p.put(car, "km", f"{path}.km", row.km)
-            p.fields[f"{path}.*"] = row.km
-            p.rows[path] = _("Car %(n)s", n=row_index + 1)
-            cars.append(car)
-        if cars:
-            d["cars"] = cars
+        _put_vehicle_rows(p, d, "cars", self.cars, lambda n: _("Car %(n)s", n=n))
         flights = []
         for row_index, entry in enumerate(self.flights):
             row = entry.form
@@ -398,20 +406,9 @@ class EventForm(CalculatorForm):
                 p.put(values, key, f"{group}.{key}", self[name])
             if values:
                 d[group] = values
-        vehicles = []
-        for row_index, entry in enumerate(self.vehicles):
-            row = entry.form
-            if not (row.km.data or row.fuel.data):
-                continue
-            path = f"official_vehicles[{len(vehicles)}]"
-            car: dict[str, Any] = {}
-            p.put(car, "fuel", f"{path}.fuel", row.fuel)
-            p.put(car, "km", f"{path}.km", row.km)
-            p.fields[f"{path}.*"] = row.km
-            p.rows[path] = _("Vehicle %(n)s", n=row_index + 1)
-            vehicles.append(car)
-        if vehicles:
-            d["official_vehicles"] = vehicles
+        _put_vehicle_rows(
+            p, d, "official_vehicles", self.vehicles, lambda n: _("Vehicle %(n)s", n=n)
+        )
         travel = []
         for row_index, entry in enumerate(self.travel):
             row = entry.form

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.blueprints.calculator import bp
-from webapp.blueprints.calculator import presenting as present
 from webapp.blueprints.calculator.forms import CalculatorForm, EventForm, HouseholdForm
 from webapp.extensions import db, limiter
 from webapp.i18n import current_lang
@@ -25,6 +24,8 @@ from webapp.services.footprint import (
     provinces,
 )
 from webapp.services.footprint.arithmetic import total
+from webapp.unit_of_work import committing
+from webapp.web import footprint_presenting as present
 
 DEFAULT_CALCULATOR_LIMIT = "30 per minute"
 
@@ -57,17 +58,20 @@ def _calculate(form: CalculatorForm, kind: CalculationKind, template: str):
         payload = form.payload()
         try:
             if form_ok:
-                calculation = footprint_records.save(
-                    db.session, kind=kind, data=payload.data, user=_viewer(), label=form.label.data
-                )
+                with committing(db.session):
+                    calculation = footprint_records.save(
+                        db.session,
+                        kind=kind,
+                        data=payload.data,
+                        user=_viewer(),
+                        label=form.label.data,
+                    )
             else:
                 footprint_records.calculate(kind, payload.data)
         except FootprintInputError as exc:
-            db.session.rollback()
             summary = form.show_errors(exc, payload)
         else:
             if form_ok:
-                db.session.commit()
                 return redirect(url_for(".result", token=calculation.token), code=303)
         for message in form.label.errors:
             if not any(item["id"] == form.label.id for item in summary):

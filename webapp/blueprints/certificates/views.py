@@ -32,9 +32,10 @@ from webapp.extensions import db
 from webapp.models import Certificate, CertificateStatus, Privacy, Role
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
 from webapp.services import keys
-from webapp.services.certificates import documents, jobs, queries, shares
+from webapp.services.certificates import batches, documents, queries, shares
 from webapp.services.certificates.storage import StoredFile
 from webapp.services.certificates.token import CertificateKind
+from webapp.unit_of_work import committing
 
 BATCH_LIST_LIMIT = 100
 SHARING_ROLES = (Role.ORGANISER, Role.ADMIN)
@@ -73,10 +74,10 @@ def _write_transaction() -> Iterator[None]:
 
 
 def _record_pdf(certificate_id: int, stored: StoredFile) -> None:
-    with _write_transaction():
+    with _write_transaction(), committing(db.session):
         certificate = db.session.get(Certificate, certificate_id)
-        if certificate is not None and documents.record(certificate, stored):
-            db.session.commit()
+        if certificate is not None:
+            documents.record(certificate, stored)
 
 
 @bp.get("/certificates/<public_id>.pdf")
@@ -150,24 +151,21 @@ def share(public_id: str):
         key, _keyring = keys.signing(current_app.config)
         try:
             rows = shares.parse_csv(form.file.data.read(shares.MAX_FILE_BYTES + 1))
-            batch = shares.issue_shares(
-                db.session,
-                key=key,
-                parent=parent,
-                owner=_user(),
-                rows=rows,
-                privacy=Privacy(form.privacy.data),
-                locale=form.locale.data,
-            )
+            with committing(db.session):  # the batch's job starts after the commit
+                batch = shares.issue_shares(
+                    db.session,
+                    key=key,
+                    parent=parent,
+                    owner=_user(),
+                    rows=rows,
+                    privacy=Privacy(form.privacy.data),
+                    locale=form.locale.data,
+                )
         except shares.SharesRefused as exc:
-            db.session.rollback()
             row_errors = exc.errors
         except DomainError as exc:
-            db.session.rollback()
             form.file.errors.append(str(exc.message))
         else:
-            db.session.commit()
-            jobs.start(current_app._get_current_object(), db.session, batch)
             flash(
                 _(
                     "%(count)d personal certificates were issued. Their PDFs are being prepared.",
@@ -198,7 +196,7 @@ def _batch_or_404(batch_id: int) -> CertificateBatch:
 @login_required
 def batch(batch_id: int):
     item = _batch_or_404(batch_id)
-    certificates = jobs.batch_certificates(db.session, item)
+    certificates = batches.batch_certificates(db.session, item)
     return render_template(
         "certificate_pages/batch.html",
         batch=item,
@@ -232,8 +230,8 @@ def batch_zip(batch_id: int):
     item = _batch_or_404(batch_id)
     if item.status is not BatchStatus.DONE:
         abort(404)
-    path = jobs.zip_file(current_app.config, item)
-    data = None if path is not None else jobs.zip_bytes(current_app.config, item)
+    path = batches.zip_file(current_app.config, item)
+    data = None if path is not None else batches.zip_bytes(current_app.config, item)
     if path is None and data is None:
         abort(404)
     response = send_file(
@@ -252,9 +250,7 @@ def batch_zip(batch_id: int):
 def batch_retry(batch_id: int):
     item = _batch_or_404(batch_id)
     if item.status is BatchStatus.FAILED:
-        item.status = BatchStatus.QUEUED
-        item.error = None
-        db.session.commit()
-        jobs.start(current_app._get_current_object(), db.session, item)
+        with committing(db.session):
+            shares.requeue_batch(db.session, item)
         flash(_("The PDFs are being prepared again."), "info")
     return redirect(url_for(".batch", batch_id=item.id))

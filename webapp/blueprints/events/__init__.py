@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("events", __name__)
 
-from webapp.blueprints.events import labels, refunds, survey, tickets, views  # noqa: E402,F401
+from webapp.blueprints.events import refunds, survey, tickets, views  # noqa: E402,F401

@@ -28,14 +28,16 @@ from wtforms import SelectChoice
 
 from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import SurveyForm
-from webapp.blueprints.events.labels import event_label
-from webapp.blueprints.events.views import _commit, order_locale
-from webapp.blueprints.orders import checkout_fields
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
+from webapp.labels import label
 from webapp.models import Event, SurveyResponse, TravelMode
 from webapp.services.events import offsets, records, survey, tickets
 from webapp.services.payments import gateway
+from webapp.unit_of_work import committing
+from webapp.web import checkout_fields
+from webapp.web.boundary import attempt
+from webapp.web.checkout_fields import order_locale
 
 DEVICE_COOKIE = "th_survey_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600
@@ -108,26 +110,26 @@ def _ticket_arg(event: Event) -> str | None:
 def survey_form(code: str):
     event = records.by_code(db.session, code)
     form = SurveyForm()
-    form.mode.choices = [SelectChoice(m.value, event_label(m)) for m in TravelMode]
+    form.mode.choices = [SelectChoice(m.value, label(m)) for m in TravelMode]
     problem = None
     if request.method == "GET" and not form.ticket.data:
         form.ticket.data = _ticket_arg(event)
     if form.validate_on_submit():
         ticket_code = form.ticket.data if event.survey_tickets_required else None
         try:
-            survey.submit(
-                db.session,
-                event,
-                survey.Answer(
-                    mode=TravelMode(form.mode.data),
-                    origin=form.origin.data or "",
-                    one_way_km=form.one_way_km.data or "",
-                    comment=form.comment.data or "",
-                ),
-                device=_device_hash(),
-                ticket_code=ticket_code,
-            )
-            db.session.commit()
+            with committing(db.session):
+                survey.submit(
+                    db.session,
+                    event,
+                    survey.Answer(
+                        mode=TravelMode(form.mode.data),
+                        origin=form.origin.data or "",
+                        one_way_km=form.one_way_km.data or "",
+                        comment=form.comment.data or "",
+                    ),
+                    device=_device_hash(),
+                    ticket_code=ticket_code,
+                )
             thanks = url_for(
                 ".survey_thanks",
                 code=event.code,
@@ -135,7 +137,6 @@ def survey_form(code: str):
             )
             return _with_cookie(redirect(thanks))
         except DomainError as exc:
-            db.session.rollback()
             problem = str(exc.message)
             status = exc.status
     else:
@@ -190,7 +191,7 @@ def offset_my_travel(code: str):
     if answer is None:
         flash(_("We could not find an answer from this device."), "error")
         return redirect(url_for(".survey_form", code=event.code, t=_ticket_arg(event)))
-    order = _commit(
+    order = attempt(
         lambda: offsets.start_attendee(
             db.session,
             event,

@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from webapp.blueprints.events import bp
-from webapp.blueprints.events.views import _commit, _download, _member_event
+from webapp.blueprints.events.views import _download, _member_event
 from webapp.extensions import db
 from webapp.services.events import report, tickets
+from webapp.web.boundary import attempt
 
 
 @bp.post("/events/<code>/tickets")
@@ -22,7 +23,7 @@ def issue_tickets(code: str):
         return redirect(url_for(".manage", code=item.code, _anchor="tickets"))
     raw = (request.form.get("how_many") or "").strip()
     how_many = int(raw) if raw.isdigit() and len(raw) <= 6 else 0
-    made = _commit(
+    made = attempt(
         lambda: tickets.generate(db.session, item, how_many, actor=current_user),
     )
     if made is not None:
@@ -36,7 +37,7 @@ def require_tickets(code: str):
     item = _member_event(code)
     if FlaskForm().validate_on_submit():
         required = request.form.get("required") == "1"
-        _commit(
+        attempt(
             lambda: tickets.set_required(db.session, item, actor=current_user, required=required),
             _("Each answer now needs a ticket code.")
             if required

@@ -3,7 +3,6 @@ reports. Organisation pages are for members only (404 to everyone else)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -23,7 +22,6 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
-from webapp.blueprints.calculator import presenting as present
 from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import (
     CalculationChoiceForm,
@@ -34,11 +32,9 @@ from webapp.blueprints.events.forms import (
     OrganisationForm,
     TrueUpForm,
 )
-from webapp.blueprints.events.labels import event_label
-from webapp.blueprints.orders import checkout_fields
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
-from webapp.i18n import current_lang
+from webapp.labels import label
 from webapp.models import (
     CalculationKind,
     Event,
@@ -51,7 +47,7 @@ from webapp.models import (
 )
 from webapp.services import footprint_records
 from webapp.services.events import (
-    coverage,
+    offset_state,
     offsets,
     organisations,
     records,
@@ -62,6 +58,11 @@ from webapp.services.events import (
 )
 from webapp.services.events.organisations import InvoiceDetails
 from webapp.services.footprint.geo import provinces
+from webapp.unit_of_work import committing
+from webapp.web import checkout_fields
+from webapp.web import footprint_presenting as present
+from webapp.web.boundary import attempt
+from webapp.web.checkout_fields import order_locale
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
@@ -87,24 +88,6 @@ def _member_event(code: str) -> Event:
     return event
 
 
-def _commit(action: Callable[[], T], success: str | None = None) -> T | None:
-    """Run one service call and commit once; a DomainError rolls back and is flashed."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return None
-    if success:
-        flash(success, "success")
-    return result
-
-
-def order_locale() -> str:
-    return "en" if current_lang() == "en" else "zh_CN"
-
-
 # ---- public -----------------------------------------------------------------------
 
 
@@ -112,7 +95,7 @@ def order_locale() -> str:
 def index():
     mine = organisations.for_user(db.session, current_user) if current_user.is_authenticated else []
     items = records.public_list(db.session)
-    states = {e.id: coverage.of(db.session, e) for e in items}
+    states = {e.id: offset_state.of(db.session, e) for e in items}
     return render_template("events/index.html", events=items, states=states, mine=mine)
 
 
@@ -143,7 +126,7 @@ def event(code: str):
     return render_template(
         "events/event.html",
         event=item,
-        state=coverage.of(db.session, item),
+        state=offset_state.of(db.session, item),
         rows=footprint_rows(item.actual_calculation or item.estimate_calculation),
         province=present.province_name(item.province),
         is_member=member is not None,
@@ -154,7 +137,7 @@ def event(code: str):
 
 
 def _org_form_choices(form) -> None:
-    form.kind.choices = [SelectChoice(k.value, event_label(k)) for k in OrganisationKind]
+    form.kind.choices = [SelectChoice(k.value, label(k)) for k in OrganisationKind]
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -165,17 +148,16 @@ def new_organisation():
     problem = None
     if form.validate_on_submit():
         try:
-            org = organisations.create(
-                db.session,
-                owner=current_user,
-                name=form.name.data,
-                kind=OrganisationKind(form.kind.data),
-                invoice=_invoice(form),
-            )
-            db.session.commit()
+            with committing(db.session):
+                org = organisations.create(
+                    db.session,
+                    owner=current_user,
+                    name=form.name.data,
+                    kind=OrganisationKind(form.kind.data),
+                    invoice=_invoice(form),
+                )
             return redirect(url_for(".organisation", org_id=org.id))
         except DomainError as exc:
-            db.session.rollback()
             problem = str(exc.message)
     status = 400 if (form.errors or problem) else 200
     return render_template("events/new_organisation.html", form=form, problem=problem), status
@@ -189,7 +171,7 @@ def organisation(org_id: int):
     items = records.for_organisation(db.session, org)
     invoice_form = InvoiceForm(obj=org)
     member_form = MemberForm()
-    member_form.role.choices = [SelectChoice(r.value, event_label(r)) for r in MemberRole]
+    member_form.role.choices = [SelectChoice(r.value, label(r)) for r in MemberRole]
     event_ids = [e.id for e in items]
     orders = (
         list(
@@ -207,7 +189,7 @@ def organisation(org_id: int):
         org=org,
         is_owner=member.role is MemberRole.OWNER,
         events=items,
-        states={e.id: coverage.of(db.session, e) for e in items},
+        states={e.id: offset_state.of(db.session, e) for e in items},
         orders=orders,
         certificates=report.certificates_of(db.session, items),
         invoice_form=invoice_form,
@@ -223,7 +205,7 @@ def update_invoice(org_id: int):
     if not form.validate_on_submit():
         flash(_("Please check the invoice details."), "error")
         return redirect(url_for(".organisation", org_id=org.id))
-    _commit(
+    attempt(
         lambda: organisations.update_invoice(
             db.session, org, actor=current_user, invoice=_invoice(form)
         ),
@@ -237,11 +219,11 @@ def update_invoice(org_id: int):
 def add_member(org_id: int):
     org = organisations.get_for_member(db.session, org_id, current_user)
     form = MemberForm()
-    form.role.choices = [SelectChoice(r.value, event_label(r)) for r in MemberRole]
+    form.role.choices = [SelectChoice(r.value, label(r)) for r in MemberRole]
     if not form.validate_on_submit():
         flash(_("Please enter a valid e-mail address."), "error")
         return redirect(url_for(".organisation", org_id=org.id))
-    _commit(
+    attempt(
         lambda: organisations.add_member(
             db.session,
             org,
@@ -262,32 +244,31 @@ def add_member(org_id: int):
 def new_event(org_id: int):
     org = organisations.get_for_member(db.session, org_id, current_user)
     form = EventForm()
-    form.kind.choices = [SelectChoice(k.value, event_label(k)) for k in EventKind]
+    form.kind.choices = [SelectChoice(k.value, label(k)) for k in EventKind]
     form.province.choices = [SelectChoice("", _("Choose a province"))] + [
         SelectChoice(code, present.province_name(code)) for code in provinces()
     ]
     problem = None
     if form.validate_on_submit():
         try:
-            item = records.create(
-                db.session,
-                organisation=org,
-                actor=current_user,
-                draft=records.EventDraft(
-                    name=form.name.data,
-                    kind=EventKind(form.kind.data),
-                    starts_on=form.starts_on.data,
-                    ends_on=form.ends_on.data,
-                    venue=form.venue.data,
-                    city=form.city.data,
-                    province=form.province.data or "",
-                    expected_attendees=form.expected_attendees.data,
-                ),
-            )
-            db.session.commit()
+            with committing(db.session):
+                item = records.create(
+                    db.session,
+                    organisation=org,
+                    actor=current_user,
+                    draft=records.EventDraft(
+                        name=form.name.data,
+                        kind=EventKind(form.kind.data),
+                        starts_on=form.starts_on.data,
+                        ends_on=form.ends_on.data,
+                        venue=form.venue.data,
+                        city=form.city.data,
+                        province=form.province.data or "",
+                        expected_attendees=form.expected_attendees.data,
+                    ),
+                )
             return redirect(url_for(".manage", code=item.code))
         except DomainError as exc:
-            db.session.rollback()
             problem = str(exc.message)
     status = 400 if (form.errors or problem) else 200
     return render_template("events/new_event.html", form=form, org=org, problem=problem), status
@@ -331,7 +312,7 @@ def manage(code: str):
     return render_template(
         "events/manage.html",
         event=item,
-        state=coverage.of(db.session, item),
+        state=offset_state.of(db.session, item),
         refund_offer=surplus.offer(db.session, item),
         is_owner=member is not None and member.role is MemberRole.OWNER,
         refunds=surplus.refunds_of(db.session, item),
@@ -358,7 +339,7 @@ def set_estimate(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose one of your saved event calculations."), "error")
         return redirect(url_for(".manage", code=item.code))
-    _commit(
+    attempt(
         lambda: records.attach_estimate(
             db.session,
             item,
@@ -379,7 +360,7 @@ def true_up(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose one of your saved event calculations."), "error")
         return redirect(url_for(".manage", code=item.code))
-    _commit(
+    attempt(
         lambda: survey.true_up(
             db.session,
             item,
@@ -400,7 +381,7 @@ def survey_state(code: str):
     form = FlaskForm()
     if form.validate_on_submit():
         is_open = request.form.get("open") == "1"
-        _commit(
+        attempt(
             lambda: records.set_survey_open(db.session, item, actor=current_user, is_open=is_open),
             _("The survey is open.") if is_open else _("The survey is closed."),
         )
@@ -416,7 +397,7 @@ def offset(code: str):
     if not form.validate_on_submit():
         flash(_("Please choose how to pay."), "error")
         return redirect(url_for(".manage", code=item.code))
-    order = _commit(
+    order = attempt(
         lambda: offsets.start(
             db.session,
             item,

@@ -37,7 +37,7 @@ def _check_database() -> None:
 
 def _check_redis(url: str) -> Callable[[], None]:
     def check() -> None:
-        from webapp.tasks import redis_client
+        from webapp.background.queue import redis_client
 
         client = redis_client(url)
         try:

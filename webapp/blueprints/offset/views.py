@@ -9,7 +9,6 @@ from wtforms import SelectChoice
 
 from webapp.blueprints.offset import bp
 from webapp.blueprints.offset.forms import AUTO, OffsetForm
-from webapp.blueprints.orders.checkout_fields import default_method, payment_choices, return_urls
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import current_lang
@@ -18,6 +17,13 @@ from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
 from webapp.services import footprint_records, orders
 from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
+from webapp.unit_of_work import committing
+from webapp.web.checkout_fields import (
+    default_method,
+    order_locale,
+    payment_choices,
+    return_urls,
+)
 
 PURPOSES = [
     Purpose.HOUSEHOLD_YEAR,
@@ -76,7 +82,7 @@ def _build_request(form: OffsetForm) -> orders.OffsetRequest:
             court=form.court.data or "",
         ),
         method=PaymentMethod(form.method.data),
-        locale="en" if current_lang() == "en" else "zh_CN",
+        locale=order_locale(),
         project=project,
         calculation=calculation,
         invoice_title=form.invoice_title.data or "",
@@ -97,14 +103,14 @@ def start():
         try:
             offset = _build_request(form)
             if "confirm" in request.form:
-                order = checkout.start_offset(
-                    db.session,
-                    user=current_user,
-                    request=offset,
-                    config=current_app.config,
-                    return_urls=return_urls,
-                )
-                db.session.commit()
+                with committing(db.session):
+                    order = checkout.start_offset(
+                        db.session,
+                        user=current_user,
+                        order_request=offset,
+                        config=current_app.config,
+                        return_urls=return_urls,
+                    )
                 return redirect(url_for("orders.detail", ref=order.ref))
             quote = (
                 orders.quote(db.session, offset.project, offset.quantity_kg)
@@ -114,7 +120,7 @@ def start():
             if quote is None:
                 problem = _("Not enough credits are available for that quantity; try fewer.")
         except DomainError as exc:
-            db.session.rollback()
+            db.session.rollback()  # a refused quote may have read under a lock
             problem = str(exc.message)
     status = 400 if (form.errors or problem) else 200
     return (

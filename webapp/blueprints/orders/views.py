@@ -11,6 +11,7 @@ from webapp.models import Order, OrderKind, OrderStatus
 from webapp.services import orders
 from webapp.services.payments import fulfilment, gateway
 from webapp.services.payments.providers import ProviderError
+from webapp.unit_of_work import committing
 
 PAGE_SIZE = 50
 
@@ -64,23 +65,24 @@ def cancel(ref: str):
     if provider is not None and order.provider_session_id and order.status is OrderStatus.PENDING:
         try:
             # Close the checkout first, so nobody can pay for serials we are returning.
-            provider.expire(db.session, order.provider_session_id)
-            view = provider.retrieve(db.session, order.provider_session_id)
+            with committing(db.session):
+                provider.expire(db.session, order.provider_session_id)
+                view = provider.retrieve(db.session, order.provider_session_id)
         except ProviderError:
             flash(_("The payment service could not be reached; please try again."), "error")
             return redirect(url_for(".detail", ref=ref))
         if view.paid:
-            db.session.commit()
             flash(_("This order has already been paid; it is being processed."), "info")
             return redirect(url_for(".detail", ref=ref))
-    if orders.close_unpaid(db.session, order, OrderStatus.CANCELLED, actor=current_user):
+    with committing(db.session):
+        closed = orders.close_unpaid(db.session, order, OrderStatus.CANCELLED, actor=current_user)
+    if closed:
         flash(
             _("The order was cancelled and the plots released.")
             if order.kind is OrderKind.PLOT
             else _("The order was cancelled and the credits returned."),
             "success",
         )
-    db.session.commit()
     return redirect(url_for(".detail", ref=ref))
 
 

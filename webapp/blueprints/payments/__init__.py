@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
 
-from webapp.blueprints.payments import cli, views  # noqa: E402,F401
+from webapp.blueprints.payments import views  # noqa: E402,F401

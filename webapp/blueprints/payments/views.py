@@ -6,13 +6,12 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
-from webapp import tasks
 from webapp.blueprints.payments import bp
 from webapp.extensions import csrf, db
 from webapp.models import DemoCheckout, Order, PaymentMethod
 from webapp.observability import PAYMENT_EVENTS
 from webapp.services import keys
-from webapp.services.payments import events, gateway
+from webapp.services.payments import gateway, notifications
 from webapp.services.payments.demo_provider import DemoProvider
 from webapp.services.payments.providers import (
     PaymentProvider,
@@ -20,18 +19,17 @@ from webapp.services.payments.providers import (
     ProviderEvent,
     SignatureError,
 )
+from webapp.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 
 
-def _process(provider: PaymentProvider, event: ProviderEvent) -> events.Outcome:
+def _process(provider: PaymentProvider, event: ProviderEvent) -> notifications.NotificationOutcome:
     """Handle one verified event in its own transaction, then the side effects."""
     key, _keyring = keys.signing(current_app.config)
-    outcome = events.handle(db.session, provider, event, key=key)
-    db.session.commit()
+    with committing(db.session):  # each paid order's receipt and PDFs follow the commit
+        outcome = notifications.handle(db.session, provider, event, key=key)
     PAYMENT_EVENTS.labels(outcome.result).inc()
-    if outcome.paid_order_ids:
-        tasks.dispatch(db.session, current_app.config, "after_payment", outcome.paid_order_ids)
     return outcome
 
 
@@ -87,16 +85,15 @@ def demo_action(session_id: str, action: str):
     if action not in ("pay", "cancel"):
         abort(404)
     try:
-        if action == "pay":
-            payload, signature = provider.pay(db.session, session_id)
-        else:
-            payload, signature = provider.cancel(db.session, session_id)
+        # The provider's own record first, as a real provider would have it before notifying.
+        with committing(db.session):
+            if action == "pay":
+                payload, signature = provider.pay(db.session, session_id)
+            else:
+                payload, signature = provider.cancel(db.session, session_id)
     except ProviderError as exc:
-        db.session.rollback()
         flash(_("The demo payment could not be made: %(error)s", error=str(exc)), "error")
         return redirect(url_for("orders.detail", ref=ref))
-    # The provider's own record first, as a real provider would have it before notifying.
-    db.session.commit()
     _process(provider, provider.parse_event(payload, signature))
     if action == "pay":
         return redirect(url_for("orders.returned", ref=ref))

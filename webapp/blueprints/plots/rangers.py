@@ -9,16 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.plots import bp
-from webapp.blueprints.plots.forms import AssignForm, UpdateForm
+from webapp.blueprints.plots.forms import UpdateForm
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.i18n import current_lang
 from webapp.labels import label
-from webapp.models import MemorialSite, PlotUpdateKind, Role, User
+from webapp.models import MemorialSite, PlotUpdateKind, Role
 from webapp.security import role_required
 from webapp.services import mail, storage
 from webapp.services.plots import notify, photos, queries, rangers
 from webapp.services.plots.states import allowed_updates
+from webapp.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 
@@ -76,31 +76,30 @@ def ranger_plot(code: str, plot_code: str):
     form = _update_form(plot)
     problem = None
     if form.validate_on_submit():
+        # Files first (named by content, written atomically), then the one commit: a
+        # row never points at a missing photo; a failed commit removes what it wrote.
+        store = storage.from_config(current_app.config, "photos")
+        created: list = []
         try:
-            prepared = _prepared_photos(form)
-            outcome = rangers.record_update(
-                db.session,
-                plot,
-                current_user,
-                PlotUpdateKind(form.kind.data),
-                form.survival.data,
-                form.note.data or "",
-                prepared,
-            )
+            with committing(db.session):
+                prepared = _prepared_photos(form)
+                outcome = rangers.record_update(
+                    db.session,
+                    plot,
+                    current_user,
+                    PlotUpdateKind(form.kind.data),
+                    form.survival.data,
+                    form.note.data or "",
+                    prepared,
+                )
+                created = photos.save(store, prepared)
         except DomainError as exc:
-            db.session.rollback()
+            photos.discard(created, store)
             problem = str(exc.message)
+        except Exception:
+            photos.discard(created, store)
+            raise
         else:
-            # Files first (named by content, written atomically), then the one commit: a
-            # row never points at a missing photo; a failed commit removes what it wrote.
-            store = storage.from_config(current_app.config, "photos")
-            created = photos.save(store, prepared)
-            try:
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                photos.discard(created, store)
-                raise
             _notify(outcome)
             flash(_("Update recorded for plot %(code)s.", code=plot.code), "success")
             return redirect(url_for(".ranger_plot", code=site.code, plot_code=plot.code))
@@ -119,46 +118,3 @@ def _notify(outcome: rangers.UpdateOutcome) -> None:
             mail.send(current_app.config, message)
         except Exception:
             log.exception("plot update e-mail to sponsor %s failed", sponsor.id)
-
-
-@bp.route("/admin/rangers", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def admin_rangers():
-    form = AssignForm()
-    ranger_list = rangers.rangers(db.session)
-    site_list = queries.public_sites(db.session)
-    form.ranger.choices = [(u.id, f"{u.display_name} <{u.email}>") for u in ranger_list]
-    form.site.choices = [(s.id, f"{s.code} · {s.text('name', current_lang())}") for s in site_list]
-    if form.validate_on_submit():
-        ranger = db.session.get(User, form.ranger.data)
-        site = db.session.get(MemorialSite, form.site.data)
-        try:
-            rangers.assign(db.session, ranger, site, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is assigned to %(site)s.", name=ranger.display_name, site=site.code))
-            return redirect(url_for(".admin_rangers"))
-    return render_template(
-        "plots/admin_rangers.html",
-        form=form,
-        assignments=rangers.assignments(db.session),
-        rangers=ranger_list,
-    ), (400 if form.errors else 200)
-
-
-@bp.post("/admin/rangers/<int:user_id>/<int:site_id>/remove")
-@role_required(Role.ADMIN)
-def admin_unassign(user_id: int, site_id: int):
-    ranger = db.session.get(User, user_id)
-    site = db.session.get(MemorialSite, site_id)
-    if ranger is None or site is None:
-        abort(404)
-    rangers.unassign(db.session, ranger, site, actor=current_user)
-    db.session.commit()
-    flash(
-        _("%(name)s is no longer assigned to %(site)s.", name=ranger.display_name, site=site.code)
-    )
-    return redirect(url_for(".admin_rangers"))

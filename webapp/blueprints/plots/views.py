@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from webapp.blueprints.plots import bp
 from webapp.extensions import db
-from webapp.models import PlotPhoto, PlotStatus
+from webapp.models import PlotPhoto, PlotStatus, SitePhoto
 from webapp.services import storage
 from webapp.services.plots import geometry, photos, queries, rangers
 from webapp.services.plots.sites import photos_of
@@ -118,3 +118,11 @@ def send_stored_photo(path: str, sha256: str):
     response = send_file(source, mimetype="image/jpeg", max_age=86400, etag=sha256)
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+@bp.get("/site-photos/<int:photo_id>.jpg")
+def site_photo(photo_id: int):
+    record = db.session.get(SitePhoto, photo_id)
+    if record is None:
+        abort(404)
+    return send_stored_photo(record.path, record.sha256)

@@ -8,6 +8,7 @@ from webapp.extensions import db
 from webapp.i18n import LANG_COOKIE
 from webapp.security import safe_next
 from webapp.services import accounts
+from webapp.unit_of_work import committing
 
 
 @bp.get("/")
@@ -36,8 +37,8 @@ def set_language():
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated:
-        accounts.set_locale(current_user, lang)
-        db.session.commit()
+        with committing(db.session):
+            accounts.set_locale(current_user, lang)
     response = make_response(redirect(safe_next(request.form.get("next"), url_for(".home"))))
     response.set_cookie(
         LANG_COOKIE,

@@ -34,6 +34,7 @@ from webapp.models import Role, ScanResult
 from webapp.security import role_required
 from webapp.services import keys
 from webapp.services.scan import pack, visits
+from webapp.unit_of_work import committing
 
 # What the service worker caches for offline use (paths under static/).
 STATIC_ASSETS = (
@@ -274,17 +275,16 @@ def upload_visits():
                 visits.VisitOutcome(client_id=client_id, status="rejected", message=str(exc))
             )
     try:
-        outcomes += visits.record_many(
-            db.session,
-            ranger=current_user,
-            device_id=str(body.get("device_id", "")),
-            items=items,
-            keyring=keyring,
-        )
+        with committing(db.session):
+            outcomes += visits.record_many(
+                db.session,
+                ranger=current_user,
+                device_id=str(body.get("device_id", "")),
+                items=items,
+                keyring=keyring,
+            )
     except DomainError as exc:
-        db.session.rollback()
         return jsonify(error={"status": 400, "message": str(exc.message)}), 400
-    db.session.commit()
     return jsonify(
         results=[
             {

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from webapp.blueprints.orders.checkout_fields import default_method, payment_choices, return_urls
 from webapp.blueprints.sponsor import bp
 from webapp.blueprints.sponsor.forms import SponsorForm
 from webapp.errors import DomainError
@@ -19,6 +18,13 @@ from webapp.models import DedicationKind, PaymentMethod, Plot, Privacy
 from webapp.services.certificates.shares import SharesRefused
 from webapp.services.payments import checkout
 from webapp.services.plots import queries, reservations, sponsorship
+from webapp.unit_of_work import committing
+from webapp.web.checkout_fields import (
+    default_method,
+    order_locale,
+    payment_choices,
+    return_urls,
+)
 
 
 def _setup(form: SponsorForm, free: list[Plot]) -> None:
@@ -60,7 +66,7 @@ def _request(form: SponsorForm, site, plot_ids: list[int], names: tuple[str, ...
         dedication=DedicationKind(form.dedication.data),
         message=form.message.data or "",
         method=PaymentMethod(form.method.data),
-        locale="en" if current_lang() == "en" else "zh_CN",
+        locale=order_locale(),
         names=names,
         invoice_title=form.invoice_title.data or "",
         invoice_tax_id=form.invoice_tax_id.data or "",
@@ -103,14 +109,14 @@ def start(site: str):
                 form.plots.data = sorted(picked[i] for i in plot_ids)
             sponsor_request = _request(form, item, plot_ids, names)
             if "confirm" in request.form:
-                order = checkout.start_plot_sponsorship(
-                    db.session,
-                    user=current_user,
-                    request=sponsor_request,
-                    config=current_app.config,
-                    return_urls=return_urls,
-                )
-                db.session.commit()
+                with committing(db.session):
+                    order = checkout.start_plot_sponsorship(
+                        db.session,
+                        user=current_user,
+                        order_request=sponsor_request,
+                        config=current_app.config,
+                        return_urls=return_urls,
+                    )
                 return redirect(url_for("orders.detail", ref=order.ref))
             chosen = sponsorship.preview(db.session, current_user, sponsor_request)
         except SharesRefused as exc:

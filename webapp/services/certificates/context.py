@@ -238,3 +238,19 @@ DETAILS_BY_KIND: dict[str, type[OffsetDetails | PlotDetails | EventDetails]] = {
     "plot": PlotDetails,
     "event": EventDetails,
 }
+
+
+ELLIPSIS = "…"
+
+
+class IncompleteCertificateError(ValueError):
+    """The certificate lacks registry facts its PDF must show (e.g. no allocation)."""
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` on one line, without control characters, cut to ``limit`` with an ellipsis."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else ch for ch in text
+    )
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + ELLIPSIS

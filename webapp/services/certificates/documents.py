@@ -2,7 +2,8 @@
 
 :func:`build` turns a :class:`~webapp.models.Certificate` (and its allocation, project
 and order) into the renderer's :class:`CertificateContext` and details. Each kind has a
-details builder in :data:`DETAILS_BUILDERS` (offset and plot here); a kind without one
+details builder in :data:`DETAILS_BUILDERS` (offset here; plots and events register
+theirs at app creation); a kind without one
 makes :func:`build` raise :class:`UnsupportedKindError`.
 
 :func:`ensure_pdf` returns the stored PDF, rendering it only if it is missing or was
@@ -17,14 +18,13 @@ the revocation across the page; it too is never re-rendered.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, CertificateStatus, Plot, Purpose
+from webapp.models import Certificate, CertificateStatus, Purpose
 from webapp.observability import CERTIFICATES_RENDERED
 from webapp.services import storage
 from webapp.services.certificates.context import (
@@ -35,7 +35,9 @@ from webapp.services.certificates.context import (
     MAX_TEXT_ZH,
     CertificateContext,
     Details,
+    IncompleteCertificateError,
     OffsetDetails,
+    fit,
 )
 from webapp.services.certificates.coverage import Coverage, coverage
 from webapp.services.certificates.render import render_pdf
@@ -43,25 +45,11 @@ from webapp.services.certificates.storage import CertificateStore, StoredFile
 from webapp.services.certificates.token import CertificateKind, qr_text
 
 REVOKED_SUFFIX = "-revoked"
-ELLIPSIS = "…"
 _YEAR = re.compile(r"(19|20|21)\d\d")
 
 
 class UnsupportedKindError(ValueError):
     """No details builder is registered for this certificate kind (yet)."""
-
-
-class IncompleteCertificateError(ValueError):
-    """The certificate lacks registry facts its PDF must show (e.g. no allocation)."""
-
-
-def fit(text: str, limit: int) -> str:
-    """``text`` on one line, without control characters, cut to ``limit`` with an ellipsis."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else ch for ch in text
-    )
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + ELLIPSIS
 
 
 def locale_of(certificate: Certificate) -> str:
@@ -131,31 +119,14 @@ def offset_details(session: Session, certificate: Certificate, facts: Coverage) 
     )
 
 
-def plot_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
-    # Imported here: the plots package reads the certificate services it depends on.
-    from webapp.services.plots.certificate import certificate_details
-
-    plot = session.get(Plot, certificate.plot_id) if certificate.plot_id else None
-    if plot is None:
-        raise IncompleteCertificateError(f"certificate {certificate.public_id} names no plot")
-    return certificate_details(plot, certificate.issued_on)
-
-
-def event_details(session: Session, certificate: Certificate, facts: Coverage) -> Details:
-    """Event certificates: built in ``services/events/certificate.py``."""
-    from webapp.services.events.certificate import event_details as build_event
-
-    return build_event(session, certificate, facts)
-
-
 DETAILS_BUILDERS: dict[CertificateKind, DetailsBuilder] = {
     CertificateKind.OFFSET: offset_details,
-    CertificateKind.PLOT: plot_details,
-    CertificateKind.EVENT: event_details,
 }
 
 
 def register_details_builder(kind: CertificateKind, builder: DetailsBuilder) -> None:
+    """A domain adds the details of its kind of certificate (at app creation: plots and
+    events register theirs in their ``registration`` module)."""
     DETAILS_BUILDERS[CertificateKind(kind)] = builder
 
 

@@ -18,8 +18,10 @@ from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.certificates.ids import generate_public_id
 from webapp.services.certificates.token import CertificateKind, TokenClaims, encode_token
+from webapp.services.messages import CertificateChanged
 from webapp.services.registry.privacy import display_name
 from webapp.services.signing import SigningKey
+from webapp.unit_of_work import after_commit
 
 MAX_REASON = 200
 
@@ -113,6 +115,7 @@ def revoke(
         item.revoked_at = now
         item.revocation_reason = reason
         item.revoked_by_id = actor.id if actor is not None else None
+        after_commit(session, CertificateChanged(item.public_id))
         audit.record(
             session,
             "certificate.revoked",

@@ -32,7 +32,9 @@ from webapp.services.certificates import issuing
 from webapp.services.certificates.context import MAX_NAME
 from webapp.services.certificates.coverage import shared_kg
 from webapp.services.certificates.token import MAX_QUANTITY_KG, CertificateKind
+from webapp.services.messages import CertificateBatchCreated
 from webapp.services.signing import SigningKey
+from webapp.unit_of_work import after_commit
 
 MAX_ROWS = 2000
 MAX_FILE_BYTES = 256 * 1024
@@ -265,6 +267,7 @@ def issue_shares(
     )
     session.add(batch)
     session.flush()
+    after_commit(session, CertificateBatchCreated(batch.id))
     audit.record(
         session,
         "certificate.shares_issued",
@@ -275,3 +278,12 @@ def issue_shares(
         quantity_kg=batch.quantity_kg,
     )
     return batch
+
+
+def requeue_batch(session: Session, batch: CertificateBatch) -> None:
+    """Queue a failed bulk issue's job again; it starts after the commit."""
+    if batch.status is not BatchStatus.FAILED:
+        return
+    batch.status = BatchStatus.QUEUED
+    batch.error = None
+    after_commit(session, CertificateBatchCreated(batch.id))

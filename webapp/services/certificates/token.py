@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from webapp.models.certificates import CertificateKind
 from webapp.services.certificates.ids import is_public_id
 from webapp.services.signing import KEY_TAG_LENGTH, Keyring, SigningKey
 
@@ -53,12 +53,6 @@ _TOKEN = re.compile(
 
 class TokenError(ValueError):
     """Malformed, unverifiable or forged token."""
-
-
-class CertificateKind(enum.StrEnum):
-    OFFSET = "offset"
-    PLOT = "plot"
-    EVENT = "event"
 
 
 _KIND_CODES = {CertificateKind.OFFSET: "O", CertificateKind.PLOT: "P", CertificateKind.EVENT: "E"}

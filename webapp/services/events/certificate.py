@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, Event, EventKind, Order, OrderKind, OrderStatus
-from webapp.services.certificates.context import MAX_EVENT_NAME, MAX_SHORT, EventDetails
+from webapp.services.certificates.context import (
+    MAX_EVENT_NAME,
+    MAX_SHORT,
+    EventDetails,
+    IncompleteCertificateError,
+    fit,
+)
 from webapp.services.certificates.coverage import Coverage, allocation_runs, slice_runs
 
 KIND_TEXTS = {
@@ -42,8 +48,6 @@ def _runs_stated(o: Order, order: Order, stated_kg: int) -> tuple:
 
 
 def event_details(session: Session, certificate: Certificate, facts: Coverage) -> EventDetails:
-    from webapp.services.certificates.documents import IncompleteCertificateError, fit
-
     order = session.get(Order, certificate.order_id) if certificate.order_id else None
     event = session.get(Event, order.event_id) if order is not None and order.event_id else None
     if order is None or event is None or order.event_cover_kg is None:

@@ -30,7 +30,7 @@ from webapp.models import (
     User,
 )
 from webapp.services import audit, orders
-from webapp.services.events import coverage, organisations, survey
+from webapp.services.events import offset_state, organisations, survey
 from webapp.services.events.records import whole_kg
 from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
@@ -50,7 +50,7 @@ def start(
     """Open an order for everything the organiser has still to cover."""
     if organisations.membership(session, event.organisation, actor) is None:
         raise Conflict(_l("Only members of the organisation can offset its events."))
-    state = coverage.of(session, event)
+    state = offset_state.of(session, event)
     if state.footprint_kg is None:
         raise Conflict(_l("Record the estimate first."))
     if state.pending_ref is not None:
@@ -61,7 +61,7 @@ def start(
     if state.needed_kg == 0:
         raise Conflict(_l("The footprint is covered in full already."))
     org = event.organisation
-    request = orders.OffsetRequest(
+    order_request = orders.OffsetRequest(
         quantity_kg=max(state.needed_kg, orders.MIN_QUANTITY_KG),
         beneficiary=Beneficiary(
             name=org.name,
@@ -75,7 +75,12 @@ def start(
         invoice_tax_id=org.invoice_tax_id or "",
     )
     order = checkout.start_offset(
-        session, user=actor, request=request, config=config, return_urls=return_urls, now=now
+        session,
+        user=actor,
+        order_request=order_request,
+        config=config,
+        return_urls=return_urls,
+        now=now,
     )
     order.kind = OrderKind.EVENT
     order.event_id = event.id
@@ -118,7 +123,7 @@ def start_attendee(
         raise Conflict(_l("You have offset your trip to this event already (order %(ref)s).",
                           ref=already))  # fmt: skip
     kg = whole_kg(survey.personal_kg(event, response))
-    request = orders.OffsetRequest(
+    order_request = orders.OffsetRequest(
         quantity_kg=max(kg, orders.MIN_QUANTITY_KG),
         beneficiary=Beneficiary(
             name=actor.display_name,
@@ -130,7 +135,12 @@ def start_attendee(
         locale=locale,
     )
     order = checkout.start_offset(
-        session, user=actor, request=request, config=config, return_urls=return_urls, now=now
+        session,
+        user=actor,
+        order_request=order_request,
+        config=config,
+        return_urls=return_urls,
+        now=now,
     )
     order.event_id = event.id
     session.flush()

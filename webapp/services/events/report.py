@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, Event, Order, OrderKind, OrderStatus, SurveyTicket
 from webapp.services.certificates.qr import make_qr
-from webapp.services.events import coverage, survey
+from webapp.services.events import offset_state, survey
 from webapp.services.events import tickets as tickets_service
 from webapp.services.events.certificate import KIND_TEXTS, dates_text
 from webapp.services.footprint.event import TrueUp, compare
@@ -96,7 +96,7 @@ class ReportData:
     kind_zh: str
     kind_en: str
     dates: str
-    state: coverage.EventCoverage
+    state: offset_state.EventCoverage
     lines: list[dict[str, str]]
     estimate_kg: int | None
     actual_kg: int | None
@@ -143,7 +143,7 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
         kind_zh=zh,
         kind_en=en,
         dates=dates_text(event),
-        state=coverage.of(session, event),
+        state=offset_state.of(session, event),
         lines=lines,
         estimate_kg=event.estimate_kg,
         actual_kg=event.actual_kg,

@@ -44,10 +44,12 @@ from webapp.services.certificates import issuing
 from webapp.services.certificates.coverage import allocation_runs, slice_runs
 from webapp.services.certificates.token import CertificateKind
 from webapp.services.certificates.verification import SUPERSEDED
-from webapp.services.events import coverage, organisations
+from webapp.services.events import offset_state, organisations
+from webapp.services.messages import PartialRefundMade
 from webapp.services.payments import partial_refunds, refunds
 from webapp.services.payments.providers import PaymentProvider
 from webapp.services.signing import SigningKey
+from webapp.unit_of_work import after_commit
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class Offer:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SurplusRefundOutcome:
     result: str  # refunded | requested | nothing
     order: Order | None = None
     kg: int = 0
@@ -82,7 +84,7 @@ def offer(session: Session, event: Event) -> Offer | None:
     """The refund the owner may ask for now, or None (no true-up yet, or no surplus)."""
     if event.actual_kg is None:
         return None
-    state = coverage.of(session, event)
+    state = offset_state.of(session, event)
     if state.surplus_kg == 0 or not state.organiser:
         return None
     # Contributions come in payment order: the most recent organiser order gives first.
@@ -151,7 +153,7 @@ def refund(
     staff: bool = False,
     bank_reference: str = "",
     now: datetime | None = None,
-) -> Outcome:
+) -> SurplusRefundOutcome:
     """Refund the surplus from the most recent organiser order (or, for a bank-transfer
     order asked by its owner, open a request for staff).
 
@@ -164,7 +166,7 @@ def refund(
     _lock_organiser_orders(session, event)
     found = offer(session, event)
     if found is None:
-        return Outcome("nothing")
+        return SurplusRefundOutcome("nothing")
     if expected_kg is not None and found.kg != expected_kg:
         raise Conflict(_l("The refundable surplus has changed: please check it again."))
     order = found.order
@@ -176,7 +178,7 @@ def refund(
                 session, "event.surplus_refund_requested", actor=actor, subject=order,
                 ref=order.ref, quantity_kg=found.kg, amount=str(found.amount),
             )  # fmt: skip
-        return Outcome("requested", order, found.kg, found.amount)
+        return SurplusRefundOutcome("requested", order, found.kg, found.amount)
     refund_id = partial_refunds.send_money_back(
         session,
         order,
@@ -202,14 +204,20 @@ def refund(
         quantity_kg=found.kg, amount=str(found.amount),
         certificate=certificate.public_id if certificate else None,
     )  # fmt: skip
-    return Outcome("refunded", order, found.kg, found.amount, certificate)
+    after_commit(
+        session,
+        PartialRefundMade(
+            order.id, str(found.amount), found.kg, certificate.id if certificate else None
+        ),
+    )
+    return SurplusRefundOutcome("refunded", order, found.kg, found.amount, certificate)
 
 
 def _reissue(
     session: Session, order: Order, event: Event, *, key: SigningKey, actor: User, now: datetime
 ) -> Certificate:
     """Revoke the order's event certificate and issue one for the tonnes that remain."""
-    share = coverage.of(session, event).organiser_share_kg
+    share = offset_state.of(session, event).organiser_share_kg
     # The new certificate states the organiser's share of the actual footprint.
     order.event_cover_kg = min(order.event_cover_kg or share, share)
     old = list(

@@ -40,7 +40,7 @@ def start_offset(
     session: Session,
     *,
     user: User,
-    request: orders.OffsetRequest,
+    order_request: orders.OffsetRequest,
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
@@ -49,17 +49,22 @@ def start_offset(
 
     def create(hold: timedelta, min_amount: Decimal | None, now: datetime) -> Order:
         return orders.create_offset_order(
-            session, user=user, request=request, hold=hold, min_amount=min_amount, now=now
+            session,
+            user=user,
+            order_request=order_request,
+            hold=hold,
+            min_amount=min_amount,
+            now=now,
         )
 
-    return _start(session, request.method, create, config, return_urls, now)
+    return _start(session, order_request.method, create, config, return_urls, now)
 
 
 def start_plot_sponsorship(
     session: Session,
     *,
     user: User,
-    request: sponsorship.SponsorRequest,
+    order_request: sponsorship.SponsorRequest,
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
@@ -68,10 +73,15 @@ def start_plot_sponsorship(
 
     def create(hold: timedelta, min_amount: Decimal | None, now: datetime) -> Order:
         return sponsorship.create_plot_order(
-            session, user=user, request=request, hold=hold, min_amount=min_amount, now=now
+            session,
+            user=user,
+            order_request=order_request,
+            hold=hold,
+            min_amount=min_amount,
+            now=now,
         )
 
-    return _start(session, request.method, create, config, return_urls, now)
+    return _start(session, order_request.method, create, config, return_urls, now)
 
 
 def _start(

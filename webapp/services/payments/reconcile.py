@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Order, OrderStatus, PaymentMethod
 from webapp.services import orders
-from webapp.services.payments.events import Outcome, settle
+from webapp.services.payments.notifications import NotificationOutcome, settle
 from webapp.services.payments.providers import PaymentProvider
 from webapp.services.signing import SigningKey
 
@@ -39,14 +39,14 @@ def reconcile_order(
     *,
     key: SigningKey,
     now: datetime,
-) -> Outcome:
+) -> NotificationOutcome:
     if order.method is PaymentMethod.BANK_TRANSFER or provider is None:
         lapsed = order.expires_at is not None and order.expires_at <= now
         # A recorded receipt waits for its second confirmation, however late.
         if lapsed and order.transfer_recorded_by_id is None:
             orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
-            return Outcome("expired", order.ref)
-        return Outcome("awaiting", order.ref)
+            return NotificationOutcome("expired", order.ref)
+        return NotificationOutcome("awaiting", order.ref)
     outcome = settle(session, provider, order, key=key, source="reconcile", now=now)
     if outcome.result != "awaiting" or order.expires_at is None or order.expires_at > now:
         return outcome
@@ -56,5 +56,5 @@ def reconcile_order(
     outcome = settle(session, provider, order, key=key, source="reconcile", now=now)
     if outcome.result == "awaiting":
         orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
-        return Outcome("expired", order.ref)
+        return NotificationOutcome("expired", order.ref)
     return outcome

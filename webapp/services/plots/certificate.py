@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from webapp.models import DedicationKind, Plot
-from webapp.services.certificates.context import PlotDetails
+from sqlalchemy.orm import Session
+
+from webapp.models import Certificate, DedicationKind, Plot
+from webapp.services.certificates.context import IncompleteCertificateError, PlotDetails
+from webapp.services.certificates.coverage import Coverage
 from webapp.services.plots.queries import projection
 
 # "作为{kind_zh}" / "as a {kind_en}" on the certificate.
@@ -50,3 +53,11 @@ def certificate_details(plot: Plot, today: date) -> PlotDetails:
         projected_t_per_year=projected.t_per_year if projected else None,
         projected_years=f"{first}–{last}",
     )
+
+
+def plot_details(session: Session, certificate: Certificate, facts: Coverage) -> PlotDetails:
+    """The details builder of plot certificates (registered in ``registration.py``)."""
+    plot = session.get(Plot, certificate.plot_id) if certificate.plot_id else None
+    if plot is None:
+        raise IncompleteCertificateError(f"certificate {certificate.public_id} names no plot")
+    return certificate_details(plot, certificate.issued_on)

@@ -93,29 +93,34 @@ def choose_plots(session: Session, site: MemorialSite, count: int) -> list[int]:
     return [p.id for p in plots[:count]]
 
 
-def _check(session: Session, user: User, request: SponsorRequest) -> None:
+def _check(session: Session, user: User, order_request: SponsorRequest) -> None:
     reservations.check_dedication(
-        request.sponsor_name, request.privacy, request.dedication, request.message
+        order_request.sponsor_name,
+        order_request.privacy,
+        order_request.dedication,
+        order_request.message,
     )
-    orders.check_payment(user, request.method, request.invoice_title, request.invoice_tax_id)
-    if request.names:
+    orders.check_payment(
+        user, order_request.method, order_request.invoice_title, order_request.invoice_tax_id
+    )
+    if order_request.names:
         if not user.can_pay_by_transfer:
             raise DomainError(_l("Sponsoring plots for a list of names is for organisations."))
-        if len(request.names) != len(set(request.plot_ids)):
+        if len(order_request.names) != len(set(order_request.plot_ids)):
             raise DomainError(
                 _l(
                     "The list has %(n)s names but %(m)s plots are chosen; "
                     "choose one plot per name, or none to let us choose.",
-                    n=len(request.names),
-                    m=len(set(request.plot_ids)),
+                    n=len(order_request.names),
+                    m=len(set(order_request.plot_ids)),
                 )
             )
 
 
-def preview(session: Session, user: User, request: SponsorRequest) -> list[Plot]:
+def preview(session: Session, user: User, order_request: SponsorRequest) -> list[Plot]:
     """The chosen plots, checked as the order would check them, without holding anything."""
-    _check(session, user, request)
-    ids = sorted(set(request.plot_ids))
+    _check(session, user, order_request)
+    ids = sorted(set(order_request.plot_ids))
     if not ids:
         raise DomainError(_l("Please choose at least one plot."))
     if len(ids) > reservations.MAX_PLOTS_PER_RESERVATION:
@@ -126,7 +131,7 @@ def preview(session: Session, user: User, request: SponsorRequest) -> list[Plot]
             )
         )
     plots = list(session.scalars(select(Plot).where(Plot.id.in_(ids)).order_by(Plot.code)))
-    if len(plots) != len(ids) or any(p.site_id != request.site.id for p in plots):
+    if len(plots) != len(ids) or any(p.site_id != order_request.site.id for p in plots):
         raise DomainError(_l("Those plots are not at this site."))
     now = utcnow()
     taken = [p.code for p in plots if not reservations.is_free(p, now)]
@@ -190,43 +195,46 @@ def create_plot_order(
     session: Session,
     *,
     user: User,
-    request: SponsorRequest,
+    order_request: SponsorRequest,
     hold: timedelta,
     min_amount: Decimal | None = None,
     now: datetime | None = None,
 ) -> Order:
     """A pending order holding the chosen plots until it is paid or the hold lapses."""
-    _check(session, user, request)
+    _check(session, user, order_request)
     now = now or utcnow()
     ref = orders.unique_ref(session)
-    plots = reservations.reserve(session, request.plot_ids, ref, hold=hold, now=now)
-    if any(p.site_id != request.site.id for p in plots):
+    plots = reservations.reserve(session, order_request.plot_ids, ref, hold=hold, now=now)
+    if any(p.site_id != order_request.site.id for p in plots):
         raise DomainError(_l("Those plots are not at this site."))
     amount = reservations.total_price(plots)
     orders.check_min_amount(amount, min_amount)
     name, message = reservations.check_dedication(
-        request.sponsor_name, request.privacy, request.dedication, request.message
+        order_request.sponsor_name,
+        order_request.privacy,
+        order_request.dedication,
+        order_request.message,
     )
     ordered = sorted(plots, key=lambda p: p.code)
-    names = list(request.names) or [None] * len(ordered)
+    names = list(order_request.names) or [None] * len(ordered)
     order = Order(
         ref=ref,
         user_id=user.id,
         kind=OrderKind.PLOT,
         status=OrderStatus.PENDING,
-        method=request.method,
-        site_id=request.site.id,
+        method=order_request.method,
+        site_id=order_request.site.id,
         quantity_kg=0,
         amount=amount,
         currency="CNY",
-        locale=request.locale,
+        locale=order_request.locale,
         beneficiary_name=name,
-        privacy=request.privacy,
+        privacy=order_request.privacy,
         purpose=Purpose.PLOT_SPONSORSHIP,
-        dedication_kind=request.dedication,
+        dedication_kind=order_request.dedication,
         dedication_message=message,
-        invoice_title=request.invoice_title.strip() or None,
-        invoice_tax_id=request.invoice_tax_id.strip() or None,
+        invoice_title=order_request.invoice_title.strip() or None,
+        invoice_tax_id=order_request.invoice_tax_id.strip() or None,
         created_at=now,
         expires_at=now + hold,
         plot_items=[

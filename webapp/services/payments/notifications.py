@@ -1,4 +1,6 @@
-"""One handler for every provider event: Stripe webhooks and the demo provider's buttons.
+"""One handler for every payment notification (provider event): Stripe webhooks and the
+demo provider's buttons. ("Notifications", not "events": zero-carbon events are another
+domain.)
 
 Steps: the signature was checked by the provider's ``parse_event``; the event id is
 recorded once (a repeat is answered 200 and does nothing); events that are not ours are
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Outcome:
+class NotificationOutcome:
     result: str  # fulfilled | already_paid | duplicate | ignored | awaiting | mismatch | …
     order_ref: str | None = None
     paid_order_ids: list[int] = field(default_factory=list)
@@ -75,17 +77,17 @@ def handle(
     *,
     key: SigningKey,
     now: datetime | None = None,
-) -> Outcome:
+) -> NotificationOutcome:
     now = now or utcnow()
     if event.type not in HANDLED_TYPES:
-        return Outcome("ignored")
+        return NotificationOutcome("ignored")
     order = _order_for(session, event, provider.name)
     if order is None:
         # Another integration's session or payment on the same account: not ours.
-        return Outcome("ignored")
+        return NotificationOutcome("ignored")
     row = _record_once(session, provider.name, event)
     if row is None:
-        return Outcome("duplicate", order.ref)
+        return NotificationOutcome("duplicate", order.ref)
     row.order_id = order.id
     outcome = _apply(session, provider, event, order, key=key, now=now)
     row.outcome = outcome.result
@@ -100,20 +102,22 @@ def _apply(
     *,
     key: SigningKey,
     now: datetime,
-) -> Outcome:
+) -> NotificationOutcome:
     if event.type in (COMPLETED, ASYNC_SUCCEEDED):
         return settle(session, provider, order, key=key, source=event.type, now=now)
     if event.type == ASYNC_FAILED:
         changed = orders.close_unpaid(session, order, OrderStatus.FAILED, now=now)
-        return Outcome("failed" if changed else "not_pending", order.ref)
+        return NotificationOutcome("failed" if changed else "not_pending", order.ref)
     if event.type == EXPIRED:
         # `expired` after `completed` finds the order paid and changes nothing.
         changed = orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
-        return Outcome("expired" if changed else "not_pending", order.ref)
+        return NotificationOutcome("expired" if changed else "not_pending", order.ref)
     return _refunded(session, event, order, now=now)
 
 
-def _refunded(session: Session, event: ProviderEvent, order: Order, *, now: datetime) -> Outcome:
+def _refunded(
+    session: Session, event: ProviderEvent, order: Order, *, now: datetime
+) -> NotificationOutcome:
     """``charge.refunded``: a refund made at the provider, or the echo of ours.
 
     ``amount_refunded`` is cumulative. All of the charge refunded is a full refund (done
@@ -132,12 +136,12 @@ def _refunded(session: Session, event: ProviderEvent, order: Order, *, now: date
             refund_id=None,
             now=now,
         )
-        return Outcome("refunded" if done else "already_refunded", order.ref)
+        return NotificationOutcome("refunded" if done else "already_refunded", order.ref)
     order = orders.lock(session, order)
     if order.status is OrderStatus.REFUNDED:
-        return Outcome("already_refunded", order.ref)
+        return NotificationOutcome("already_refunded", order.ref)
     if refunded <= order.refunded_fen:
-        return Outcome("partial_refund_known", order.ref)
+        return NotificationOutcome("partial_refund_known", order.ref)
     detail = (
         f"partly refunded at the provider ({refunded} of {charged} fen; we recorded "
         f"{order.refunded_fen}): credits not returned, check and refund in full or restore"
@@ -153,7 +157,7 @@ def _refunded(session: Session, event: ProviderEvent, order: Order, *, now: date
         recorded_fen=order.refunded_fen,
     )
     log.error("order %s: %s", order.ref, detail)
-    return Outcome("needs_attention", order.ref)
+    return NotificationOutcome("needs_attention", order.ref)
 
 
 def settle(
@@ -164,21 +168,21 @@ def settle(
     key: SigningKey,
     source: str,
     now: datetime | None = None,
-) -> Outcome:
+) -> NotificationOutcome:
     """Ask the provider about the order's session and fulfil it if — and only if — paid."""
     now = now or utcnow()
     if order.status is OrderStatus.PAID:
-        return Outcome("already_paid", order.ref)
+        return NotificationOutcome("already_paid", order.ref)
     if not order.provider_session_id:
-        return Outcome("ignored", order.ref)
+        return NotificationOutcome("ignored", order.ref)
     view = provider.retrieve(session, order.provider_session_id)
     if view.order_ref not in (None, order.ref):
         return _mismatch(session, order, f"session belongs to order {view.order_ref}")
     if not view.paid:
         if view.status == "expired":
             orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
-            return Outcome("expired", order.ref)
-        return Outcome("awaiting", order.ref)
+            return NotificationOutcome("expired", order.ref)
+        return NotificationOutcome("awaiting", order.ref)
     if view.amount_fen != order.amount_fen or (view.currency or "").lower() != "cny":
         return _mismatch(
             session,
@@ -189,14 +193,14 @@ def settle(
         session, order, payment_id=view.payment_id, key=key, source=source, now=now
     )
     if result.newly_paid:
-        return Outcome("fulfilled", order.ref, [order.id])
-    return Outcome(
+        return NotificationOutcome("fulfilled", order.ref, [order.id])
+    return NotificationOutcome(
         "already_paid" if order.status is OrderStatus.PAID else "unfulfillable", order.ref
     )
 
 
-def _mismatch(session: Session, order: Order, detail: str) -> Outcome:
+def _mismatch(session: Session, order: Order, detail: str) -> NotificationOutcome:
     order.problem = detail[:200]
     audit.record(session, "payment.mismatch", subject=order, ref=order.ref, detail=detail)
     log.error("payment for order %s not applied: %s", order.ref, detail)
-    return Outcome("mismatch", order.ref)
+    return NotificationOutcome("mismatch", order.ref)

@@ -1,26 +1,22 @@
+"""Staff: certificates — search, filter, revoke with a reason (every revocation path
+announces the change through the boundary; see ``webapp/unit_of_work.py``)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.admin_certificates import bp
-from webapp.blueprints.admin_certificates.forms import RevokeForm
-from webapp.blueprints.verify.cache import forget_cached_pages
+from webapp.blueprints.admin import bp
+from webapp.blueprints.admin.forms import RevokeForm
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import CertificateStatus, Role
-from webapp.security import role_required
+from webapp.models import CertificateStatus
 from webapp.services.certificates import issuing, queries
 from webapp.services.certificates.token import CertificateKind
+from webapp.unit_of_work import committing
 
 PAGE = 50
-
-
-@bp.before_request
-@role_required(Role.ADMIN)
-def _admins_only() -> None:
-    """Every page here is for registry administrators."""
 
 
 def _enum(cls, raw: str | None):
@@ -41,7 +37,7 @@ def _listing(query: str, status: str, kind: str, *, form: RevokeForm, failed: st
         limit=PAGE + 1,
     )
     return render_template(
-        "admin_certificates/index.html",
+        "admin/certificates.html",
         certificates=items[:PAGE],
         more=len(items) > PAGE,
         q=query,
@@ -55,8 +51,8 @@ def _listing(query: str, status: str, kind: str, *, form: RevokeForm, failed: st
     )
 
 
-@bp.get("/")
-def index():
+@bp.get("/certificates/")
+def certificates():
     return _listing(
         request.args.get("q", "")[:64],
         request.args.get("status", ""),
@@ -65,29 +61,27 @@ def index():
     )
 
 
-@bp.post("/<public_id>/revoke")
-def revoke(public_id: str):
+@bp.post("/certificates/<public_id>/revoke")
+def revoke_certificate(public_id: str):
     certificate = queries.by_public_id(db.session, public_id)
     if certificate is None:
         abort(404)
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            issuing.revoke(
-                db.session,
-                certificate,
-                reason=form.reason.data,
-                actor=current_user._get_current_object(),
-            )
+            with committing(db.session):
+                issuing.revoke(
+                    db.session,
+                    certificate,
+                    reason=form.reason.data,
+                    actor=current_user._get_current_object(),
+                )
         except DomainError as exc:
-            db.session.rollback()
             form.reason.errors = [str(exc.message)]
         else:
-            db.session.commit()
-            forget_cached_pages()
             flash(
                 _("Certificate %(id)s was revoked.", id=certificate.public_id),
                 "success",
             )
-            return redirect(url_for(".index", q=certificate.public_id))
+            return redirect(url_for(".certificates", q=certificate.public_id))
     return _listing(certificate.public_id, "", "", form=form, failed=certificate.public_id), 400

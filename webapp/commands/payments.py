@@ -1,16 +1,19 @@
-"""`flask --app wsgi payments reconcile`: settle what webhooks missed."""
+"""``flask payments reconcile``: settle what webhooks missed (the ``reconcile_payments``
+task, with its lines printed)."""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
-from webapp import tasks
-from webapp.blueprints.payments import bp
+from webapp.background import tasks
 from webapp.extensions import db
 
+cli = AppGroup("payments", help="Payments.")
 
-@bp.cli.command("reconcile")
+
+@cli.command("reconcile")
 @click.option(
     "--older-than",
     type=click.IntRange(min=0),

@@ -1,3 +1,6 @@
+"""Staff: sink projects and their issuances (签发批次), drafted by one administrator and
+approved by another."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,17 +14,11 @@ from webapp.blueprints.admin import bp
 from webapp.blueprints.admin.forms import IssuanceForm, ProjectForm
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Delivery, Issuance, IssuanceStatus, ProjectType, Role, SinkInstrument
-from webapp.security import role_required
+from webapp.models import Delivery, Issuance, IssuanceStatus, ProjectType, SinkInstrument
 from webapp.services.registry import issuance as issuance_service
 from webapp.services.registry import projects as project_service
 from webapp.services.registry import queries
-
-
-@bp.before_request
-@role_required(Role.ADMIN)
-def _admins_only() -> None:
-    """Every page here is for registry administrators."""
+from webapp.unit_of_work import committing
 
 
 @bp.get("/")
@@ -60,12 +57,11 @@ def new_project():
             description_en=form.description_en.data or "",
         )
         try:
-            project = project_service.create(db.session, data, actor=current_user)
+            with committing(db.session):
+                project = project_service.create(db.session, data, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
             form.code.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("Project %(code)s registered.", code=project.code), "success")
             return redirect(url_for(".issuances", code=project.code))
     return render_template("admin/project_form.html", form=form), 400 if form.errors else 200
@@ -90,12 +86,11 @@ def issuances(code: str):
             note=form.note.data or "",
         )
         try:
-            issuance_service.draft(db.session, project, draft, actor=current_user)
+            with committing(db.session):
+                issuance_service.draft(db.session, project, draft, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
             form.quantity_t.errors.append(str(exc.message))
         else:
-            db.session.commit()
             flash(_("Issuance drafted. A second administrator must approve it."), "success")
             return redirect(url_for(".issuances", code=project.code))
     items = db.session.scalars(
@@ -115,14 +110,13 @@ def issuance_action(issuance_id: int, action: str):
     if item is None or action not in _ACTIONS:
         abort(404)
     try:
-        if action == "approve":
-            issuance_service.approve(db.session, item, actor=current_user)
-        else:
-            issuance_service.set_status(db.session, item, _ACTIONS[action], actor=current_user)
+        with committing(db.session):
+            if action == "approve":
+                issuance_service.approve(db.session, item, actor=current_user)
+            else:
+                issuance_service.set_status(db.session, item, _ACTIONS[action], actor=current_user)
     except DomainError as exc:
-        db.session.rollback()
         flash(str(exc.message), "error")
     else:
-        db.session.commit()
         flash(_("Issuance %(id)s updated.", id=issuance_id), "success")
     return redirect(url_for(".issuances", code=item.project.code))

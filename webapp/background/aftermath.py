@@ -17,6 +17,7 @@ from webapp.services import mail
 from webapp.services.certificates import documents
 from webapp.services.payments import fulfilment
 from webapp.services.payments.receipts import receipt_mail, refund_mail
+from webapp.unit_of_work import committing
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ def after_partial_refund(
 
 def _render(session: Session, config: dict[str, Any], certificate: Any) -> None:
     try:
-        documents.ensure_pdf(session, certificate, config)
-        session.commit()
+        with committing(session):
+            documents.ensure_pdf(session, certificate, config)
     except Exception:
-        session.rollback()
         log.exception("certificate %s not rendered yet", certificate.public_id)

@@ -6,6 +6,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
+from webapp.i18n import current_lang
 from webapp.models import PaymentMethod, User
 from webapp.services.payments import gateway
 
@@ -38,3 +39,8 @@ def return_urls(ref: str) -> tuple[str, str]:
     base = current_app.config["BASE_URL"]
     success = base + url_for("orders.returned", ref=ref) + "?session_id={CHECKOUT_SESSION_ID}"
     return success, base + url_for("orders.detail", ref=ref)
+
+
+def order_locale() -> str:
+    """The locale an order (its receipt, its certificate) is written in: the reader's."""
+    return "en" if current_lang() == "en" else "zh_CN"

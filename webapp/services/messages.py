@@ -1,0 +1,44 @@
+"""What services announce to the boundary for after their transaction commits.
+
+A service registers one of these with :func:`webapp.unit_of_work.after_commit`; the
+domains that care register handlers at app creation (``unit_of_work.on``). Plain,
+comparable data: the same message twice in one unit of work is handled once.
+
+Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
+
+* :class:`CertificateChanged` — the verify layer drops whatever it derived from the
+  certificate (pages, status list). Registered by ``certificates.issuing.revoke``, the
+  one function through which every revocation path goes.
+* :class:`OrderPaid` — the background package sends the receipt and renders the PDFs.
+  Registered by ``payments.fulfilment.fulfil`` when an order becomes paid.
+* :class:`PartialRefundMade` — the background package sends the refund notice and
+  renders the re-issued certificate. Registered by ``events.surplus.refund``.
+* :class:`CertificateBatchCreated` — the background package starts the bulk-issue job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CertificateChanged:
+    public_id: str
+
+
+@dataclass(frozen=True)
+class OrderPaid:
+    order_id: int
+
+
+@dataclass(frozen=True)
+class PartialRefundMade:
+    order_id: int
+    amount: str  # Decimal as text: messages may be queued as job arguments
+    kg: int
+    certificate_id: int | None
+
+
+@dataclass(frozen=True)
+class CertificateBatchCreated:
+    batch_id: int
