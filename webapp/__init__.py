@@ -24,6 +24,9 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
     app.config["ENV_NAME"] = cfg.ENV_NAME
     # The SQLite file, the outbox and the development key live here; a fresh clone has none.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from webapp import localtime
+
+    localtime.configure(app.config["BABEL_DEFAULT_TIMEZONE"])
 
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix

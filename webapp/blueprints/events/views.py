@@ -3,9 +3,7 @@ reports. Organisation pages are for members only (404 to everyone else)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from flask import (
     Response,
@@ -35,6 +33,7 @@ from webapp.blueprints.events.forms import (
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.labels import label
+from webapp.localtime import local, today
 from webapp.models import (
     CalculationKind,
     Event,
@@ -64,12 +63,7 @@ from webapp.web import footprint_presenting as present
 from webapp.web.boundary import attempt
 from webapp.web.checkout_fields import order_locale
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
-
-
-def _today():
-    return datetime.now(SHANGHAI).date()
 
 
 def _invoice(form) -> InvoiceDetails:
@@ -284,7 +278,7 @@ def _calculation_choices(form) -> None:
         SelectChoice(
             c.token,
             f"{c.label or _('Event calculation')} · "
-            f"{present.grams_to_tonnes(c.total_g, 3)} t · {c.created_at:%Y-%m-%d %H:%M}",
+            f"{present.grams_to_tonnes(c.total_g, 3)} t · {local(c.created_at):%Y-%m-%d %H:%M}",
         )
         for c in saved
     ]
@@ -322,7 +316,7 @@ def manage(code: str):
         answers=answers,
         survey_url=base + url_for(".survey_form", code=item.code),
         short_url=report.survey_qr_text(base, item.code),
-        can_true_up=_today() >= item.ends_on,
+        can_true_up=today() >= item.ends_on,
         difference=report.difference(item),
         ticket_counts=tickets.count(db.session, item),
         ticket_max=tickets.MAX_PER_BATCH,
@@ -367,7 +361,7 @@ def true_up(code: str):
             footprint_records.get_visible(db.session, form.calculation.data, current_user),
             actor=current_user,
             use_survey=bool(form.use_survey.data),
-            today=_today(),
+            today=today(),
         ),
         _("The actual footprint replaces the estimate."),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.errors import DomainError
+from webapp.localtime import local_date
 from webapp.models import Certificate, CertificateStatus, Privacy, User
 from webapp.models.base import utcnow
 from webapp.services import audit
@@ -54,7 +55,7 @@ def issue(
 ) -> Certificate:
     """A new valid certificate with a signed token; flushed, not committed."""
     now = now or utcnow()
-    issued_on = issued_on or now.date()
+    issued_on = issued_on or local_date(now)  # the day people lived it, not the UTC day
     public_id = _new_public_id(session)
     claims = TokenClaims(
         public_id=public_id,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.localtime import local_date
 from webapp.models import (
     DedicationKind,
     MemorialSite,
@@ -314,7 +315,7 @@ def load_certificates(session: Session, key: Any, report: _Report) -> list[Any]:
                 owner=plot.sponsor,
                 plot_code=plot.code,
                 plot_id=plot.id,
-                issued_on=plot.sponsored_at.date() if plot.sponsored_at else None,
+                issued_on=local_date(plot.sponsored_at) if plot.sponsored_at else None,
             )
         )
         report.created += 1

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from webapp.localtime import local_date
 from webapp.models import MemorialSite, Plot, PlotStatus, PlotUpdate, SiteSpecies, User
 
 TONNES = Decimal("0.01")
@@ -164,5 +165,5 @@ def latest_survival(plot: Plot) -> tuple[int, date] | None:
     """The most recent survival count a ranger reported, with its date."""
     for update in plot.updates:  # newest first
         if update.survival_count is not None:
-            return update.survival_count, update.created_at.date()
+            return update.survival_count, local_date(update.created_at)
     return None

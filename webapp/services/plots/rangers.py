@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.errors import DomainError, Forbidden
+from webapp.localtime import local_date
 from webapp.models import (
     MemorialSite,
     Plot,
@@ -36,7 +36,6 @@ from webapp.services.plots.states import UPDATE_TARGET, plot_transition
 
 MAX_NOTE = 1000
 MAX_SURVIVAL = 1_000_000
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 # ---- assignments --------------------------------------------------------------------
@@ -163,7 +162,7 @@ def record_update(
     session.refresh(plot, with_for_update=True)
     plot.status = plot_transition(plot.status, UPDATE_TARGET[kind])
     if kind in (PlotUpdateKind.PLANTED, PlotUpdateKind.REPLANTED):
-        plot.planted_on = now.astimezone(LOCAL_TZ).date()
+        plot.planted_on = local_date(now)
     plot.updated_at = now
     update = PlotUpdate(
         plot_id=plot.id,

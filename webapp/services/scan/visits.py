@@ -16,7 +16,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.errors import DomainError
+from webapp.localtime import local_date
 from webapp.models import (
     Certificate,
     CertificateStatus,
@@ -40,7 +40,6 @@ from webapp.services.plots import queries, rangers
 from webapp.services.scan import links
 from webapp.services.signing import Keyring
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_TEXT = 400  # longer than any QR text we print
 MAX_AGE = timedelta(days=366)  # older scans are refused
 MAX_BATCH = 200
@@ -86,7 +85,7 @@ def parse_plaque(text: str) -> tuple[str, str] | None:
 
 
 def local_day(ts: datetime) -> date:
-    return ts.astimezone(LOCAL_TZ).date()
+    return local_date(ts)
 
 
 @dataclass(frozen=True)
