@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services.certificates.render import BASE_URL, FetchRefusedError, StaticFetcher
+from webapp.services.certificates.render import BASE_URL
+from webapp.services.pdf.render import FetchRefusedError, StaticFetcher
 
 REFUSED = [
     "file:///etc/passwd",

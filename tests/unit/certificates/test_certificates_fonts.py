@@ -14,7 +14,9 @@ from PIL import ImageChops
 from tests.unit.certificates.conftest import make
 from tests.unit.certificates.pdftools import glyph_report, rasterise
 from webapp.services.certificates import render as r
-from webapp.services.certificates.render import _cids_in_widths, _compact_cff
+from webapp.services.pdf import fonts
+from webapp.services.pdf import render as pdf_render
+from webapp.services.pdf.fonts import _cids_in_widths, _compact_cff
 
 
 def font_files(pdf: bytes) -> list[tuple[str, pypdf.generic.DictionaryObject, object]]:
@@ -55,7 +57,7 @@ def test_fast_subsetting_draws_exactly_what_weasyprint_draws(
     """The renumbering HarfBuzz subset must select the very same glyphs as WeasyPrint's
     own id-retaining subsetting: compare the rasterised pages pixel for pixel."""
     ctx, details, fast = rendered[kind, "zh"]
-    monkeypatch.setattr(r, "FAST_SUBSET", False)
+    monkeypatch.setattr(fonts, "FAST_SUBSET", False)
     reference = r.render_pdf(ctx, details)
     assert reference != fast.pdf  # a different path was taken…
     difference = ImageChops.difference(rasterise(fast.pdf, 110), rasterise(reference, 110))
@@ -66,15 +68,16 @@ def test_noto_never_takes_weasyprints_slow_path(monkeypatch) -> None:
     def slow_path(*args: object) -> None:
         raise AssertionError("WeasyPrint's id-retaining subset was used")
 
-    monkeypatch.setattr(r, "_WEASYPRINT_HARFBUZZ_SUBSET", slow_path)
+    monkeypatch.setattr(fonts, "_WEASYPRINT_HARFBUZZ_SUBSET", slow_path)
     ctx, details = make("plot", "en")
     assert r.render_pdf(ctx, details).startswith(b"%PDF-")
 
 
 def weasyprint_subset_fonts(html: str) -> list[tuple[str, pypdf.generic.DictionaryObject, object]]:
     """Fonts of a document WeasyPrint renders on its own, outside render()."""
-    pdf = weasyprint.HTML(string=html, base_url=r.BASE_URL, url_fetcher=r.StaticFetcher())
-    return font_files(pdf.write_pdf(font_config=r._FONT_CONFIG, stylesheets=[r._stylesheet()]))
+    pdf = weasyprint.HTML(string=html, base_url=r.BASE_URL, url_fetcher=pdf_render.StaticFetcher())
+    css = pdf_render.stylesheet(r.STYLESHEET_URL)
+    return font_files(pdf.write_pdf(font_config=pdf_render._FONT_CONFIG, stylesheets=[css]))
 
 
 def test_other_weasyprint_documents_keep_weasyprints_subsetting() -> None:
@@ -103,7 +106,7 @@ def test_compaction_declines_what_it_does_not_understand() -> None:
 
 
 def test_a_font_that_cannot_be_compacted_fails_the_render(monkeypatch) -> None:
-    monkeypatch.setattr(r, "_compact_cff", lambda otf, cids: None)
+    monkeypatch.setattr(fonts, "_compact_cff", lambda otf, cids: None)
     ctx, details = make("offset")
     with pytest.raises(r.RenderError, match="cannot embed font"):
         r.render_pdf(ctx, details)

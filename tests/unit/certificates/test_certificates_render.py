@@ -39,6 +39,7 @@ from webapp.services.certificates.render import (
     render_pdf,
 )
 from webapp.services.certificates.token import parse_qr_text, verify_token
+from webapp.services.pdf import fonts
 
 CASES = [(kind, locale) for kind in KINDS for locale in LOCALES]
 A4_LANDSCAPE_PT = (841.89, 595.28)
@@ -118,8 +119,8 @@ def test_glyph_checker_flags_a_glyph_missing_from_the_embedded_font(monkeypatch)
     cmap = serif["/ToUnicode"].get_object().get_data().decode()
     ou = next(int(c, 16) for c, t in re.findall(r"<(\w{4})> <(\w+)>", cmap) if t == "6b27")
 
-    real = render_module._cids_in_widths
-    monkeypatch.setattr(render_module, "_cids_in_widths", lambda w: real(w) - {ou})
+    real = fonts._cids_in_widths
+    monkeypatch.setattr(fonts, "_cids_in_widths", lambda w: real(w) - {ou})
     broken = render_pdf(ctx, details)
     assert missing_glyphs(broken, NAME) == {"欧"}
     assert ou in glyph_report(broken).absent_codes
