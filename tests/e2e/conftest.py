@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import _make_app, empty_all_tables
+from tests.support.app import build_app, empty_all_tables
 from webapp.extensions import db, limiter
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -72,7 +70,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(_schema: str, tmp_path: Path) -> Iterator[LiveServer]:
-    app = _make_app(_schema, tmp_path)
+    app = build_app(_schema, tmp_path)
     limiter.reset()
     server = LiveServer(app)
     app.config["BASE_URL"] = server.url
@@ -83,12 +81,3 @@ def live_server(_schema: str, tmp_path: Path) -> Iterator[LiveServer]:
         db.session.remove()
         empty_all_tables()
         db.engine.dispose()
-
-
-def new_page(browser, viewport=PHONE, locale: str = "zh-CN"):
-    context = browser.new_context(
-        viewport=viewport, locale=locale, is_mobile=viewport["width"] < 600
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    return context, page

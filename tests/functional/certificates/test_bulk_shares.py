@@ -11,8 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.certificates.conftest import PASSWORD
+from tests.support.app import PASSWORD, csrf_token
 from webapp.extensions import db
 from webapp.models import Certificate, CertificateStatus, Privacy
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch

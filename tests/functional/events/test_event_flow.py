@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
-from tests.functional.events.conftest import (
+from tests.support.app import csrf_token
+from tests.support.events import (
     ACTUAL,
     ESTIMATE,
     demo_pay,
