@@ -11,14 +11,21 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import _make_app, empty_all_tables
+from tests.support.app import build_app, empty_all_tables
 from webapp.extensions import db, limiter
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
-pytestmark = pytest.mark.e2e
+E2E_DIR = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``e2e`` before ``-m`` selects (a ``pytestmark`` in a
+    conftest is ignored by pytest, so ``-m "not e2e"`` used to run the browser tests)."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +70,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(_schema: str, tmp_path: Path) -> Iterator[LiveServer]:
-    app = _make_app(_schema, tmp_path)
+    app = build_app(_schema, tmp_path)
     limiter.reset()
     server = LiveServer(app)
     app.config["BASE_URL"] = server.url
@@ -74,12 +81,3 @@ def live_server(_schema: str, tmp_path: Path) -> Iterator[LiveServer]:
         db.session.remove()
         empty_all_tables()
         db.engine.dispose()
-
-
-def new_page(browser, viewport=PHONE, locale: str = "zh-CN"):
-    context = browser.new_context(
-        viewport=viewport, locale=locale, is_mobile=viewport["width"] < 600
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    return context, page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import PHONE, new_page
+from tests.support.browser import PHONE, new_page
 
 
 def test_register_logout_login_and_switch_language(browser, live_server):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import PHONE, new_page
+from tests.support.browser import PHONE, new_page
 
 
 def test_household_footprint_on_a_phone_shows_the_breakdown_chart(browser, live_server):

@@ -9,9 +9,9 @@ import os
 import re
 from datetime import timedelta
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_page
-from tests.functional.events.conftest import ACTUAL, ESTIMATE, shanghai_today
-from tests.functional.registry.conftest import make_project
+from tests.support.browser import DESKTOP, PHONE, new_page
+from tests.support.events import ACTUAL, ESTIMATE, shanghai_today
+from tests.support.registry import make_project
 from webapp.extensions import db
 from webapp.models import CalculationKind, Delivery, IssuanceStatus, Role
 from webapp.services import accounts, footprint_records

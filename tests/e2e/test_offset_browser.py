@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import PHONE, new_page
-from tests.functional.registry.conftest import make_project
+from tests.support.browser import PHONE, new_page
+from tests.support.registry import make_project
 from webapp.extensions import db
 from webapp.models import Delivery, IssuanceStatus, Role
 from webapp.services import accounts

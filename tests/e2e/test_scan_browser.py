@@ -13,8 +13,8 @@ from flask import request
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_page
-from tests.functional.plots.conftest import make_site
+from tests.support.browser import DESKTOP, PHONE, new_page
+from tests.support.plots import make_site
 from webapp.extensions import db
 from webapp.models import DedicationKind, Privacy, Role, ScanResult, ScanVisit
 from webapp.services import accounts, keys

@@ -7,8 +7,8 @@ import re
 import subprocess
 from decimal import Decimal
 
-from tests.e2e.conftest import PHONE, new_page
-from tests.functional.plots.conftest import make_site
+from tests.support.browser import PHONE, new_page
+from tests.support.plots import make_site
 from webapp.extensions import db
 from webapp.models import Role
 from webapp.services import accounts

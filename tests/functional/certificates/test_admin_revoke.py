@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
-from tests.functional.certificates.conftest import PASSWORD
+from tests.support.app import PASSWORD, csrf_token
+from tests.support.certificates import revoke
 from webapp.extensions import db
 from webapp.models import AuditRecord, Certificate, CertificateStatus
 from webapp.services.certificates import status_list
@@ -17,13 +17,6 @@ def admin(make_user, auth):
     user = make_user("admin", email="registrar@example.cn")
     auth.login(email="registrar@example.cn", password=PASSWORD)
     return user
-
-
-def _revoke(client, public_id: str, reason: str | None, *, token: bool = True):
-    data = {} if reason is None else {"reason": reason}
-    if token:
-        data["csrf_token"] = csrf_token(client, "/admin/certificates/")
-    return client.post(f"/admin/certificates/{public_id}/revoke", data=data)
 
 
 def _status(public_id: str) -> CertificateStatus:
@@ -69,7 +62,7 @@ def test_non_admins_are_kept_out(client, auth, make_user, issue_certificate):
 @pytest.mark.parametrize("reason", [None, "", "   ", "x" * 201])
 def test_bad_reason_is_refused_and_nothing_changes(english, admin, issue_certificate, reason):
     certificate = issue_certificate()
-    response = _revoke(english, certificate.public_id, reason)
+    response = revoke(english, certificate.public_id, reason)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Please give a reason for revoking." in html or "at most 200 characters" in html
@@ -78,7 +71,7 @@ def test_bad_reason_is_refused_and_nothing_changes(english, admin, issue_certifi
 
 def test_bad_reason_message_is_in_chinese_by_default(client, admin, issue_certificate):
     certificate = issue_certificate()
-    response = _revoke(client, certificate.public_id, "")
+    response = revoke(client, certificate.public_id, "")
     assert response.status_code == 400
     assert 'lang="zh-CN"' in response.get_data(as_text=True)
     assert _status(certificate.public_id) is CertificateStatus.VALID
@@ -86,7 +79,7 @@ def test_bad_reason_message_is_in_chinese_by_default(client, admin, issue_certif
 
 def test_revoke_without_csrf_token_is_refused(english, admin, issue_certificate):
     certificate = issue_certificate()
-    response = _revoke(english, certificate.public_id, "duplicate", token=False)
+    response = revoke(english, certificate.public_id, "duplicate", token=False)
     assert response.status_code == 400
     assert _status(certificate.public_id) is CertificateStatus.VALID
 
@@ -94,7 +87,7 @@ def test_revoke_without_csrf_token_is_refused(english, admin, issue_certificate)
 def test_revoke_shows_everywhere(english, app, admin, issue_certificate):
     certificate = issue_certificate()
     public_id, index = certificate.public_id, certificate.id
-    response = _revoke(english, public_id, "Issued for the wrong order")
+    response = revoke(english, public_id, "Issued for the wrong order")
     assert response.status_code == 302
     assert _status(public_id) is CertificateStatus.REVOKED
     row = db.session.scalar(select(Certificate).where(Certificate.public_id == public_id))
@@ -113,4 +106,4 @@ def test_revoke_shows_everywhere(english, app, admin, issue_certificate):
     # Revoking again changes nothing (and a revoked certificate has no revoke form).
     listing = english.get("/admin/certificates/", query_string={"q": public_id})
     assert f"/admin/certificates/{public_id}/revoke" not in listing.get_data(as_text=True)
-    assert _revoke(english, "ZZZZZZZZZZ", "x").status_code == 404
+    assert revoke(english, "ZZZZZZZZZZ", "x").status_code == 404

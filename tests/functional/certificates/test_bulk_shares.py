@@ -11,8 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.certificates.conftest import PASSWORD
+from tests.support.app import PASSWORD, csrf_token
 from webapp.background import batches as jobs
 from webapp.background import queue as task_queue
 from webapp.extensions import db

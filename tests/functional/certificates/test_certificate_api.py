@@ -6,7 +6,7 @@ import base64
 import copy
 import gzip
 
-from tests.functional.test_calculator_api import _check
+from tests.support.openapi import check_schema
 from webapp.extensions import db
 from webapp.models import Privacy
 from webapp.services import keys
@@ -84,17 +84,17 @@ def test_answers_match_the_openapi_document(client, issue_certificate, make_user
     listing = doc["paths"]["/api/v1/certificates/status-list"]["get"]
     assert one["operationId"] == "getCertificate"
     assert listing["operationId"] == "getCertificateStatusList"
-    _check(
+    check_schema(
         doc,
         one["responses"]["200"]["content"]["application/json"]["schema"],
         client.get(f"/api/v1/certificates/{certificate.public_id}").get_json(),
     )
-    _check(
+    check_schema(
         doc,
         listing["responses"]["200"]["content"]["application/json"]["schema"],
         client.get("/api/v1/certificates/status-list").get_json(),
     )
-    _check(
+    check_schema(
         doc,
         one["responses"]["404"]["content"]["application/json"]["schema"],
         client.get("/api/v1/certificates/ZZZZZZZZZZ").get_json(),

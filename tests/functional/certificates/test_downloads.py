@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.functional.certificates.conftest import PASSWORD
+from tests.support.app import PASSWORD
 from webapp.extensions import db
 from webapp.models import Certificate
 from webapp.services.certificates import documents, issuing

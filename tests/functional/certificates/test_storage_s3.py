@@ -126,7 +126,7 @@ def test_certificate_store_renders_once_in_s3(s3_config):
 def test_app_downloads_and_readyz_with_s3(
     s3_config, app, client, auth, make_user, issue_certificate
 ):
-    from tests.functional.certificates.conftest import PASSWORD
+    from tests.support.app import PASSWORD
 
     app.config.update(s3_config)
     response = client.get("/readyz")

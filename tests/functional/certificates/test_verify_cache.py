@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import AuthActions, IsolatedClient
-from tests.functional.certificates.conftest import PASSWORD
-from tests.functional.certificates.test_admin_revoke import _revoke
+from tests.support.app import PASSWORD, AuthActions, IsolatedClient
+from tests.support.certificates import revoke
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -43,7 +42,7 @@ def test_revocation_drops_cached_pages(app, client, make_user, issue_certificate
     AuthActions(client).login(email="registrar@example.cn", password=PASSWORD)
     # A signed-in user is never served from (nor stored into) the cache.
     assert client.get(f"/v/{certificate.public_id}").status_code == 200
-    assert _revoke(client, certificate.public_id, "issued in error").status_code == 302
+    assert revoke(client, certificate.public_id, "issued in error").status_code == 302
     page = visitor.get(f"/v/{certificate.public_id}").get_data(as_text=True)
     assert "issued in error" in page
 

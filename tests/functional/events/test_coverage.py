@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from tests.conftest import AuthActions, csrf_token
-from tests.functional.events.conftest import (
+from tests.support.app import AuthActions, csrf_token
+from tests.support.events import (
     ESTIMATE,
     demo_pay,
     fresh,

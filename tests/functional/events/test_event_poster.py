@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.functional.plots.test_plots_plaques import decoded
+from tests.support.pdftools import decoded
 
 
 def test_poster_qr_code_leads_to_the_survey(app, client, organiser, event):

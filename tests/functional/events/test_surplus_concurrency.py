@@ -11,8 +11,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from tests.conftest import _make_app
-from tests.functional.events.test_surplus_refund import trued_up_below
+from tests.support.app import build_app
+from tests.support.events import trued_up_below
 from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.models import (
@@ -38,7 +38,7 @@ def test_parallel_refund_requests_refund_once(app, client, credits, organiser, o
     event_id, user_id, order_id = event.id, organiser.id, order.id
     db.session.rollback()
 
-    worker_app = _make_app(
+    worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": REQUESTS + 2, "max_overflow": 0},

@@ -15,9 +15,10 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import AuthActions, csrf_token
-from tests.functional.events.conftest import (
+from tests.support.app import AuthActions, csrf_token
+from tests.support.events import (
     ESTIMATE,
+    SMALLER,
     demo_pay,
     fresh,
     make_event,
@@ -26,6 +27,7 @@ from tests.functional.events.conftest import (
     shanghai_today,
     staff_confirm_transfer,
     start_event_order,
+    trued_up_below,
 )
 from webapp.errors import Conflict
 from webapp.extensions import db
@@ -47,26 +49,6 @@ from webapp.services.certificates import documents
 from webapp.services.events import offset_state, surplus
 from webapp.services.payments import gateway
 from webapp.services.registry import ledger, queries
-
-SMALLER = {"province": "CN-SD", "participants": 10, "meals": 10}
-
-
-def trued_up_below(client, organiser, org, *, pay=demo_pay):
-    """An ended event: estimate paid in full, then an actual footprint far below it."""
-    event = make_event(org, organiser, ends_on=shanghai_today() - timedelta(days=1))
-    manage = f"/events/{event.code}/manage"
-    estimate = save_calculation(organiser, ESTIMATE)
-    post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
-    order = start_event_order(client, fresh(Event, event.id))
-    pay(client, order)
-    smaller = save_calculation(organiser, SMALLER, label="actual")
-    response = post(
-        client, f"/events/{event.code}/true-up", {"actual-calculation": smaller.token}, manage
-    )
-    assert response.status_code == 302
-    event = fresh(Event, event.id)
-    assert event.actual_kg < event.estimate_kg
-    return event, fresh(Order, order.id)
 
 
 def _providers(app):

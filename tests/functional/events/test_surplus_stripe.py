@@ -12,18 +12,17 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.events.conftest import (
+from tests.support.app import csrf_token
+from tests.support.events import (
     ESTIMATE,
+    SMALLER,
     fresh,
     make_event,
     post,
     save_calculation,
     shanghai_today,
 )
-from tests.functional.events.test_surplus_refund import SMALLER
-from tests.functional.payments.test_stripe import SECRET, stripe_app  # noqa: F401
-from tests.support.fixtures import localstripe, stripe_fake  # noqa: F401
+from tests.support.payments import STRIPE_WEBHOOK_SECRET
 from tests.support.stripe_fake import deliver
 from webapp.extensions import db
 from webapp.models import (
@@ -56,9 +55,9 @@ def _registry_ok(app) -> None:
 
 
 def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
-    stripe_app,  # noqa: F811
+    stripe_app,
     client,
-    stripe_fake,  # noqa: F811
+    stripe_fake,
     credits,
     organiser,
     org,
@@ -71,7 +70,7 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     ref = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"]).group(1)
     order = orders.find(db.session, ref)
-    deliver(client, stripe_fake.complete(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     order = fresh(Order, order.id)
     assert order.status is OrderStatus.PAID
     smaller = save_calculation(organiser, SMALLER, label="actual")
@@ -98,7 +97,9 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     assert len(_reversals()) == 1
 
     # Stripe's charge.refunded for it: cumulative amount_refunded equals ours, a no-op.
-    status, body = deliver(client, stripe_fake.refund_event(order.provider_payment_id), SECRET)
+    status, body = deliver(
+        client, stripe_fake.refund_event(order.provider_payment_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"partial_refund_known"' in body
     order = fresh(Order, order.id)
     assert order.problem is None and order.refunded_kg == surplus_kg
@@ -108,7 +109,9 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     stripe_fake.client().v1.refunds.create(
         {"payment_intent": order.provider_payment_id, "amount": 100}
     )
-    status, body = deliver(client, stripe_fake.refund_event(order.provider_payment_id), SECRET)
+    status, body = deliver(
+        client, stripe_fake.refund_event(order.provider_payment_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"needs_attention"' in body
     order = fresh(Order, order.id)
     assert order.status is OrderStatus.PAID and order.problem
@@ -126,7 +129,9 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     # Later the rest is refunded in full at Stripe: everything still held is reversed.
     remaining = order.allocation.current_ranges
     stripe_fake.client().v1.refunds.create({"payment_intent": order.provider_payment_id})
-    status, body = deliver(client, stripe_fake.refund_event(order.provider_payment_id), SECRET)
+    status, body = deliver(
+        client, stripe_fake.refund_event(order.provider_payment_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"refunded"' in body
     order = fresh(Order, order.id)
     assert order.status is OrderStatus.REFUNDED

@@ -8,7 +8,7 @@ import io
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.support.app import csrf_token
 from webapp.extensions import db
 from webapp.models import SurveyResponse
 from webapp.services.events import survey

@@ -9,10 +9,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.events.conftest import post
-from tests.functional.plots.test_plots_plaques import decoded
-from tests.unit.certificates.pdftools import pdftotext
+from tests.support.app import csrf_token
+from tests.support.events import post
+from tests.support.pdftools import decoded, pdftotext
 from webapp.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import AuditRecord, Event, SurveyResponse, SurveyTicket, TravelMode

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.payments.conftest import fresh, offset_form, start_order
+from tests.support.app import csrf_token
+from tests.support.payments import fresh, offset_form, start_order
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,

@@ -6,8 +6,9 @@ import json
 
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.payments.conftest import fresh, offset_form, start_order
+from tests.support.app import csrf_token
+from tests.support.calculator import calculate
+from tests.support.payments import fresh, offset_form, start_order
 from tests.support.stripe_fake import webhook_headers
 from webapp.extensions import db
 from webapp.models import Certificate, DemoCheckout, FootprintCalculation, OrderStatus
@@ -73,8 +74,6 @@ def test_the_stripe_webhook_is_closed_without_stripe(client, credits, buyer):
 
 
 def test_offset_prefilled_from_a_calculation_and_linked_to_it(client, credits, buyer):
-    from tests.functional.test_calculator_pages import calculate
-
     token = calculate(client)
     calc = db.session.scalar(select(FootprintCalculation))
     page = client.get(f"/offset?tonnes=2.4&calculation={token}").get_data(as_text=True)

@@ -15,9 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.payments.conftest import fresh, offset_form, start_order
-from tests.support.fixtures import localstripe, stripe_fake  # noqa: F401
+from tests.support.app import csrf_token
+from tests.support.payments import STRIPE_WEBHOOK_SECRET, fresh, offset_form, start_order
 from tests.support.stripe_fake import deliver, event_payload, webhook_headers
 from webapp.extensions import db
 from webapp.models import (
@@ -32,19 +31,6 @@ from webapp.models import (
     PaymentEvent,
 )
 
-SECRET = "whsec_test_tanhui"
-
-
-@pytest.fixture
-def stripe_app(app, stripe_fake):  # noqa: F811
-    app.config.update(
-        PAYMENT_PROVIDER="stripe",
-        STRIPE_SECRET_KEY="sk_test_123",
-        STRIPE_WEBHOOK_SECRET=SECRET,
-        STRIPE_API_BASE=stripe_fake.url,
-    )
-    return app
-
 
 @pytest.fixture
 def stripe_order(stripe_app, client, credits, buyer):
@@ -55,7 +41,7 @@ def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_checkout_session_is_created_in_cny_with_our_metadata(client, stripe_order, stripe_fake):  # noqa: F811
+def test_checkout_session_is_created_in_cny_with_our_metadata(client, stripe_order, stripe_fake):
     order = stripe_order
     assert order.provider_session_id.startswith("cs_test_")
     session = stripe_fake.session(order.provider_session_id)
@@ -70,7 +56,7 @@ def test_checkout_session_is_created_in_cny_with_our_metadata(client, stripe_ord
     assert order.checkout_url in client.get(f"/orders/{order.ref}").get_data(as_text=True)
 
 
-def test_completed_webhook_fulfils_and_duplicate_is_harmless(client, stripe_order, stripe_fake):  # noqa: F811
+def test_completed_webhook_fulfils_and_duplicate_is_harmless(client, stripe_order, stripe_fake):
     order = stripe_order
     # The buyer comes back before Stripe's webhook: still processing, not paid.
     page = client.get(f"/orders/{order.ref}/return?session_id={order.provider_session_id}")
@@ -78,14 +64,14 @@ def test_completed_webhook_fulfils_and_duplicate_is_harmless(client, stripe_orde
     assert fresh(order).status is OrderStatus.PENDING
 
     event = stripe_fake.complete(order.provider_session_id)
-    status, body = deliver(client, event, SECRET)
+    status, body = deliver(client, event, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"fulfilled"' in body
     order = fresh(order)
     assert order.status is OrderStatus.PAID
     assert order.provider_payment_id.startswith("pi_")
     assert order.allocation.state is AllocationState.RETIRED
 
-    status, body = deliver(client, event, SECRET)
+    status, body = deliver(client, event, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"duplicate"' in body
     assert _count(Certificate) == 1
     assert _count(LedgerEntry, LedgerEntry.kind == "retirement") == 1
@@ -93,32 +79,34 @@ def test_completed_webhook_fulfils_and_duplicate_is_harmless(client, stripe_orde
     assert client.get(f"/orders/{order.ref}/return").status_code == 302
 
 
-def test_webhook_before_the_browser_returns(client, stripe_order, stripe_fake):  # noqa: F811
+def test_webhook_before_the_browser_returns(client, stripe_order, stripe_fake):
     order = stripe_order
-    deliver(client, stripe_fake.complete(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     returned = client.get(f"/orders/{order.ref}/return?session_id={order.provider_session_id}")
     assert returned.status_code == 302
     assert returned.headers["Location"].endswith(f"/orders/{order.ref}")
     assert "flash-success" in client.get(f"/orders/{order.ref}").get_data(as_text=True)
 
 
-def test_expired_after_completed_changes_nothing(client, stripe_order, stripe_fake):  # noqa: F811
+def test_expired_after_completed_changes_nothing(client, stripe_order, stripe_fake):
     order = stripe_order
-    deliver(client, stripe_fake.complete(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     late = stripe_fake.event(
         "checkout.session.expired",
         {**stripe_fake.session(order.provider_session_id), "status": "expired"},
     )
-    status, body = deliver(client, late, SECRET)
+    status, body = deliver(client, late, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"not_pending"' in body
     order = fresh(order)
     assert order.status is OrderStatus.PAID
     assert order.allocation.state is AllocationState.RETIRED
 
 
-def test_expired_session_releases_the_reservation(client, stripe_order, stripe_fake):  # noqa: F811
+def test_expired_session_releases_the_reservation(client, stripe_order, stripe_fake):
     order = stripe_order
-    status, _ = deliver(client, stripe_fake.expire_now(order.provider_session_id), SECRET)
+    status, _ = deliver(
+        client, stripe_fake.expire_now(order.provider_session_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200
     order = fresh(order)
     assert order.status is OrderStatus.EXPIRED
@@ -127,15 +115,15 @@ def test_expired_session_releases_the_reservation(client, stripe_order, stripe_f
 
 
 @pytest.mark.parametrize("how", ["wrong secret", "stale timestamp", "no header", "altered body"])
-def test_forged_or_stale_signatures_are_refused(client, stripe_order, stripe_fake, how):  # noqa: F811
+def test_forged_or_stale_signatures_are_refused(client, stripe_order, stripe_fake, how):
     order = stripe_order
     event = stripe_fake.complete(order.provider_session_id)
     payload = event_payload(event)
-    headers = webhook_headers(payload, SECRET)
+    headers = webhook_headers(payload, STRIPE_WEBHOOK_SECRET)
     if how == "wrong secret":
         headers = webhook_headers(payload, "whsec_forged")
     elif how == "stale timestamp":
-        headers = webhook_headers(payload, SECRET, timestamp=int(time.time()) - 3600)
+        headers = webhook_headers(payload, STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) - 3600)
     elif how == "no header":
         headers = {}
     elif how == "altered body":
@@ -150,10 +138,10 @@ def test_forged_or_stale_signatures_are_refused(client, stripe_order, stripe_fak
 
 
 @pytest.mark.parametrize("override", [{"amount_total": 100}, {"currency": "usd"}])
-def test_wrong_amount_or_currency_is_not_fulfilled(client, stripe_order, stripe_fake, override):  # noqa: F811
+def test_wrong_amount_or_currency_is_not_fulfilled(client, stripe_order, stripe_fake, override):
     order = stripe_order
     event = stripe_fake.complete(order.provider_session_id, **override)
-    status, body = deliver(client, event, SECRET)
+    status, body = deliver(client, event, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"mismatch"' in body
     order = fresh(order)
     assert order.status is OrderStatus.PENDING
@@ -163,39 +151,45 @@ def test_wrong_amount_or_currency_is_not_fulfilled(client, stripe_order, stripe_
     assert _count(AuditRecord, AuditRecord.action == "payment.mismatch") == 1
 
 
-def test_event_body_is_never_trusted_for_money(client, stripe_order, stripe_fake):  # noqa: F811
+def test_event_body_is_never_trusted_for_money(client, stripe_order, stripe_fake):
     """A correctly signed 'completed' event for a session Stripe says is unpaid does nothing."""
     order = stripe_order
     forged = stripe_fake.event(
         "checkout.session.completed",
         {**stripe_fake.session(order.provider_session_id), "payment_status": "paid"},
     )
-    status, body = deliver(client, forged, SECRET)
+    status, body = deliver(client, forged, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"awaiting"' in body
     assert fresh(order).status is OrderStatus.PENDING
 
 
-def test_events_that_are_not_ours_are_acknowledged(client, stripe_app, stripe_fake):  # noqa: F811
+def test_events_that_are_not_ours_are_acknowledged(client, stripe_app, stripe_fake):
     other = stripe_fake.event("checkout.session.completed", {"id": "cs_test_someone_else"})
-    status, body = deliver(client, other, SECRET)
+    status, body = deliver(client, other, STRIPE_WEBHOOK_SECRET)
     assert status == 200 and b'"ignored"' in body
-    status, body = deliver(client, stripe_fake.event("customer.created", {"id": "cus_1"}), SECRET)
+    status, body = deliver(
+        client, stripe_fake.event("customer.created", {"id": "cus_1"}), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"ignored"' in body
     assert _count(PaymentEvent) == 0
 
 
-def test_async_payment_succeeds_later(client, stripe_order, stripe_fake):  # noqa: F811
+def test_async_payment_succeeds_later(client, stripe_order, stripe_fake):
     order = stripe_order
-    _status, body = deliver(client, stripe_fake.complete_async(order.provider_session_id), SECRET)
+    _status, body = deliver(
+        client, stripe_fake.complete_async(order.provider_session_id), STRIPE_WEBHOOK_SECRET
+    )
     assert b'"awaiting"' in body and fresh(order).status is OrderStatus.PENDING
-    deliver(client, stripe_fake.async_succeeded(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.async_succeeded(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     assert fresh(order).status is OrderStatus.PAID
 
 
-def test_async_payment_failure_releases(client, stripe_order, stripe_fake):  # noqa: F811
+def test_async_payment_failure_releases(client, stripe_order, stripe_fake):
     order = stripe_order
-    deliver(client, stripe_fake.complete_async(order.provider_session_id), SECRET)
-    status, body = deliver(client, stripe_fake.async_failed(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete_async(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
+    status, body = deliver(
+        client, stripe_fake.async_failed(order.provider_session_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"failed"' in body
     order = fresh(order)
     assert order.status is OrderStatus.FAILED
@@ -205,12 +199,12 @@ def test_async_payment_failure_releases(client, stripe_order, stripe_fake):  # n
 def test_admin_refund_goes_through_stripe_and_its_webhook_is_idempotent(
     client,
     stripe_order,
-    stripe_fake,  # noqa: F811
+    stripe_fake,
     make_user,
     auth,
 ):
     order = stripe_order
-    deliver(client, stripe_fake.complete(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     make_user("admin", email="staff@example.cn")
     auth.logout()
     auth.login("staff@example.cn")
@@ -223,7 +217,9 @@ def test_admin_refund_goes_through_stripe_and_its_webhook_is_idempotent(
     assert refund["status"] == "succeeded" and refund["amount"] == 19200
     assert db.session.scalars(select(Certificate)).one().status is CertificateStatus.REVOKED
     # Stripe then sends charge.refunded: acknowledged, nothing reversed twice.
-    status, body = deliver(client, stripe_fake.refund_event(order.provider_payment_id), SECRET)
+    status, body = deliver(
+        client, stripe_fake.refund_event(order.provider_payment_id), STRIPE_WEBHOOK_SECRET
+    )
     assert status == 200 and b'"already_refunded"' in body
     assert _count(LedgerEntry, LedgerEntry.kind == "reversal") == 1
 
@@ -231,15 +227,15 @@ def test_admin_refund_goes_through_stripe_and_its_webhook_is_idempotent(
 def test_refund_made_in_the_stripe_dashboard_reaches_the_registry(
     client,
     stripe_order,
-    stripe_fake,  # noqa: F811
+    stripe_fake,
 ):
     order = stripe_order
-    deliver(client, stripe_fake.complete(order.provider_session_id), SECRET)
+    deliver(client, stripe_fake.complete(order.provider_session_id), STRIPE_WEBHOOK_SECRET)
     order = fresh(order)
     stripe_fake.client().v1.refunds.create({"payment_intent": order.provider_payment_id})
     event = stripe_fake.refund_event(order.provider_payment_id)
-    assert deliver(client, event, SECRET)[0] == 200
-    assert deliver(client, event, SECRET)[1].count(b"duplicate") == 1
+    assert deliver(client, event, STRIPE_WEBHOOK_SECRET)[0] == 200
+    assert deliver(client, event, STRIPE_WEBHOOK_SECRET)[1].count(b"duplicate") == 1
     order = fresh(order)
     assert order.status is OrderStatus.REFUNDED
     assert order.allocation.state is AllocationState.REVERSED
@@ -255,11 +251,11 @@ def test_stripe_unreachable_reserves_nothing(stripe_app, client, credits, buyer)
     assert db.session.scalars(select(Issuance)).one().reserved_kg == 0
 
 
-def test_twenty_parallel_deliveries_fulfil_exactly_once(stripe_app, stripe_order, stripe_fake):  # noqa: F811
+def test_twenty_parallel_deliveries_fulfil_exactly_once(stripe_app, stripe_order, stripe_fake):
     order = stripe_order
     event = stripe_fake.complete(order.provider_session_id)
     payload = event_payload(event)
-    headers = webhook_headers(payload, SECRET)
+    headers = webhook_headers(payload, STRIPE_WEBHOOK_SECRET)
     db.session.commit()
     barrier = threading.Barrier(20)
     results: list[tuple[int, str]] = []

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
-from tests.functional.plots.test_plots_rangers import jpeg_with_gps
+from tests.support.app import csrf_token
+from tests.support.plots import jpeg_with_gps
 from webapp.extensions import db
 from webapp.models import MemorialSite, Plot, SitePhoto, SiteSpecies
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.support.app import csrf_token
 from webapp.extensions import db
 from webapp.models import (
     Certificate,
@@ -461,7 +461,7 @@ def test_buyers_racing_for_one_plot_through_the_page_produce_one_sponsor(
     nothing; paying the winner makes exactly one sponsor."""
     import threading
 
-    from tests.conftest import _make_app
+    from tests.support.app import build_app
     from webapp.services import keys
     from webapp.services.payments import notifications as events
     from webapp.services.payments.demo_provider import DemoProvider
@@ -470,7 +470,7 @@ def test_buyers_racing_for_one_plot_through_the_page_produce_one_sponsor(
     for i in range(RACERS):
         make_user("resident", email=f"racer{i}@example.cn")
     db.session.rollback()
-    worker_app = _make_app(
+    worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": RACERS + 2, "max_overflow": 0, "pool_timeout": 60},

@@ -12,8 +12,8 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from tests.conftest import _make_app
-from tests.functional.registry.conftest import HOLD
+from tests.support.app import build_app
+from tests.support.registry import HOLD
 from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.models import Issuance, RangeState, SerialRange, SinkProject
@@ -32,7 +32,7 @@ def test_fifty_concurrent_buyers_never_oversell(app, project, on_sale, tmp_path)
     assert sum(demands) > BATCH_KG
     db.session.rollback()
 
-    worker_app = _make_app(
+    worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 5, "max_overflow": 0, "pool_timeout": 120},

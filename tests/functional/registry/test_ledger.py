@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests.functional.registry.conftest import HOLD
+from tests.support.registry import HOLD
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Privacy, Purpose, SerialRange
 from webapp.services import keys

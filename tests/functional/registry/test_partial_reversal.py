@@ -9,8 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.functional.registry.conftest import HOLD
-from tests.functional.registry.test_registry_services import BENEFICIARY
+from tests.support.registry import BENEFICIARY, HOLD
 from webapp.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import AllocationState, LedgerEntry, RangeState

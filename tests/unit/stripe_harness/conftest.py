@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.support.fixtures import localstripe, stripe_fake, webhook_receiver  # noqa: F401
 from tests.support.stripe_fake import StripeFake
 
 
 @pytest.fixture
-def stripe_client(stripe_fake: StripeFake) -> stripe.StripeClient:  # noqa: F811
+def stripe_client(stripe_fake: StripeFake) -> stripe.StripeClient:
     """The real SDK, as the app builds it, pointed at the fake."""
     return stripe.StripeClient(
         "sk_test_123", base_addresses={"api": stripe_fake.url}, max_network_retries=0

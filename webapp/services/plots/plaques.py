@@ -1,9 +1,9 @@
 """Printable plot plaques (an A4 sheet) and a site-entrance poster, as PDF.
 
-Rendered like certificates (``services/certificates/render.py``): an autoescaped Jinja
-template from ``templates/plots_print/`` fed plain data only, WeasyPrint with the
-certificates' static-only URL fetcher (files under ``static/`` and nothing else), the
-same per-process FontConfiguration and render lock, and Noto CJK for Chinese.
+Rendered like certificates (:mod:`webapp.services.print_sheets`): an autoescaped Jinja
+template from ``templates/plots_print/`` fed plain data only, turned into PDF by
+:mod:`webapp.services.pdf.render` (files under ``static/`` and nothing else, the shared
+fonts and render lock), and Noto CJK for Chinese.
 
 The QR codes carry upper-case short links (``{BASE_URL}/P/<SITE>/<PLOT>``,
 ``{BASE_URL}/S/<SITE>``) in QR alphanumeric mode, drawn by the certificates' QR helper

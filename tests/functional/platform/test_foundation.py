@@ -1,0 +1,181 @@
+"""Pages, languages, security headers, errors, CLI and configuration."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.support.app import csrf_token
+from webapp.config import ConfigError, load_config
+from webapp.extensions import db
+from webapp.models import AuditRecord, MemorialSite, SinkProject, User
+
+
+def test_home_is_chinese_by_default(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="zh-CN">' in html
+    assert "核算您的碳足迹" in html
+    assert "认建认养纪念林地" in html and "验证证书" in html
+
+
+def test_language_switch_persists_in_cookie(client):
+    token = csrf_token(client, "/")
+    response = client.post("/lang", data={"csrf_token": token, "lang": "en", "next": "/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Measure your footprint" in html
+    token = csrf_token(client, "/")
+    client.post("/lang", data={"csrf_token": token, "lang": "zh_CN"})
+    assert "核算您的碳足迹" in client.get("/").get_data(as_text=True)
+
+
+def test_language_choice_is_saved_for_the_user(client, auth, make_user):
+    make_user(email="lin@example.cn")
+    auth.login()
+    token = csrf_token(client, "/")
+    client.post("/lang", data={"csrf_token": token, "lang": "en"})
+    assert db.session.scalar(select(User.locale)) == "en"
+    client.delete_cookie("lang")
+    assert "My account" in client.get("/account").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_next_and_unknown_language(client):
+    token = csrf_token(client, "/")
+    response = client.post(
+        "/lang", data={"csrf_token": token, "lang": "xx", "next": "https://evil.example"}
+    )
+    assert response.headers["Location"] == "/"
+    assert "核算您的碳足迹" in client.get("/").get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/", "/account/login", "/account/register"])
+def test_pages_have_no_inline_script_or_external_resources(client, path):
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline script"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert not re.findall(r'(?:src|href|action)="(?:https?:)?//', html), "external resource"
+
+
+def test_friendly_404_page_and_json_404_under_api(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "页面不存在" in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404
+    assert api.get_json()["error"]["status"] == 404
+
+
+def test_500_page_rolls_back_and_is_friendly(app, client):
+    @app.get("/boom-test")
+    def boom():
+        db.session.add(User(email="x@y.cn", display_name="x", password_hash="x"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    response = client.get("/boom-test")
+    assert response.status_code == 500
+    assert "出错了" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_cli_users_create_any_role_and_audit(runner):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "boss@example.cn",
+            "--password",
+            "long-password-1",
+            "--role",
+            "admin",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.role.value == "admin"
+    bad = runner.invoke(
+        args=["users", "create", "--email", "boss@example.cn", "--password", "long-password-1"]
+    )
+    assert bad.exit_code != 0 and "该电子邮箱已注册" in bad.output
+    changed = runner.invoke(
+        args=["users", "set-role", "--email", "boss@example.cn", "--role", "ranger"]
+    )
+    assert changed.exit_code == 0
+    event = db.session.scalar(
+        select(AuditRecord).where(AuditRecord.action == "account.role_changed")
+    )
+    assert event.details == {"old": "admin", "new": "ranger"}
+
+
+def test_demo_data_is_idempotent(runner):
+    first = runner.invoke(args=["demo-data"])
+    assert first.exit_code == 0, first.output
+    assert "admin@tanhui.local" in first.output
+    counts = (
+        db.session.scalar(select(func.count()).select_from(SinkProject)),
+        db.session.scalar(select(func.count()).select_from(MemorialSite)),
+        db.session.scalar(select(func.count()).select_from(User)),
+    )
+    second = runner.invoke(args=["demo-data"])
+    assert second.exit_code == 0 and "0 created" in second.output
+    again = (
+        db.session.scalar(select(func.count()).select_from(SinkProject)),
+        db.session.scalar(select(func.count()).select_from(MemorialSite)),
+        db.session.scalar(select(func.count()).select_from(User)),
+    )
+    assert counts == again
+    assert counts[0] >= 4
+    codes = set(db.session.scalars(select(SinkProject.code)))
+    assert {"TA-CLS", "GD-BMB", "CZ-LPT", "LS-FM"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x" * 40, "DEBUG": "1"}, "DEBUG"),
+        ({"SECRET_KEY": "x" * 40}, "demo payment provider"),
+    ],
+)
+def test_production_refuses_unsafe_configuration(monkeypatch, env, message):
+    for name in ("SECRET_KEY", "DEBUG", "STRIPE_SECRET_KEY", "PAYMENT_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config("production")
+
+
+def test_production_accepts_safe_configuration(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
+    config = load_config("production")
+    assert config.SESSION_COOKIE_SECURE and config.PAYMENT_PROVIDER == "stripe"
+    assert not config.DEV_PAGES
+
+
+def test_dev_pages_are_absent_in_production(monkeypatch, tmp_path):
+    from webapp import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert "dev.outbox" not in app.view_functions

@@ -1,0 +1,40 @@
+"""Offset orders placed through the pages (plain helpers)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.app import csrf_token
+from webapp.extensions import db
+from webapp.models import Order
+from webapp.services import orders
+
+STRIPE_WEBHOOK_SECRET = "whsec_test_tanhui"
+
+
+def offset_form(client, **fields) -> dict[str, str]:
+    data = {
+        "csrf_token": csrf_token(client, "/offset"),
+        "project": "TA-CLS",
+        "tonnes": "2.4",
+        "beneficiary_name": "林小树",
+        "privacy": "initials",
+        "purpose": "household_year",
+        "purpose_detail": "",
+        "method": "demo",
+        "confirm": "1",
+    }
+    data.update({k: str(v) for k, v in fields.items()})
+    return data
+
+
+def start_order(client, **fields) -> Order:
+    response = client.post("/offset", data=offset_form(client, **fields))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    ref = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"]).group(1)
+    return orders.find(db.session, ref)
+
+
+def fresh(order: Order) -> Order:
+    db.session.expire_all()
+    return db.session.get(Order, order.id)
