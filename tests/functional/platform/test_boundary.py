@@ -16,7 +16,7 @@ from webapp.models import User
 from webapp.services.messages import CertificateChanged, OrderPaid
 from webapp.unit_of_work import after_commit, committing, on, pending_messages
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _collect(app):
