@@ -63,6 +63,7 @@ def _page(
     if site_form is None:
         site_form = SiteForm(prefix="site", obj=site)
         site_form.boundary.data = sites.format_points(site.boundary)
+    species = queries.site_species(db.session, site)
     return (
         render_template(
             "plots/admin_site.html",
@@ -71,7 +72,8 @@ def _page(
             species_form=species_form or _species_form(),
             plots_form=plots_form or PlotsImportForm(prefix="plots"),
             photo_form=photo_form or SitePhotoForm(prefix="photo"),
-            species=queries.site_species(db.session, site),
+            species=species,
+            citations=queries.citations(species),
             plots=queries.site_plots(db.session, site),
             photos=sites.photos_of(db.session, site),
             problem=problem,
