@@ -37,6 +37,7 @@ from tests.unit.certificates.pdftools import pdftotext
 from webapp.extensions import db
 from webapp.models import Event, FootprintCalculation
 from webapp.services.footprint import load_factor_set
+from webapp.services.plots import rangers
 
 # What the research notes of the reference compilation look like.
 NOTES = re.compile(
@@ -194,7 +195,7 @@ def test_event_page_and_reports_cite_publications(app, client, organiser, org, e
     assert "MEE & NBS" in text and "Scarborough" in text and "二手来源 secondary source" in text
 
 
-def test_site_plot_and_api_cite_the_rate(client, make_plot):  # noqa: F811
+def test_site_plot_poster_and_api_cite_the_rate(app, client, auth, make_user, make_plot):  # noqa: F811
     plot = make_plot()
     factor = load_factor_set().get("forest.project.suichuan.per_mu")
     for lang in ("zh", "en"):
@@ -209,3 +210,13 @@ def test_site_plot_and_api_cite_the_rate(client, make_plot):  # noqa: F811
     assert_no_notes(json.dumps(body, ensure_ascii=False), "site API")
     (sp,) = body["species"]
     assert sp["source"] == factor.citation and sp["verification"] == factor.verification
+
+    ranger = make_user("ranger", email="ranger@example.cn")
+    rangers.assign(db.session, ranger, plot.site, actor=make_user("admin", email="a@example.cn"))
+    db.session.commit()
+    auth.login("ranger@example.cn")
+    poster = client.get(f"/sites/{plot.site.code}/poster.pdf")
+    assert poster.status_code == 200
+    text = " ".join(pdftotext(poster.data).split())
+    assert_no_notes(text, "site poster")
+    assert "已核实 verified" in text
