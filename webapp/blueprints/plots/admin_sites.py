@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from webapp.blueprints.calculator import presenting as present
 from webapp.blueprints.plots import bp
 from webapp.blueprints.plots.forms import PlotsImportForm, SiteForm, SitePhotoForm, SpeciesForm
 from webapp.blueprints.plots.views import send_stored_photo
@@ -43,7 +44,10 @@ def _site_data(form: SiteForm, code: str) -> sites.SiteData:
 def _species_form() -> SpeciesForm:
     form = SpeciesForm(prefix="species")
     form.factor.choices = [
-        SelectChoice(f.id, f"{f.value} t/亩/年 · {f.quantity[:80]} ({f.verification})")
+        SelectChoice(
+            f.id,
+            f"{f.value} t/亩/年 · {f.citation[:80]} ({present.verification_label(f.verification)})",
+        )
         for f in sites.sequestration_factors()
     ]
     return form
