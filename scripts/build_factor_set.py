@@ -37,8 +37,8 @@ DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "factors.json"
 VERSION = "cn-2026.1"
 PUBLISHED = "2026-11-21"
 DESCRIPTION = (
-    "Tanhui China household and event footprint factors, selected from the reference "
-    "compilation shared/reference/factors.json (compiled 2026-11). Electricity: MEE/NBS "
+    "Tanhui China household and event footprint factors, selected from Tanhui's reference "
+    "compilation of public sources (compiled 2026-11). Electricity: MEE/NBS "
     "average CO2 series, latest year at the most local level published. Transport, hotel, "
     "materials and waste: UK DESNZ 2024 where no Chinese figure was verified. Diet: "
     "Scarborough et al. 2014. Values are decimal strings; units as published."
@@ -126,6 +126,8 @@ for _band in ("short_haul", "long_haul"):
 BASIS_IDS = ("cn.fuel.diesel_mass", "assume.density.diesel")
 EXTRA_PREFIXES = ("forest.", "price.")
 
+ASSUMPTION_CITATION = "Tanhui assumption (no published figure found)"
+
 # Assumptions with no sourced value in the reference compilation.  They are shipped as
 # UNVERIFIED under ``assume.`` ids and flagged in docs/METHODOLOGY.md.
 ASSUMPTIONS: tuple[dict[str, Any], ...] = (
@@ -135,7 +137,7 @@ ASSUMPTIONS: tuple[dict[str, Any], ...] = (
         "(used only when a household gives heated_area_m2 instead of heat_gj)",
         "value": "0.4",
         "unit": "GJ/m2/yr",
-        "source": "assumption (Tanhui); no sourced value in shared/reference/factors.json",
+        "source": "assumption (Tanhui); no sourced value in the reference compilation",
         "year": None,
         "url": None,
         "verification": "UNVERIFIED",
@@ -166,7 +168,31 @@ def _plain(value: Decimal) -> str:
     return text
 
 
-def _convert(entry: dict[str, Any]) -> dict[str, Any]:
+DERIVED = "derived from "
+
+
+def _basis_ids(text: str) -> list[str]:
+    """The factor ids named by a ``derived from A and B`` citation."""
+    return text.removeprefix(DERIVED).replace(" and ", " ").split()
+
+
+def cite(reference: dict[str, dict[str, Any]], fid: str) -> str:
+    """The citation a reader sees for ``fid``.
+
+    A derived figure's reference citation names only factor ids ("derived from A and B"),
+    which a reader cannot look up; it is expanded to name the publication behind each basis
+    factor, recursively, so every derived figure cites what it derives from."""
+    entry = reference[fid]
+    text = (entry.get("citation") or "").strip()
+    if not text:
+        raise SystemExit(f"{fid} has no citation in the reference")
+    if not text.startswith(DERIVED):
+        return text
+    parts = [f"{basis} ({cite(reference, basis)})" for basis in _basis_ids(text)]
+    return "Derived from " + " and ".join(parts)
+
+
+def _convert(entry: dict[str, Any], citation: str) -> dict[str, Any]:
     """Reference entry -> factor-set entry (values as decimal strings)."""
     raw = entry["value"]
     out: dict[str, Any] = {"id": entry["id"], "quantity": entry["quantity"]}
@@ -190,6 +216,8 @@ def _convert(entry: dict[str, Any]) -> dict[str, Any]:
         url=None if url in ("", "—", "-") else url,
         verification=entry["verification"],
         notes=entry.get("notes") or "",
+        citation=citation,
+        provenance=(entry.get("provenance") or entry["source"]).strip(),
     )
     return out
 
@@ -236,8 +264,13 @@ def build(reference: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[st
     missing = sorted(fid for fid in wanted if fid not in reference and fid not in assumed)
     if missing:
         raise SystemExit(f"factors missing from the reference: {missing}")
-    factors = [_convert(f) for fid, f in reference.items() if fid in wanted]
-    factors += [dict(a) for fid, a in assumed.items() if fid in wanted and fid not in reference]
+    factors = [_convert(f, cite(reference, fid)) for fid, f in reference.items() if fid in wanted]
+    for fid, a in assumed.items():
+        if fid in wanted and fid not in reference:
+            # An assumption's provenance is its reasoning: where the figure comes from.
+            factors.append(
+                dict(a, citation=ASSUMPTION_CITATION, provenance=f"{a['source']}. {a['notes']}")
+            )
     for f in factors:
         if f["id"] in roles.values() and f["value"] is None:
             raise SystemExit(f"{f['id']} is used by a calculator but has no value")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from tests.support.app import csrf_token
+from webapp.extensions import db
+from webapp.models import FootprintCalculation
 
 HOUSEHOLD = {
     "province": "CN-GD",
@@ -40,3 +44,31 @@ def calculate(client, kind: str = "household", data: dict[str, str] | None = Non
     match = TOKEN_URL.match(response.headers["Location"])
     assert match, response.headers["Location"]
     return match.group(1)
+
+
+EVENT = {
+    "province": "sd",
+    "participants": "300",
+    "days": "2",
+    "travel-0-mode": "high_speed_rail",
+    "travel-0-people": "200",
+    "travel-0-one_way_km": "500",
+    "travel-3-mode": "flight",
+    "travel-3-people": "100",
+    "travel-3-one_way_km": "1200",
+    "round_trip": "y",
+    "room_nights": "300",
+    "meals": "1200",
+    "vegetarian_percent": "25",
+    "electricity_kwh": "8000",
+    "paper_kg": "20",
+}
+
+
+def latest() -> FootprintCalculation:
+    """The newest stored calculation, detached, its read transaction ended."""
+    calc = db.session.scalar(select(FootprintCalculation).order_by(FootprintCalculation.id.desc()))
+    assert calc is not None
+    db.session.expunge(calc)
+    db.session.rollback()
+    return calc

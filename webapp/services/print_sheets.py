@@ -13,6 +13,13 @@ from webapp.services.pdf import render as pdf
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
+# A factor's verification status on bilingual printed sheets, as the pages name it.
+VERIFICATION_TEXTS = {
+    "verified": "已核实 verified",
+    "secondary": "二手来源 secondary source",
+    "UNVERIFIED": "未核实 UNVERIFIED",
+}
+
 
 class PrintSheets:
     """Templates from ``templates/<folder>/`` styled by ``static/<static_folder>/print.css``."""

@@ -539,15 +539,6 @@ def gas_basis(unit: str) -> str:
     return ""
 
 
-def links(url: str | None) -> list[tuple[str, bool]]:
-    """Split a factor's ``url`` field into (text, is_link) parts."""
-    if not url:
-        return []
-    return [
-        (part.strip(), part.strip().startswith(("http://", "https://"))) for part in url.split(";")
-    ]
-
-
 @dataclass(frozen=True)
 class Formula:
     category: str

@@ -11,45 +11,18 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from tests.support.app import AuthActions
-from tests.support.calculator import HOUSEHOLD, calculate, post
+from tests.support.calculator import EVENT, HOUSEHOLD, calculate, latest, post
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import CalculationKind, FootprintCalculation
 from webapp.services import footprint_records
 from webapp.services.footprint import load_factor_set
 
-EVENT = {
-    "province": "sd",
-    "participants": "300",
-    "days": "2",
-    "travel-0-mode": "high_speed_rail",
-    "travel-0-people": "200",
-    "travel-0-one_way_km": "500",
-    "travel-3-mode": "flight",
-    "travel-3-people": "100",
-    "travel-3-one_way_km": "1200",
-    "round_trip": "y",
-    "room_nights": "300",
-    "meals": "1200",
-    "vegetarian_percent": "25",
-    "electricity_kwh": "8000",
-    "paper_kg": "20",
-}
-
 
 def count() -> int:
     n = db.session.scalar(select(func.count()).select_from(FootprintCalculation))
     db.session.rollback()  # end the read: SQLite writers must not wait for the test
     return n
-
-
-def latest() -> FootprintCalculation:
-    """The newest stored calculation, detached, its read transaction ended."""
-    calc = db.session.scalar(select(FootprintCalculation).order_by(FootprintCalculation.id.desc()))
-    assert calc is not None
-    db.session.expunge(calc)
-    db.session.rollback()
-    return calc
 
 
 def field_error(html: str, field_id: str) -> str:

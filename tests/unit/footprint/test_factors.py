@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -183,3 +184,39 @@ def test_unknown_role_and_factor(fs):
         fs.get("no.such.factor")
     with pytest.raises(UnknownFactorError):
         fs.get("price.ccer.2025").per_kg()  # a range has no single value
+
+
+def test_every_factor_names_a_citation_free_of_research_notes():
+    # The citation is what users read; how the figure was found stays in the provenance.
+    notes = re.compile(
+        r"index id|search[- ]index|file id|\brepo\b|repositor|github|recalled|"
+        r"shared/reference|\b[\w-]+\.json\b",
+        re.IGNORECASE,
+    )
+    raw = _raw()
+    assert not notes.search(raw["description"])
+    for f in raw["factors"]:
+        assert f["citation"].strip() and f["provenance"].strip(), f["id"]
+        assert not notes.search(f["citation"]), f["id"]
+        if f["source"].startswith("derived from "):
+            for basis in f["source"].removeprefix("derived from ").replace(" and ", " ").split():
+                assert basis in f["citation"], (f["id"], basis)
+
+
+def test_old_files_without_citations_still_load(tmp_path, monkeypatch):
+    # A factor set written before citations existed cites its compiled source.
+    from webapp.services.footprint import factors as module
+
+    raw = _raw()
+    for f in raw["factors"]:
+        del f["citation"], f["provenance"]
+    raw["version"] = "cn-2025.1"
+    (tmp_path / "cn-2025.1.json").write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.setattr(module, "FACTORS_DIR", tmp_path)
+    module._load.cache_clear()
+    try:
+        old = module.load_factor_set("cn-2025.1")
+        factor = old.get("cn.grid.province.shandong.2022")
+        assert factor.citation == factor.source == factor.provenance
+    finally:
+        module._load.cache_clear()

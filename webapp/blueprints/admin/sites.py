@@ -16,6 +16,7 @@ from webapp.services import storage
 from webapp.services.certificates.shares import SharesRefused
 from webapp.services.plots import photos, queries, sites
 from webapp.unit_of_work import committing
+from webapp.web import footprint_presenting as present
 
 SITE_FIELDS = (
     "name_zh",
@@ -42,7 +43,10 @@ def _site_data(form: SiteForm, code: str) -> sites.SiteData:
 def _species_form() -> SpeciesForm:
     form = SpeciesForm(prefix="species")
     form.factor.choices = [
-        SelectChoice(f.id, f"{f.value} t/亩/年 · {f.quantity[:80]} ({f.verification})")
+        SelectChoice(
+            f.id,
+            f"{f.value} t/亩/年 · {f.citation[:80]} ({present.verification_label(f.verification)})",
+        )
         for f in sites.sequestration_factors()
     ]
     return form
@@ -62,6 +66,7 @@ def _page(
     if site_form is None:
         site_form = SiteForm(prefix="site", obj=site)
         site_form.boundary.data = sites.format_points(site.boundary)
+    species = queries.site_species(db.session, site)
     return (
         render_template(
             "admin/site.html",
@@ -70,7 +75,8 @@ def _page(
             species_form=species_form or _species_form(),
             plots_form=plots_form or PlotsImportForm(prefix="plots"),
             photo_form=photo_form or SitePhotoForm(prefix="photo"),
-            species=queries.site_species(db.session, site),
+            species=species,
+            citations=queries.citations(species),
             plots=queries.site_plots(db.session, site),
             photos=sites.photos_of(db.session, site),
             problem=problem,

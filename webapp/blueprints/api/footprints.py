@@ -139,11 +139,13 @@ def _factor_dict(f: Any) -> dict[str, Any]:
         "quantity": f.quantity,
         "value": None if f.value is None else plain(f.value),
         "unit": f.unit,
-        "source": f.source,
+        # What a reader can look up.  How the figure was obtained (provenance, compiled
+        # notes) is for auditors and stays on the methodology page.
+        "citation": f.citation,
+        "source": f.citation,
         "year": f.year,
-        "url": f.url,
+        "url": f.link,
         "verification": f.verification,
-        "notes": f.notes,
         "range": None if f.range is None else [plain(f.range[0]), plain(f.range[1])],
         "params": None if f.params is None else {k: plain(v) for k, v in f.params.items()},
     }
@@ -363,7 +365,10 @@ SCHEMAS.update(
                 "factor": {**_DEC, "description": "kg CO2(e) per unit"},
                 "factor_unit": {"type": "string"},
                 "factor_id": {"type": "string"},
-                "source": {"type": "string"},
+                "source": {
+                    "type": "string",
+                    "description": "the factor's citation (the publication a reader can look up)",
+                },
                 "verification": {"type": "string", "enum": ["verified", "secondary", "UNVERIFIED"]},
                 "kg": {**_DEC, "description": "exactly quantity × factor"},
                 "detail": {"type": "string"},
@@ -419,17 +424,24 @@ SCHEMAS.update(
         },
         "Factor": {
             "type": "object",
-            "required": ["id", "quantity", "value", "unit", "source", "verification"],
+            "required": ["id", "quantity", "value", "unit", "citation", "source", "verification"],
             "properties": {
                 "id": {"type": "string"},
                 "quantity": {"type": "string"},
                 "value": {"anyOf": [_DEC, {"type": "null"}]},
                 "unit": {"type": "string", "description": "as published"},
-                "source": {"type": "string"},
+                "citation": {
+                    "type": "string",
+                    "description": "the publication a reader can look up; a derived figure "
+                    "names the factors and publications it is derived from",
+                },
+                "source": {"type": "string", "description": "same as citation (kept for clients)"},
                 "year": {"type": ["integer", "null"]},
-                "url": {"type": ["string", "null"]},
+                "url": {
+                    "type": ["string", "null"],
+                    "description": "a web address of the publication, when there is one",
+                },
                 "verification": {"type": "string", "enum": ["verified", "secondary", "UNVERIFIED"]},
-                "notes": {"type": "string"},
                 "range": {"anyOf": [{"type": "array", "items": _DEC}, {"type": "null"}]},
                 "params": {
                     "anyOf": [

@@ -44,6 +44,7 @@ def _site_dict(site: MemorialSite, summary: queries.SiteSummary) -> dict[str, An
 
 
 def _species_dict(s: SiteSpecies) -> dict[str, Any]:
+    cited = queries.citation(s)  # the factor set's citation, not the row's stored copy
     return {
         "code": s.code,
         "name_zh": s.name_zh,
@@ -54,8 +55,9 @@ def _species_dict(s: SiteSpecies) -> dict[str, Any]:
         "projection_years": s.projection_years,
         "factor_set": s.factor_set,
         "factor_id": s.factor_id,
-        "source": s.source,
-        "source_url": s.source_url,
+        "source": cited.text,
+        "source_url": cited.url,
+        "verification": cited.verification,
         "planting_seasons_zh": s.planting_seasons_zh,
         "planting_seasons_en": s.planting_seasons_en,
     }

@@ -79,8 +79,12 @@ SCHEMAS.update(
                 "projection_years": {"type": "integer", "minimum": 1},
                 "factor_set": {"type": "string"},
                 "factor_id": {"type": "string"},
-                "source": {"type": "string"},
+                "source": {
+                    "type": "string",
+                    "description": "the rate's citation: the publication a reader can look up",
+                },
                 "source_url": _NULLABLE_STRING,
+                "verification": {"enum": ["verified", "secondary", "UNVERIFIED"]},
                 "planting_seasons_zh": {"type": "string"},
                 "planting_seasons_en": {"type": "string"},
             },

@@ -99,7 +99,7 @@ def event():
     return _calculate(EventForm(), CalculationKind.EVENT, "calculator/event.html")
 
 
-def _line_view(line: Any) -> dict[str, Any]:
+def _line_view(line: Any, fs: Any) -> dict[str, Any]:
     alt = line.alternative
     return {
         "line": line,
@@ -112,6 +112,8 @@ def _line_view(line: Any) -> dict[str, Any]:
         "factor_unit": present.factor_unit_label(line.factor_unit),
         "kg": present.kg_text(line.kg),
         "status": present.verification_label(line.verification),
+        # From the factor set, not the stored line: older results stored compiled notes.
+        "citation": fs.citation(line.factor_id, line.source),
         "alternative": None
         if alt is None
         else {
@@ -139,7 +141,7 @@ def result(token: str):
         "inputs": inputs,
         "province": present.province_name(inputs.get("province", "")),
         "chart": present.chart(result),
-        "lines": [_line_view(line) for line in result.lines],
+        "lines": [_line_view(line, fs) for line in result.lines],
         "basis": [fs.get(fid) for fid in basis],
         "has_alternatives": any(line.alternative is not None for line in result.lines),
         "total_without_rf": result.total_kg + without_rf,

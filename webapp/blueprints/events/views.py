@@ -56,6 +56,7 @@ from webapp.services.events import (
     tickets,
 )
 from webapp.services.events.organisations import InvoiceDetails
+from webapp.services.footprint.factors import load_factor_set
 from webapp.services.footprint.geo import provinces
 from webapp.unit_of_work import committing
 from webapp.web import checkout_fields
@@ -97,6 +98,7 @@ def footprint_rows(calculation) -> list[dict]:
     if calculation is None:
         return []
     result = footprint_records.stored_result(calculation)
+    fs = load_factor_set(result.factor_set)
     return [
         {
             "category": present.category_label(line.category),
@@ -106,7 +108,9 @@ def footprint_rows(calculation) -> list[dict]:
             "factor": present.number_text(line.factor, 8),
             "factor_unit": present.factor_unit_label(line.factor_unit),
             "factor_id": line.factor_id,
-            "source": line.source,
+            # The factor set's citation, not the stored text (older results kept notes).
+            "citation": fs.citation(line.factor_id, line.source),
+            "verification": line.verification,
             "kg": present.kg_text(line.kg),
         }
         for line in result.lines

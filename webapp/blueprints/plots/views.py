@@ -40,6 +40,7 @@ def sites():
 def site(code: str):
     item = _site_or_404(code)
     plots = queries.site_plots(db.session, item)
+    species = queries.site_species(db.session, item)
     site_map = geometry.site_map(
         item, plots, lambda p: url_for(".plot", code=item.code, plot_code=p.code)
     )
@@ -47,7 +48,8 @@ def site(code: str):
         "plots/site.html",
         site=item,
         plots=plots,
-        species=queries.site_species(db.session, item),
+        species=species,
+        citations=queries.citations(species),
         site_map=site_map,
         photos=photos_of(db.session, item),
         counts=queries.status_counts(plots),

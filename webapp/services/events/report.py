@@ -23,8 +23,9 @@ from webapp.services.events import offset_state, survey
 from webapp.services.events import tickets as tickets_service
 from webapp.services.events.certificate import KIND_TEXTS, dates_text
 from webapp.services.footprint.event import TrueUp, compare
+from webapp.services.footprint.factors import load_factor_set
 from webapp.services.footprint_records import stored_result
-from webapp.services.print_sheets import PrintSheets
+from webapp.services.print_sheets import VERIFICATION_TEXTS, PrintSheets
 
 _SHEETS = PrintSheets("events_print", "events")
 POSTER_QR_MM = 80.0
@@ -110,7 +111,9 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
     calculation = event.actual_calculation or event.estimate_calculation
     lines = []
     if calculation is not None:
-        for line in stored_result(calculation).lines:
+        result = stored_result(calculation)
+        fs = load_factor_set(result.factor_set)
+        for line in result.lines:
             lines.append(
                 {
                     "category": line.category,
@@ -120,7 +123,10 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
                     "factor": format(line.factor, "f"),
                     "factor_unit": line.factor_unit,
                     "factor_id": line.factor_id,
-                    "source": line.source,
+                    # The factor set's citation: results stored before citations
+                    # existed carry the compiled notes in ``line.source``.
+                    "citation": fs.citation(line.factor_id, line.source),
+                    "verification": line.verification,
                     "kg": f"{line.kg:.3f}",
                 }
             )
@@ -191,7 +197,7 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
         row("event", field, value)
     writer.writerow([])
     row("category", "activity", "quantity", "unit", "factor", "factor_unit", "factor_id",
-        "source", "kg")  # fmt: skip
+        "citation", "verification", "kg")  # fmt: skip
     for line in data.lines:
         row(*line.values())
     if data.difference is not None:
@@ -223,7 +229,7 @@ def _render(template: str, **context: object) -> bytes:
 
 def render_report(session: Session, event: Event, base_url: str) -> bytes:
     data = gather(session, event, base_url)
-    return _render("report.html", d=data, t=_t)
+    return _render("report.html", d=data, t=_t, verification_texts=VERIFICATION_TEXTS)
 
 
 def render_poster(event: Event, base_url: str) -> bytes:

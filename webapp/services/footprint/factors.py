@@ -4,6 +4,17 @@ A factor set is immutable once published: a stored calculation names its version
 re-running the same inputs against the same version reproduces it exactly.  The engine
 never names factor ids directly; it asks for *roles* (``"car.petrol"``,
 ``"electricity.CN-SD"``) and each set's ``roles`` table maps them to factor ids.
+
+What is immutable is what a calculation reads: values, units and roles.  Each factor also
+carries two texts about where its figure comes from:
+
+* ``citation`` - the publication a reader can look up; the only source text shown to users
+  (pages, PDFs, CSV, the API), always together with ``verification``;
+* ``provenance`` (with ``source``, ``url`` and ``notes``, kept as compiled) - how the
+  figure was obtained, for auditors; shown only in the methodology page's auditor detail.
+
+Correcting these texts does not change any result, so it does not need a new version;
+pages resolve a stored line's citation from its factor set (:meth:`FactorSet.citation`).
 """
 
 from __future__ import annotations
@@ -41,6 +52,17 @@ class Factor:
     notes: str
     range: tuple[Decimal, Decimal] | None = None
     params: Mapping[str, Decimal] | None = None
+    citation: str = ""
+    provenance: str = ""
+
+    @property
+    def link(self) -> str | None:
+        """A web address for the publication, when ``url`` is exactly one such address
+        (not a note on how the figure was found)."""
+        url = self.url or ""
+        if re.fullmatch(r"https?://[^\s;]+", url) and "github" not in url.lower():
+            return url
+        return None
 
     def per_kg(self) -> tuple[Decimal, str]:
         """The value expressed in kg of CO2(e) per activity unit, and that unit.
@@ -79,6 +101,11 @@ class FactorSet:
             raise UnknownFactorError(f"{self.version} has no role {role!r}") from None
         return self.get(factor_id)
 
+    def citation(self, factor_id: str, fallback: str = "") -> str:
+        """The citation of ``factor_id``, or ``fallback`` for an id this set lacks."""
+        factor = self.factors.get(factor_id)
+        return factor.citation if factor is not None else fallback
+
 
 def _dec(text: Any) -> Decimal | None:
     if text is None:
@@ -110,6 +137,9 @@ def _parse_factor(raw: Mapping[str, Any]) -> Factor:
         url=str(raw["url"]) if raw.get("url") else None,
         verification=str(raw["verification"]),
         notes=str(raw.get("notes") or ""),
+        # Files written before citations existed cite their compiled source.
+        citation=str(raw.get("citation") or raw["source"]),
+        provenance=str(raw.get("provenance") or raw["source"]),
         range=(_required_dec(rng[0]), _required_dec(rng[1])) if isinstance(rng, list) else None,
         params=(
             MappingProxyType({str(k): _required_dec(v) for k, v in params.items()})

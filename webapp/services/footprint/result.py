@@ -10,6 +10,11 @@ JSON shape (``FootprintResult.to_dict``)::
      "by_category": {"electricity": "...", ...}, "shares": {"electricity": "0.41", ...},
      "benchmark": {...} | null}
 
+A line's ``source`` is its factor's citation (the publication, shown with
+``verification``).  Results stored before citations existed carry the compiled source
+text there; pages show the citation from the factor set instead
+(:meth:`FactorSet.citation`).
+
 Every decimal is a JSON *string* in plain positional notation (never exponent form), so
 ``Decimal(s)`` gives back exactly the value computed; JSON numbers would pass through
 binary floats in most clients.  ``from_dict`` rebuilds the result and re-checks the
@@ -81,7 +86,7 @@ def make_line(
         factor=value,
         factor_unit=factor_unit,
         factor_id=factor.id,
-        source=factor.source,
+        source=factor.citation,  # what a reader can look up, never how it was found
         verification=factor.verification,
         kg=mul(quantity, value),
         detail=detail,

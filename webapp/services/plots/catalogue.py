@@ -78,8 +78,9 @@ def add_species(
         rate_t_per_mu_year=factor.value,
         factor_set=factors.version,
         factor_id=factor.id,
-        source=factor.source[:300],
-        source_url=factor.url,
+        # The citation a reader can look up (pages read it afresh from the factor set).
+        source=factor.citation[:300],
+        source_url=factor.link,
         delivery=Delivery.PROJECTED,
         projection_years=projection_years,
         planting_seasons_zh=planting_seasons_zh,

@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from webapp.models import MemorialSite, Plot, SiteSpecies
 from webapp.services.certificates.qr import make_qr
-from webapp.services.print_sheets import PrintSheets
+from webapp.services.plots import queries
+from webapp.services.print_sheets import VERIFICATION_TEXTS, PrintSheets
 
 _SHEETS = PrintSheets("plots_print", "plots")
 QR_MM = 30.0
@@ -57,6 +58,12 @@ class SpeciesLine:
     source: str
     seasons_zh: str
     seasons_en: str
+
+
+def _cited(species: SiteSpecies) -> str:
+    """The rate's citation with its verification status, for the bilingual poster."""
+    cited = queries.citation(species)
+    return f"{cited.text} · {VERIFICATION_TEXTS.get(cited.verification, cited.verification)}"
 
 
 def _num(value: Decimal) -> str:
@@ -116,7 +123,7 @@ def render_poster(
             en=s.name_en,
             rate=_num(s.rate_t_per_mu_year),
             factor_id=s.factor_id,
-            source=s.source,
+            source=_cited(s),
             seasons_zh=s.planting_seasons_zh,
             seasons_en=s.planting_seasons_en,
         )

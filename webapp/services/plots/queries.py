@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.localtime import local_date
 from webapp.models import MemorialSite, Plot, PlotStatus, PlotUpdate, SiteSpecies, User
+from webapp.services.footprint.factors import load_factor_set
 
 TONNES = Decimal("0.01")
 
@@ -120,6 +121,31 @@ def status_counts(plots: Sequence[Plot]) -> dict[PlotStatus, int]:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """What a reader is shown for a species' rate: the publication and its status."""
+
+    text: str
+    url: str | None
+    verification: str
+
+
+def citation(species: SiteSpecies) -> Citation:
+    """The citation of a species' rate, read from the factor set it was taken from.
+
+    The row's own ``source`` copy is kept as stored; rows made before citations existed
+    hold the compiled source text, so the factor set is the one place pages read from."""
+    try:
+        factor = load_factor_set(species.factor_set).get(species.factor_id)
+    except LookupError:  # a factor set no longer shipped: say what was stored, unverified
+        return Citation(species.source, species.source_url, "UNVERIFIED")
+    return Citation(factor.citation, factor.link, factor.verification)
+
+
+def citations(species: Sequence[SiteSpecies]) -> dict[int, Citation]:
+    return {s.id: citation(s) for s in species}
+
+
+@dataclass(frozen=True)
 class Projection:
     """Expected (ex-ante) sequestration of a plot: never a measured quantity."""
 
@@ -132,8 +158,9 @@ class Projection:
     last_year: int | None
     factor_set: str
     factor_id: str
-    source: str
+    source: str  # the rate's citation (see :func:`citation`)
     source_url: str | None
+    verification: str
 
 
 def projection(plot: Plot) -> Projection | None:
@@ -146,6 +173,7 @@ def projection(plot: Plot) -> Projection | None:
         TONNES, ROUND_HALF_UP
     )
     first = plot.planted_on.year if plot.planted_on else None
+    cited = citation(species)
     return Projection(
         rate_t_per_mu_year=species.rate_t_per_mu_year,
         area_mu=plot.area_mu,
@@ -156,8 +184,9 @@ def projection(plot: Plot) -> Projection | None:
         last_year=first + species.projection_years - 1 if first is not None else None,
         factor_set=species.factor_set,
         factor_id=species.factor_id,
-        source=species.source,
-        source_url=species.source_url,
+        source=cited.text,
+        source_url=cited.url,
+        verification=cited.verification,
     )
 
 
