@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from webapp import create_app
 from webapp.extensions import db, limiter
+from webapp.models import registry_ddl
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -78,7 +79,7 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
 def empty_all_tables() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, registry_ddl.maintenance(conn):
         if db.engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
