@@ -424,6 +424,7 @@ def _check_allocation(
     exp: _Expected,
     ranges: list[tuple],
 ) -> None:
+    """One allocation row and its serial ranges ``(id, issuance, first, last, state)``."""
     aid, state, quantity, *public_values, retirement_seq = row
     if exp.state is None:
         report.row("allocations", aid, None, "no ledger entry records this allocation")
@@ -463,17 +464,18 @@ def _check_allocation(
             report.row(
                 "serial_ranges", rid, exp.state_seq, f"state {st!r} of allocation {aid} ({f}-{la})"
             )
+    range_rows = f"{', '.join(str(r[0]) for r in ranges) or 'none'} (allocation {aid})"
     if _merge(held) != exp.held:
         report.row(
             "serial_ranges",
-            f"of allocation {aid}",
+            range_rows,
             exp.state_seq,
             f"held serials {_fmt(_merge(held))}, ledger says {_fmt(exp.held)}",
         )
     if _merge(every) != exp.all_runs:
         report.row(
             "serial_ranges",
-            f"of allocation {aid}",
+            range_rows,
             exp.state_seq,
             f"serials {_fmt(_merge(every))}, ledger reserved {_fmt(exp.all_runs)}",
         )
