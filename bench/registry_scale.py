@@ -463,7 +463,11 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[int, str, float, int]:
     )
     wall = time.perf_counter() - t0
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    cpu = sum(
+        float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)
+    )
     out = (proc.stdout + proc.stderr).split("\tCommand being timed")[0].strip()
+    timed.cpu = cpu  # user + system seconds of the child, read by main()
     return proc.returncode, out, wall, int(rss.group(1)) if rss else -1
 
 
@@ -733,7 +737,8 @@ def main() -> None:
         )
         n, hashing, read_hash = reference_hashing(args.database_url)
         figures += [
-            f"registry verify over {n:,} entries: {wall:.2f} s wall, max RSS "
+            f"registry verify over {n:,} entries: {wall:.2f} s wall ({timed.cpu:.2f} s CPU "
+            f"user+sys of the process, PostgreSQL's own work not included), max RSS "
             f"{rss / 1024:.0f} MiB, exit {code} (targets: <= 10 s, <= 300 MiB)",
             f"reference, same run: SHA-256 of the {n:,} stored bodies {hashing:.2f} s; "
             f"reading them from PostgreSQL + SHA-256 {read_hash:.2f} s",
