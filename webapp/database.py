@@ -15,6 +15,16 @@ _installed = False
 # views never queue behind writers.
 sqlite_begin: ContextVar[str] = ContextVar("sqlite_begin", default="IMMEDIATE")
 
+# SQLite's registry maintenance switch, read by the append-only triggers of the ledger
+# tables (models/registry_ddl.py): 0 on every connection; only
+# ``registry_ddl.maintenance`` turns it on, for one block.
+SQLITE_MAINTENANCE_FUNCTION = "tanhui_registry_maintenance"
+
+
+def install_sqlite_switch(dbapi_conn: sqlite3.Connection, on: bool = False) -> None:
+    value = 1 if on else 0
+    dbapi_conn.create_function(SQLITE_MAINTENANCE_FUNCTION, 0, lambda: value)
+
 
 def install_sqlite_pragmas() -> None:
     """SQLite: foreign keys on, a busy timeout, WAL for files, and BEGIN IMMEDIATE.
@@ -36,6 +46,7 @@ def install_sqlite_pragmas() -> None:
             return
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
+        install_sqlite_switch(dbapi_conn)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         if cur.execute("PRAGMA database_list").fetchone()[2]:  # file-backed database

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.support.registry import HOLD
 from webapp.extensions import db
-from webapp.models import LedgerEntry, Privacy, Purpose, SerialRange
+from webapp.models import LedgerEntry, Privacy, Purpose, SerialRange, registry_ddl
 from webapp.services import keys
 from webapp.services.registry import allocation as alloc
 from webapp.services.registry import ledger, merkle
@@ -83,9 +83,17 @@ def _tamper(sql: str, **params) -> None:
         conn.execute(text(sql), params)
 
 
+def _tamper_past_triggers(sql: str, **params) -> None:
+    """What someone who can switch the append-only triggers off (a database superuser)
+    could do: ``registry verify`` must still name it."""
+    db.session.rollback()
+    with db.engine.begin() as conn, registry_ddl.maintenance(conn):
+        conn.execute(text(sql), params)
+
+
 def test_edited_body_is_named(app, busy_ledger):
     seq = db.session.scalar(db.select(LedgerEntry.seq).where(LedgerEntry.body.contains("居民5")))
-    _tamper(
+    _tamper_past_triggers(
         "UPDATE ledger_entries SET body = replace(body, '居民5', '居民X') WHERE seq = :s", s=seq
     )
     report = _verify(app)
@@ -104,7 +112,7 @@ def test_edited_body_with_recomputed_hash_is_named_by_the_chain(app, busy_ledger
     body["at"] = "2020-01-01T00:00:00.000Z"
     from webapp.services.registry.canonical import canonical_json
 
-    _tamper(
+    _tamper_past_triggers(
         "UPDATE ledger_entries SET body = :b, leaf_hash = :h WHERE seq = :s",
         b=canonical_json(body),
         h=entry_hash(body),
@@ -116,14 +124,14 @@ def test_edited_body_with_recomputed_hash_is_named_by_the_chain(app, busy_ledger
 
 
 def test_deleted_entry_is_named(app, busy_ledger):
-    _tamper("DELETE FROM ledger_entries WHERE seq = 9")
+    _tamper_past_triggers("DELETE FROM ledger_entries WHERE seq = 9")
     report = _verify(app)
     assert not report.ok and report.first_bad_seq == 9
     assert "entry 9 is missing" in report.problems[0]
 
 
 def test_deleted_last_entry_is_named(app, busy_ledger):
-    _tamper("DELETE FROM ledger_entries WHERE seq = :s", s=busy_ledger - 1)
+    _tamper_past_triggers("DELETE FROM ledger_entries WHERE seq = :s", s=busy_ledger - 1)
     report = _verify(app)
     assert not report.ok and report.first_bad_seq == busy_ledger - 1
 
@@ -132,7 +140,7 @@ def test_cli_registry_verify_exit_codes(app, runner, busy_ledger):
     ok = runner.invoke(args=["registry", "verify"])
     assert ok.exit_code == 0, ok.output
     assert f"{busy_ledger} entries" in ok.output
-    _tamper(
+    _tamper_past_triggers(
         "UPDATE ledger_entries SET body = replace(body, :a, :b) WHERE kind = 'reservation'",
         a='"quantity_kg":101',
         b='"quantity_kg":999',
@@ -191,3 +199,54 @@ def test_database_refuses_self_approval(app, project, on_sale):
     iss = on_sale(project, 1000)
     with pytest.raises(IntegrityError):
         _tamper("UPDATE issuances SET approved_by_id = drafted_by_id WHERE id = :i", i=iss.id)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE ledger_entries SET body = replace(body, '居民5', '居民X') WHERE seq = 3",
+        "UPDATE ledger_entries SET allocation_id = NULL WHERE seq = 3",
+        "DELETE FROM ledger_entries WHERE seq = 3",
+        "DELETE FROM ledger_entries",
+        "UPDATE merkle_nodes SET hash = hash WHERE level = 1",
+        "DELETE FROM merkle_nodes WHERE level = 1",
+        "UPDATE tree_heads SET timestamp_ms = timestamp_ms + 1",
+        "DELETE FROM tree_heads",
+    ],
+)
+def test_database_refuses_to_change_the_append_only_tables(app, busy_ledger, sql):
+    key, _ = keys.signing(app.config)
+    ledger.publish_tree_head(db.session, key, 1_700_000_000_000)
+    db.session.commit()
+    before = [
+        (e.seq, e.body, bytes(e.leaf_hash), e.allocation_id)
+        for e in db.session.scalars(db.select(LedgerEntry).order_by(LedgerEntry.seq))
+    ]
+    with pytest.raises(IntegrityError, match="append-only"):
+        _tamper(sql)
+    db.session.expire_all()
+    after = [
+        (e.seq, e.body, bytes(e.leaf_hash), e.allocation_id)
+        for e in db.session.scalars(db.select(LedgerEntry).order_by(LedgerEntry.seq))
+    ]
+    assert after == before
+    assert _verify(app).ok
+
+
+def test_database_refuses_truncating_the_ledger_on_postgresql(app, busy_ledger):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; DELETE is refused above")
+    with pytest.raises(IntegrityError, match="append-only"):
+        _tamper("TRUNCATE ledger_entries CASCADE")
+    assert (
+        ledger.size(db.session)
+        == busy_ledger
+        == db.session.scalar(db.select(db.func.count()).select_from(LedgerEntry))
+    )
+
+
+def test_appending_still_works_under_the_guards(app, busy_ledger, project):
+    a = alloc.reserve(db.session, project, 7, "order-after-guards", hold=HOLD)
+    db.session.commit()
+    assert ledger.size(db.session) == busy_ledger + 1 and a.ranges
+    assert _verify(app).ok

@@ -472,3 +472,20 @@ def test_larger_tree_agrees_with_list_functions() -> None:
         proof = tree.consistency_proof(old)
         assert proof == consistency_proof(old, data)
         assert verify_consistency(old, 5000, tree.root(old), tree.root(), proof)
+
+
+def test_extend_aligned_equals_extend_for_any_chunking():
+    import random
+
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(1000)]
+    rng = random.Random(22)
+    for _ in range(20):
+        one, bulk = CompactRange(), CompactRange()
+        pos = 0
+        while pos < len(leaves):
+            chunk = leaves[pos : pos + rng.choice([1, 2, 3, 4, 8, 16, 64, 256])]
+            pos += len(chunk)
+            one.extend(chunk)
+            bulk.extend_aligned(chunk)
+            assert bulk.size == one.size and bulk.root() == one.root()
+    assert bulk.root() == root(leaves)

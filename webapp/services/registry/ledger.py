@@ -8,13 +8,12 @@ proofs need O(log n) look-ups rather than a pass over the whole log.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from webapp.models import LedgerEntry, LedgerHead, MerkleNode, TreeHead
 from webapp.models.base import utcnow
 from webapp.services.registry import merkle
 from webapp.services.registry.canonical import canonical_json, entry_hash
-from webapp.services.signing import Keyring, SigningKey, sign_tree_head, verify_tree_head
+from webapp.services.signing import Keyring, SigningKey, sign_tree_head
 
 BODY_VERSION = 1
 
@@ -261,96 +260,13 @@ def stream(session: Session, batch: int = 5000) -> Iterator[tuple[int, str, str,
         last = rows[-1][0]
 
 
-def verify(session: Session, keyring: Keyring) -> VerifyReport:
+def verify(session: Session, keyring: Keyring):
     """Recompute every hash, the chain, the Merkle roots and the signed heads from scratch.
 
     Names the first entry that does not match. Streams the log: memory stays O(log n).
+    The public tables are checked against the log by ``audit_check.verify_registry``.
     """
-    report = VerifyReport()
-    heads = list(session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
-    head_iter = iter(heads)
-    next_head = next(head_iter, None)
-    compact = merkle.CompactRange()
-    prev_hex = ""
-    expected = 0
+    from webapp.services.registry import audit_check
 
-    def check_heads(size_now: int) -> None:
-        nonlocal next_head
-        while next_head is not None and next_head.tree_size <= size_now:
-            th = next_head
-            if th.tree_size == size_now:
-                report.tree_heads += 1
-                if bytes(th.root_hash) != compact.root():
-                    report.fail(
-                        f"signed tree head at size {th.tree_size} does not match the "
-                        f"entries before it",
-                        seq=max(0, th.tree_size - 1),
-                    )
-                if not verify_tree_head(keyring, tree_head_dict(th)):
-                    report.fail(f"signed tree head at size {th.tree_size} has a bad signature")
-            next_head = next(head_iter, None)
-
-    check_heads(0)
-    for seq, kind, body, stored_leaf in stream(session):
-        if seq != expected:
-            report.fail(f"entry {expected} is missing (next entry found is {seq})", seq=expected)
-            return report
-        try:
-            parsed = json.loads(body)
-            recomputed = entry_hash(parsed)
-            canonical = canonical_json(parsed) == body
-        except (ValueError, TypeError) as exc:
-            report.fail(f"entry {seq} body is not valid canonical JSON ({exc})", seq=seq)
-            return report
-        if not canonical:
-            report.fail(f"entry {seq} body is not in canonical form", seq=seq)
-        if recomputed != bytes(stored_leaf):
-            report.fail(f"entry {seq} was altered: its hash does not match its body", seq=seq)
-        if parsed.get("seq") != seq or parsed.get("kind") != kind:
-            report.fail(f"entry {seq} was altered: number or kind differ from its body", seq=seq)
-        if parsed.get("prev") != prev_hex:
-            bad = max(0, seq - 1)
-            report.fail(
-                f"entry {bad} was altered: entry {seq} records a different hash for it", seq=bad
-            )
-        if report.problems:
-            return report
-        compact.append(recomputed)
-        prev_hex = recomputed.hex()
-        expected += 1
-        report.entries += 1
-        check_heads(expected)
-        if report.problems:
-            return report
-
-    head = session.get(LedgerHead, 1)
-    head_size = head.size if head else 0
-    if head_size != expected:
-        report.fail(
-            f"the ledger head records {head_size} entries but {expected} were found; "
-            f"entry {expected} is missing",
-            seq=min(expected, head_size),
-        )
-    elif head is not None:
-        if current_root(head) != compact.root():
-            report.fail(
-                "the ledger head's root does not match the entries", seq=max(0, expected - 1)
-            )
-        if head.last_hash != prev_hex:
-            report.fail(
-                f"entry {expected - 1} was altered: the ledger head records a different "
-                f"hash for it",
-                seq=max(0, expected - 1),
-            )
-    if next_head is not None:
-        report.fail(
-            f"a signed tree head exists for size {next_head.tree_size}, beyond the "
-            f"{expected} entries found: entries were deleted",
-            seq=expected,
-        )
-    stored_nodes = session.scalar(select(func.count()).select_from(MerkleNode)) or 0
-    if stored_nodes != expected - bin(expected).count("1"):
-        report.fail(
-            f"{stored_nodes} stored Merkle nodes, expected {expected - bin(expected).count('1')}"
-        )
+    report, _facts = audit_check.check_log(session, keyring, parse_all=True)
     return report

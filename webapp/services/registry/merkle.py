@@ -91,6 +91,34 @@ class CompactRange:
             self._size = size
         return self
 
+    def extend_aligned(self, leaves: Sequence[bytes]) -> CompactRange:
+        """Append many leaf hashes, hashing level by level when they form a perfect
+        subtree at an aligned position (the common case when a log is read in batches of
+        2**k): the same result as :meth:`extend`, with one list comprehension per level
+        instead of a Python loop per leaf."""
+        n = len(leaves)
+        if n == 0 or n & (n - 1) or self._size % n:
+            return self.extend(leaves)
+        sha256, prefix = hashlib.sha256, NODE_PREFIX
+        level = list(leaves)
+        if any(len(leaf) != HASH_SIZE for leaf in level):
+            raise ValueError(f"leaf hash must be {HASH_SIZE} bytes")
+        height = 0
+        while len(level) > 1:
+            level = [
+                sha256(prefix + left + right).digest()
+                for left, right in zip(level[0::2], level[1::2], strict=True)
+            ]
+            height += 1
+        node, stack = level[0], self._stack
+        bits = self._size >> height
+        while bits & 1:
+            node = sha256(prefix + stack.pop() + node).digest()
+            bits >>= 1
+        stack.append(node)
+        self._size += n
+        return self
+
     def root(self) -> bytes:
         """Merkle Tree Hash of everything appended so far."""
         if not self._stack:

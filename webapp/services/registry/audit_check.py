@@ -1,0 +1,917 @@
+"""`registry verify`: the ledger proves everything the public register shows.
+
+Two streaming passes over one snapshot of the database:
+
+1. **The log** (:func:`check_log`), in ``seq`` order: every leaf hash recomputed in bulk
+   over the stored bytes (``SHA-256(0x00 ‖ body)``), the ``prev`` chain, the Merkle root at
+   every stored signed tree head (which makes the stored heads consistent with each other
+   and with the log), their Ed25519 signatures, the ledger head row and the number of stored
+   Merkle nodes. Bodies of entries that belong to an allocation are parsed in pass 2 only,
+   so each body is parsed once.
+2. **The public tables against the log** (:func:`check_public`), allocation by allocation
+   in id order (keyset batches): each allocation's ledger entries are replayed and the row
+   must show what they say — state, quantity, the name as shown (``beneficiary_public``),
+   purpose, purpose detail, case number and court, the retirement entry it links to, and
+   its serial ranges (held and returned); each certificate of the allocation must state the
+   holder and quantity of its retirement and may be valid only while the ledger says the
+   serials are retired; issuance rows must match their ``issuance``/``approval``/
+   ``issuance_status`` entries, counters and serial ranges must match the replayed totals,
+   and sponsored plots (and plot certificates) must show the sponsor name of their latest
+   ``sponsorship`` entry.
+
+Memory stays bounded: one batch of rows, the Merkle frontier, and per-issuance / per-plot
+totals (a handful). A mismatch names the table, the row and the ledger entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the standard library does the same, slower
+    orjson = None
+
+from webapp.services.registry import merkle
+from webapp.services.signing import Keyring, verify_tree_head
+
+ALLOCATION_KINDS = frozenset({"reservation", "retirement", "release", "reversal"})
+# How each allocation entry moves an issuance's (reserved_kg, retired_kg) counters.
+MOVES = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reversal": (0, -1)}
+SPONSORED = ("sponsored", "planted", "inspected", "failed", "replanted")
+
+LOG_BATCH = 16_384  # 2**14: aligned batches hash as perfect subtrees
+ALLOCATION_BATCH = 2_000
+
+
+@dataclass
+class AuditReport:
+    entries: int = 0
+    tree_heads: int = 0
+    allocations: int = 0
+    certificates: int = 0
+    plots: int = 0
+    issuances: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+    # Problems past this many are counted, not listed: one bad import should not print
+    # a million lines.
+    max_problems: int = 50
+    more: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, message: str, seq: int | None = None) -> None:
+        if seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq):
+            self.first_bad_seq = seq
+        if len(self.problems) < self.max_problems:
+            self.problems.append(message)
+        else:
+            self.more += 1
+
+    def row(self, table: str, row: object, seq: int | None, message: str) -> None:
+        """A public row that disagrees with the ledger: name all three."""
+        entry = f"ledger entry {seq}" if seq is not None else "no ledger entry"
+        self.fail(f"{table} row {row}: {message} ({entry})", seq=seq)
+
+
+# --- database access (DB-API cursors: a million rows through ORM objects is too slow) ---
+
+
+class _Raw:
+    """Plain DB-API cursors on the session's own connection (same transaction/snapshot)."""
+
+    def __init__(self, session: Session) -> None:
+        self.conn = session.connection()
+        self.dbapi = self.conn.connection.dbapi_connection
+        self.postgresql = self.conn.dialect.name == "postgresql"
+
+    def _sql(self, sql: str) -> str:
+        return re.sub(r":(\w+)", r"%(\1)s", sql) if self.postgresql else sql
+
+    def all(self, sql: str, **params: Any) -> list[tuple]:
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(self._sql(sql), params)
+            return cur.fetchall()
+        finally:
+            cur.close()
+
+    def stream(self, sql: str, batch: int, **params: Any) -> Iterator[list[tuple]]:
+        """Rows in batches; a server-side cursor on PostgreSQL so memory stays flat."""
+        if self.postgresql:
+            cur = self.dbapi.cursor(name="registry_verify")
+            cur.itersize = batch
+        else:
+            cur = self.dbapi.cursor()
+        try:
+            cur.execute(self._sql(sql), params)
+            while rows := cur.fetchmany(batch):
+                yield rows
+        finally:
+            cur.close()
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"number {text} is not an integer")
+
+
+def parse_canonical(body: str) -> dict[str, Any]:
+    """The parsed body; ValueError unless the text is exactly its canonical JSON."""
+    parsed = _DECODER.decode(body)
+    if not isinstance(parsed, dict):
+        raise ValueError("not a JSON object")
+    if _ENCODER.encode(parsed) != body:
+        raise ValueError("not in canonical form")
+    return parsed
+
+
+_PREV = re.compile(r'"prev":"([^"]*)"')
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _parse_many(bodies: list[str]) -> list[dict[str, Any]] | None:
+    """Parse many canonical bodies with one decode and one encode of the JSON array they
+    make; None if any of them is not a canonical JSON object (the caller then looks at
+    them one by one, with the exact checks of :func:`parse_canonical`, to name it).
+
+    orjson when installed: its sorted-key compact output escapes exactly like the
+    canonical form (``JSON.stringify`` with sorted keys), and it is several times faster.
+    Unlike :func:`parse_canonical` this path does not reject a float that re-encodes to
+    the same text (``1.5``): the writer (``canonical_json``) cannot produce one and the
+    leaf hash commits to the exact bytes, so only the error message would differ.
+    """
+    if not bodies:
+        return []
+    joined = "[" + ",".join(bodies) + "]"
+    try:
+        parsed = orjson.loads(joined) if orjson is not None else _DECODER.decode(joined)
+    except ValueError:
+        return None
+    if len(parsed) != len(bodies) or not all(type(p) is dict for p in parsed):
+        return None
+    try:
+        if orjson is not None:
+            again = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS).decode()
+        else:
+            again = _ENCODER.encode(parsed)
+    except (TypeError, ValueError):
+        return None
+    return parsed if again == joined else None
+
+
+def _check_body(
+    report: AuditReport, seq: int, kind: str, body: str, allocation_id: int | None
+) -> dict[str, Any] | None:
+    try:
+        parsed = parse_canonical(body)
+    except ValueError as exc:
+        report.fail(f"entry {seq} body is not valid canonical JSON ({exc})", seq=seq)
+        return None
+    if parsed.get("seq") != seq or parsed.get("kind") != kind:
+        report.fail(f"entry {seq} was altered: number or kind differ from its body", seq=seq)
+        return None
+    if kind in ALLOCATION_KINDS and parsed.get("allocation") != allocation_id:
+        report.fail(
+            f"ledger_entries row {seq}: allocation_id {allocation_id} but its body names "
+            f"allocation {parsed.get('allocation')}",
+            seq=seq,
+        )
+        return None
+    return parsed
+
+
+# --- pass 1: the log ---------------------------------------------------------------------
+
+
+@dataclass
+class _LogFacts:
+    """What pass 1 keeps from the few entries that are not about one allocation."""
+
+    issuances: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    issuance_status: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # (site code, plot code) -> (seq, sponsored?, public name, dedication)
+    plots: dict[tuple[str, str], tuple[int, bool, str | None, str | None]] = field(
+        default_factory=dict
+    )
+
+
+def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
+    if kind == "issuance":
+        facts.issuances[body["issuance"]] = (seq, body)
+        facts.issuance_status[body["issuance"]] = (seq, "draft")
+    elif kind == "approval":
+        facts.issuance_status[body["issuance"]] = (seq, "approved")
+    elif kind == "issuance_status":
+        facts.issuance_status[body["issuance"]] = (seq, body["status"])
+    elif kind == "sponsorship":
+        names = body.get("dedicated_to") or [body.get("sponsor")] * len(body["plots"])
+        for code, name in zip(body["plots"], names, strict=False):
+            facts.plots[(body["site"], code)] = (seq, True, name, body.get("dedication"))
+    elif kind == "sponsorship_withdrawn":
+        for code in body.get("freed", []):
+            facts.plots[(body["site"], code)] = (seq, False, None, None)
+        for code in body.get("kept_planted", []):
+            facts.plots[(body["site"], code)] = (seq, True, None, None)
+
+
+def check_log(
+    session: Session,
+    keyring: Keyring,
+    report: AuditReport | None = None,
+    *,
+    parse_all: bool = True,
+    batch: int = LOG_BATCH,
+) -> tuple[AuditReport, _LogFacts]:
+    """Pass 1. ``parse_all=False`` leaves allocation entries' bodies to pass 2."""
+    report = report or AuditReport()
+    facts = _LogFacts()
+    raw = _Raw(session)
+    heads = raw.all(
+        "SELECT tree_size, root_hash, timestamp_ms, key_id, signature FROM tree_heads "
+        "ORDER BY tree_size"
+    )
+    head_row = raw.all("SELECT size, frontier, last_hash FROM ledger_head WHERE id = 1")
+    head_i = 0
+    compact = merkle.CompactRange()
+    sha256 = hashlib.sha256
+    prev_hex = ""
+    expected = 0
+
+    def check_heads() -> None:
+        nonlocal head_i
+        size_now = compact.size
+        while head_i < len(heads) and heads[head_i][0] <= size_now:
+            tree_size, root, ts, kid, sig = heads[head_i]
+            head_i += 1
+            if tree_size != size_now:
+                continue  # before this pass's position only when sizes repeat: impossible
+            report.tree_heads += 1
+            if bytes(root) != compact.root():
+                report.fail(
+                    f"tree_heads row at size {tree_size}: signed tree head does not match "
+                    f"the entries before it (ledger entry {max(0, tree_size - 1)})",
+                    seq=max(0, tree_size - 1),
+                )
+            sth = {
+                "tree_size": tree_size,
+                "timestamp": ts,
+                "root_hash": bytes(root).hex(),
+                "kid": kid,
+                "signature": bytes(sig).hex(),
+            }
+            if not verify_tree_head(keyring, sth):
+                report.fail(f"tree_heads row at size {tree_size}: bad signature")
+
+    check_heads()
+    sql = "SELECT seq, kind, body, leaf_hash, allocation_id FROM ledger_entries ORDER BY seq"
+
+    def one_by_one(rows: list[tuple]) -> bool:
+        """Entry by entry: names the first entry that does not match."""
+        nonlocal prev_hex, expected
+        leaves: list[bytes] = []
+        cut = heads[head_i][0] if head_i < len(heads) else -1
+        for seq, kind, body, stored_leaf, allocation_id in rows:
+            if seq != expected:
+                report.fail(
+                    f"entry {expected} is missing (next entry found is {seq})", seq=expected
+                )
+                return False
+            leaf = sha256(b"\x00" + body.encode()).digest()
+            if leaf != stored_leaf:
+                report.fail(f"entry {seq} was altered: its hash does not match its body", seq=seq)
+                return False
+            at = body.find('"prev":"')
+            recorded = body[at + 8 : body.find('"', at + 8)] if at >= 0 else None
+            if recorded != prev_hex:
+                bad = max(0, seq - 1)
+                report.fail(
+                    f"entry {bad} was altered: entry {seq} records a different hash for it",
+                    seq=bad,
+                )
+                return False
+            if parse_all or kind not in ALLOCATION_KINDS:
+                parsed = _check_body(report, seq, kind, body, allocation_id)
+                if parsed is None:
+                    return False
+                if kind not in ALLOCATION_KINDS:
+                    _note(facts, seq, kind, parsed)
+            elif allocation_id is None:
+                report.fail(
+                    f"ledger_entries row {seq}: a {kind} entry without allocation_id", seq=seq
+                )
+                return False
+            prev_hex = leaf.hex()
+            expected += 1
+            leaves.append(leaf)
+            if expected == cut:
+                compact.extend(leaves)
+                leaves = []
+                check_heads()
+                cut = heads[head_i][0] if head_i < len(heads) else -1
+        compact.extend(leaves)
+        return True
+
+    for rows in raw.stream(sql, batch):
+        # In bulk: one list comprehension per check, one JSON decode/encode per batch.
+        # Anything unexpected falls back to one_by_one, which names the entry.
+        n = len(rows)
+        seqs, kinds, bodies, stored, allocation_ids = zip(*rows, strict=True)
+        leaves = [sha256(b"\x00" + body.encode()).digest() for body in bodies]
+        # The predecessor's hash, found without parsing: in canonical JSON the text
+        # "prev":" can only be a key (a quote inside a string is escaped); a second match
+        # or a miss takes the slow path.
+        prevs = _PREV.findall("\n".join(bodies))
+        ok = (
+            seqs == tuple(range(expected, expected + n))
+            and leaves == list(stored)
+            and len(prevs) == n
+            and prevs[0] == prev_hex
+            and prevs[1:] == [leaf.hex() for leaf in leaves[:-1]]
+        )
+        if ok:
+            wanted = (
+                range(n)
+                if parse_all
+                else [i for i, kind in enumerate(kinds) if kind not in ALLOCATION_KINDS]
+            )
+            parsed = _parse_many([bodies[i] for i in wanted])
+            ok = parsed is not None and all(
+                body.get("seq") == seqs[i]
+                and body.get("kind") == kinds[i]
+                and (
+                    kinds[i] not in ALLOCATION_KINDS or body.get("allocation") == allocation_ids[i]
+                )
+                for i, body in zip(wanted, parsed, strict=True)
+            )
+            ok = ok and not any(
+                a is None and k in ALLOCATION_KINDS
+                for k, a in zip(kinds, allocation_ids, strict=True)
+            )
+        if not ok:
+            if not one_by_one(rows):
+                report.entries = expected
+                return report, facts
+            continue
+        for i, body in zip(wanted, parsed, strict=True):
+            if kinds[i] not in ALLOCATION_KINDS:
+                _note(facts, seqs[i], kinds[i], body)
+        base = expected
+        pos = 0
+        cut = heads[head_i][0] if head_i < len(heads) else -1
+        while cut != -1 and cut <= base + n:
+            compact.extend(leaves[pos : cut - base])
+            pos = cut - base
+            check_heads()
+            cut = heads[head_i][0] if head_i < len(heads) else -1
+        if pos == 0:
+            compact.extend_aligned(leaves)
+        else:
+            compact.extend(leaves[pos:])
+        prev_hex = leaves[-1].hex()
+        expected += n
+        report.entries = expected
+        if report.problems:
+            return report, facts
+    report.entries = expected
+
+    head_size, frontier, last_hash = head_row[0] if head_row else (0, "", "")
+    if head_size != expected:
+        report.fail(
+            f"ledger_head row 1: records {head_size} entries but {expected} were found; "
+            f"entry {expected} is missing",
+            seq=min(expected, head_size),
+        )
+    else:
+        folded = merkle.EMPTY_ROOT
+        items = [item.split(":") for item in frontier.split(",")] if frontier else []
+        if items:
+            folded = bytes.fromhex(items[-1][1])
+            for _level, h in reversed(items[:-1]):
+                folded = merkle.node_hash(bytes.fromhex(h), folded)
+        if folded != compact.root():
+            report.fail(
+                "ledger_head row 1: its root does not match the entries",
+                seq=max(0, expected - 1),
+            )
+        if last_hash != prev_hex:
+            report.fail(
+                f"entry {expected - 1} was altered: the ledger head records a different "
+                f"hash for it",
+                seq=max(0, expected - 1),
+            )
+    if head_i < len(heads):
+        report.fail(
+            f"a signed tree head exists for size {heads[head_i][0]}, beyond the "
+            f"{expected} entries found: entries were deleted",
+            seq=expected,
+        )
+    stored_nodes = raw.all("SELECT count(*) FROM merkle_nodes")[0][0]
+    if stored_nodes != expected - bin(expected).count("1"):
+        report.fail(
+            f"merkle_nodes: {stored_nodes} stored Merkle nodes, expected "
+            f"{expected - bin(expected).count('1')}"
+        )
+    return report, facts
+
+
+# --- pass 2: public tables against the log ------------------------------------------------
+
+
+Run = tuple[int, int, int]  # (issuance, first, last)
+
+
+def _merge(runs: list[Run]) -> list[Run]:
+    """Sorted, adjacent runs of one issuance joined: a split range compares equal."""
+    if len(runs) < 2:
+        return list(runs)
+    out: list[Run] = []
+    for iss, first, last in sorted(runs, key=lambda r: (r[1], r[0])):
+        if out and out[-1][0] == iss and out[-1][2] + 1 == first:
+            out[-1] = (iss, out[-1][1], last)
+        else:
+            out.append((iss, first, last))
+    return out
+
+
+def _subtract(runs: list[Run], removed: list[Run]) -> list[Run]:
+    out = _merge(runs)
+    for iss, first, last in removed:
+        nxt: list[Run] = []
+        for r_iss, r_first, r_last in out:
+            if r_iss != iss or r_last < first or r_first > last:
+                nxt.append((r_iss, r_first, r_last))
+                continue
+            if r_first < first:
+                nxt.append((r_iss, r_first, first - 1))
+            if r_last > last:
+                nxt.append((r_iss, last + 1, r_last))
+        out = nxt
+    return _merge(out)
+
+
+def _runs(body_ranges: list[dict[str, int]]) -> list[Run]:
+    return [(r["issuance"], r["first"], r["last"]) for r in body_ranges]
+
+
+@dataclass(slots=True)
+class _Expected:
+    """An allocation as its ledger entries describe it."""
+
+    state: str | None = None
+    state_seq: int | None = None
+    quantity: int | None = None
+    quantity_seq: int | None = None
+    quantities: set[int] = field(default_factory=set)
+    public: dict[str, Any] = field(default_factory=dict)
+    retirement_seq: int | None = None
+    held: list[Run] = field(default_factory=list)
+    all_runs: list[Run] = field(default_factory=list)
+
+    def apply(self, seq: int, kind: str, body: dict[str, Any]) -> None:
+        self.state_seq = seq
+        if kind == "reservation":
+            self.state = "reserved"
+            self.quantity, self.quantity_seq = body["quantity_kg"], seq
+            self.held = _merge(_runs(body["ranges"]))
+            self.all_runs = list(self.held)
+        elif kind == "retirement":
+            self.state = "retired"
+            self.quantity, self.quantity_seq = body["quantity_kg"], seq
+            self.quantities.add(body["quantity_kg"])
+            self.retirement_seq = seq
+            self.public = {
+                "beneficiary_public": body.get("beneficiary"),
+                "purpose": body.get("purpose"),
+                "purpose_detail": body.get("purpose_detail"),
+                "case_number": body.get("case_number"),
+                "court": body.get("court"),
+            }
+            self.held = _merge(_runs(body["ranges"]))
+        elif kind == "release":
+            self.state = "expired" if body.get("reason") == "expired" else "released"
+            self.held = []
+        elif kind == "reversal":
+            if "remaining_kg" in body:  # partial: the allocation keeps the rest retired
+                self.quantity, self.quantity_seq = body["remaining_kg"], seq
+                self.quantities.add(body["remaining_kg"])
+                self.held = _subtract(self.held, _runs(body["ranges"]))
+            else:
+                self.state = "reversed"
+                self.held = []
+
+
+def _check_allocation(
+    report: AuditReport,
+    row: tuple,
+    exp: _Expected,
+    ranges: list[tuple],
+) -> None:
+    """One allocation row and its serial ranges ``(id, issuance, first, last, state)``."""
+    aid, state, quantity, *public_values, retirement_seq = row
+    if exp.state is None:
+        report.row("allocations", aid, None, "no ledger entry records this allocation")
+        return
+    if state != exp.state:
+        report.row("allocations", aid, exp.state_seq, f"state {state!r}, ledger says {exp.state!r}")
+    if quantity != exp.quantity:
+        report.row(
+            "allocations",
+            aid,
+            exp.quantity_seq,
+            f"quantity_kg {quantity}, ledger says {exp.quantity}",
+        )
+    if exp.retirement_seq is not None or any(v is not None for v in public_values):
+        names = ("beneficiary_public", "purpose", "purpose_detail", "case_number", "court")
+        for name, value in zip(names, public_values, strict=True):
+            wanted = exp.public.get(name)
+            if value != wanted:
+                report.row(
+                    "allocations",
+                    aid,
+                    exp.retirement_seq,
+                    f"{name} is {value!r} but the retirement entry says {wanted!r}",
+                )
+    if retirement_seq != exp.retirement_seq:
+        report.row(
+            "allocations",
+            aid,
+            exp.retirement_seq,
+            f"retirement_entry_seq {retirement_seq}, ledger says {exp.retirement_seq}",
+        )
+    held = [(iss, f, la) for _rid, iss, f, la, st in ranges if st != "returned"]
+    every = [(iss, f, la) for _rid, iss, f, la, _st in ranges]
+    held_state = {"reserved": "reserved", "retired": "retired"}.get(exp.state)
+    for rid, _iss, f, la, st in ranges:
+        if st != "returned" and st != held_state:
+            report.row(
+                "serial_ranges", rid, exp.state_seq, f"state {st!r} of allocation {aid} ({f}-{la})"
+            )
+    range_rows = f"{', '.join(str(r[0]) for r in ranges) or 'none'} (allocation {aid})"
+    if _merge(held) != exp.held:
+        report.row(
+            "serial_ranges",
+            range_rows,
+            exp.state_seq,
+            f"held serials {_fmt(_merge(held))}, ledger says {_fmt(exp.held)}",
+        )
+    if _merge(every) != exp.all_runs:
+        report.row(
+            "serial_ranges",
+            range_rows,
+            exp.state_seq,
+            f"serials {_fmt(_merge(every))}, ledger reserved {_fmt(exp.all_runs)}",
+        )
+
+
+def _fmt(runs: list[Run]) -> str:
+    return ", ".join(f"{f}-{la}" for _i, f, la in runs) or "none"
+
+
+def _plain_retirement(
+    row: tuple,
+    group: list[tuple[int, str, dict[str, Any]]] | None,
+    ranges: list[tuple] | None,
+    certs: list[tuple] | None,
+) -> bool:
+    """True for the common case, which then needs no replay: a reservation and then its
+    retirement of the same serials, one retired range row, at most one certificate (valid,
+    for the retired quantity and the name as shown), and a row that shows exactly that.
+    Anything else (or any difference) goes through the full replay, which names it."""
+    if group is None or len(group) != 2 or ranges is None or len(ranges) != 1:
+        return False
+    (_s, first_kind, reservation), (seq, second_kind, retirement) = group
+    if first_kind != "reservation" or second_kind != "retirement":
+        return False
+    runs = retirement["ranges"]
+    qty = retirement["quantity_kg"]
+    name = retirement.get("beneficiary")
+    if len(runs) != 1 or reservation["ranges"] != runs or reservation["quantity_kg"] != qty:
+        return False
+    run = runs[0]
+    shown = (
+        "retired",
+        qty,
+        name,
+        retirement.get("purpose"),
+        retirement.get("purpose_detail"),
+        retirement.get("case_number"),
+        retirement.get("court"),
+        seq,
+    )
+    if tuple(row[1:]) != shown:
+        return False
+    if tuple(ranges[0][1:]) != (run["issuance"], run["first"], run["last"], "retired"):
+        return False
+    if certs is None:
+        return True
+    if len(certs) != 1:
+        return False
+    _cid, _public_id, status, holder, quantity, parent_id = certs[0]
+    return status == "valid" and holder == name and quantity == qty and parent_id is None
+
+
+def _check_certificates(
+    report: AuditReport, exp: _Expected | None, aid: int, certs: list[tuple]
+) -> None:
+    """Certificates of one allocation: (id, public_id, status, holder_public, quantity,
+    parent_id)."""
+    by_id = {c[0]: c for c in certs}
+    children_kg: dict[int, int] = defaultdict(int)
+    for cid, public_id, status, holder, quantity, parent_id in certs:
+        label = f"{cid} ({public_id})"
+        report.certificates += 1
+        if exp is None or exp.retirement_seq is None:
+            report.row("certificates", label, None, f"allocation {aid} was never retired")
+            continue
+        valid = status == "valid"
+        if valid and exp.state != "retired":
+            report.row(
+                "certificates",
+                label,
+                exp.state_seq,
+                f"status 'valid' but the ledger says the serials were {exp.state}",
+            )
+        if parent_id is not None:  # a personal share: its holder is not in the ledger
+            parent = by_id.get(parent_id)
+            if valid and (parent is None or parent[2] != "valid"):
+                report.row(
+                    "certificates",
+                    label,
+                    exp.state_seq,
+                    f"status 'valid' but its parent certificate {parent_id} is not",
+                )
+            if valid:
+                children_kg[parent_id] += quantity or 0
+            continue
+        if holder != exp.public.get("beneficiary_public"):
+            report.row(
+                "certificates",
+                label,
+                exp.retirement_seq,
+                f"holder_public is {holder!r} but the retirement entry says "
+                f"{exp.public.get('beneficiary_public')!r}",
+            )
+        if valid and quantity != exp.quantity:
+            report.row(
+                "certificates",
+                label,
+                exp.quantity_seq,
+                f"quantity_kg {quantity} but the ledger says {exp.quantity} kg are retired",
+            )
+        elif not valid and quantity not in exp.quantities:
+            report.row(
+                "certificates",
+                label,
+                exp.retirement_seq,
+                f"quantity_kg {quantity} was never retired by this allocation",
+            )
+    for parent_id, kg in children_kg.items():
+        parent = by_id.get(parent_id)
+        if parent is not None and kg > (parent[4] or 0):
+            report.row(
+                "certificates",
+                f"{parent_id} ({parent[1]})",
+                exp.retirement_seq if exp else None,
+                f"its valid shares add up to {kg} kg, more than its {parent[4]} kg",
+            )
+
+
+def check_public(
+    session: Session,
+    report: AuditReport,
+    facts: _LogFacts,
+    *,
+    batch: int = ALLOCATION_BATCH,
+) -> AuditReport:
+    """Pass 2: allocations, their entries, ranges and certificates; issuances; plots."""
+    raw = _Raw(session)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    last = 0
+    while True:
+        allocations = raw.all(
+            "SELECT id, state, quantity_kg, beneficiary_public, purpose, purpose_detail, "
+            "case_number, court, retirement_entry_seq FROM allocations WHERE id > :lo "
+            "ORDER BY id LIMIT :n",
+            lo=last,
+            n=batch,
+        )
+        if not allocations:
+            break
+        lo, hi = last, allocations[-1][0]
+        entries = raw.all(
+            "SELECT seq, kind, body, allocation_id FROM ledger_entries "
+            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY seq",
+            lo=lo,
+            hi=hi,
+        )
+        ranges: dict[int, list[tuple]] = defaultdict(list)
+        for aid, *rest in raw.all(
+            "SELECT allocation_id, id, issuance_id, first, last, state FROM serial_ranges "
+            "WHERE allocation_id > :lo AND allocation_id <= :hi",
+            lo=lo,
+            hi=hi,
+        ):
+            ranges[aid].append(tuple(rest))
+        certs: dict[int, list[tuple]] = defaultdict(list)
+        for aid, *rest in raw.all(
+            "SELECT allocation_id, id, public_id, status, holder_public, quantity_kg, "
+            "parent_id FROM certificates WHERE allocation_id > :lo AND allocation_id <= :hi",
+            lo=lo,
+            hi=hi,
+        ):
+            certs[aid].append(tuple(rest))
+        expected: dict[int, _Expected] = {}
+        entries = [e for e in entries if e[1] in ALLOCATION_KINDS]
+        bodies = _parse_many([e[2] for e in entries])
+        if bodies is None or not all(
+            b.get("seq") == e[0] and b.get("kind") == e[1] and b.get("allocation") == e[3]
+            for e, b in zip(entries, bodies, strict=True)
+        ):
+            # Name the entries that are wrong; the others are replayed.
+            bodies = [_check_body(report, seq, kind, body, aid) for seq, kind, body, aid in entries]
+        grouped: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
+        for (seq, kind, _body, aid), parsed in zip(entries, bodies, strict=True):
+            if parsed is None:
+                continue
+            group = grouped.get(aid)
+            if group is None:
+                grouped[aid] = [(seq, kind, parsed)]
+            else:
+                group.append((seq, kind, parsed))
+            d_res, d_ret = MOVES[kind]
+            for r in parsed["ranges"]:
+                counter = totals[r["issuance"]]
+                qty = r["last"] - r["first"] + 1
+                counter[0] += d_res * qty
+                counter[1] += d_ret * qty
+        known = set()
+        for row in allocations:
+            aid = row[0]
+            known.add(aid)
+            group = grouped.get(aid)
+            rows = ranges.get(aid)
+            own = certs.get(aid)
+            if _plain_retirement(row, group, rows, own):
+                # The common case, checked in one comparison of tuples.
+                report.allocations += 1
+                report.certificates += len(own) if own else 0
+                continue
+            exp = expected[aid] = _Expected()
+            for seq, kind, parsed in group or ():
+                exp.apply(seq, kind, parsed)
+            _check_allocation(report, row, exp, rows or [])
+            _check_certificates(report, exp, aid, own or [])
+            report.allocations += 1
+        for aid, group in grouped.items():
+            if aid not in known:
+                expected[aid] = _Expected(state_seq=group[-1][0])
+        for aid, exp in expected.items():
+            if aid not in known:
+                report.fail(
+                    f"allocations row {aid} is missing (ledger entry {exp.state_seq} names it)",
+                    seq=exp.state_seq,
+                )
+        for aid in set(ranges) - known:
+            report.row("serial_ranges", f"of allocation {aid}", None, "allocation is missing")
+        for aid in set(certs) - known:
+            for cert in certs[aid]:
+                report.row("certificates", cert[0], None, f"allocation {aid} is missing")
+        last = hi
+    for (seq,) in raw.all("SELECT min(seq) FROM ledger_entries WHERE allocation_id > :hi", hi=last):
+        if seq is not None:
+            report.fail(f"ledger entry {seq} names an allocation that is missing", seq=seq)
+    _check_issuances(report, raw, facts, totals)
+    _check_plots(report, raw, facts)
+    for cid, public_id in raw.all(
+        "SELECT id, public_id FROM certificates WHERE allocation_id IS NULL AND plot_id IS NULL"
+    ):
+        report.row("certificates", f"{cid} ({public_id})", None, "names no retirement or plot")
+    return report
+
+
+def _check_issuances(
+    report: AuditReport, raw: _Raw, facts: _LogFacts, totals: dict[int, list[int]]
+) -> None:
+    held: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for iid, state, qty in raw.all(
+        "SELECT issuance_id, state, sum(last - first + 1) FROM serial_ranges "
+        "WHERE state <> 'returned' GROUP BY issuance_id, state"
+    ):
+        held[iid][0 if state == "reserved" else 1] += int(qty)
+    rows = raw.all(
+        "SELECT i.id, p.code, i.vintage, i.serial_first, i.serial_last, i.delivery, "
+        "i.status, i.reserved_kg, i.retired_kg FROM issuances i "
+        "JOIN sink_projects p ON p.id = i.project_id ORDER BY i.id"
+    )
+    for iid, code, vintage, first, last, delivery, status, reserved, retired in rows:
+        report.issuances += 1
+        seq, body = facts.issuances.get(iid, (None, None))
+        if body is None:
+            report.row("issuances", iid, None, "no issuance entry in the ledger")
+            continue
+        shown = {
+            "project": code,
+            "vintage": vintage,
+            "serial_first": first,
+            "serial_last": last,
+            "delivery": delivery,
+        }
+        for name, value in shown.items():
+            if body.get(name) != value:
+                report.row(
+                    "issuances", iid, seq, f"{name} {value!r}, ledger says {body.get(name)!r}"
+                )
+        status_seq, wanted = facts.issuance_status.get(iid, (seq, "draft"))
+        if status != wanted:
+            report.row("issuances", iid, status_seq, f"status {status!r}, ledger says {wanted!r}")
+        counters = (reserved, retired)
+        ledger_says = tuple(totals.get(iid, [0, 0]))
+        ranges_say = tuple(held.get(iid, [0, 0]))
+        if not (counters == ledger_says == ranges_say):
+            report.fail(
+                f"issuances row {iid}: counters reserved/retired {counters}, "
+                f"ledger {ledger_says}, serial ranges {ranges_say}"
+            )
+        if reserved + retired > last - first + 1:
+            report.fail(f"issuances row {iid} is oversold")
+    for iid in set(facts.issuances) - {r[0] for r in rows}:
+        seq = facts.issuances[iid][0]
+        report.fail(f"issuances row {iid} is missing (ledger entry {seq} names it)", seq=seq)
+
+
+def _check_plots(report: AuditReport, raw: _Raw, facts: _LogFacts) -> None:
+    plots = raw.all(
+        "SELECT p.id, s.code, p.code, p.status, p.sponsor_public, p.dedication_kind "
+        "FROM plots p JOIN memorial_sites s ON s.id = p.site_id ORDER BY p.id"
+    )
+    by_id = {}
+    for pid, site, code, status, public, dedication in plots:
+        by_id[pid] = (site, code, status, public)
+        seq, sponsored, name, wanted_dedication = facts.plots.get(
+            (site, code), (None, False, None, None)
+        )
+        label = f"{pid} ({site}/{code})"
+        if status in SPONSORED:
+            report.plots += 1
+            if not sponsored:
+                report.row("plots", label, seq, f"status {status!r} but no sponsorship entry")
+                continue
+            if public != name:
+                report.row(
+                    "plots",
+                    label,
+                    seq,
+                    f"sponsor_public is {public!r} but the sponsorship entry says {name!r}",
+                )
+            if dedication != wanted_dedication:
+                report.row(
+                    "plots",
+                    label,
+                    seq,
+                    f"dedication_kind is {dedication!r}, ledger says {wanted_dedication!r}",
+                )
+        elif sponsored:
+            report.row("plots", label, seq, f"status {status!r} but the ledger says sponsored")
+    for cid, public_id, status, holder, plot_id, plot_code in raw.all(
+        "SELECT id, public_id, status, holder_public, plot_id, plot_code FROM certificates "
+        "WHERE kind = 'plot' ORDER BY id"
+    ):
+        report.certificates += 1
+        label = f"{cid} ({public_id})"
+        plot = by_id.get(plot_id)
+        if plot is None:
+            report.row("certificates", label, None, f"plot {plot_id} is missing")
+            continue
+        site, code, _status, _public = plot
+        seq, sponsored, name, _ded = facts.plots.get((site, code), (None, False, None, None))
+        if plot_code != code:
+            report.row("certificates", label, seq, f"plot_code {plot_code!r}, plot is {code!r}")
+        if status == "valid" and not sponsored:
+            report.row("certificates", label, seq, "status 'valid' but the plot is not sponsored")
+        elif status == "valid" and holder != name:
+            report.row(
+                "certificates",
+                label,
+                seq,
+                f"holder_public is {holder!r} but the sponsorship entry says {name!r}",
+            )
+
+
+def verify_registry(session: Session, keyring: Keyring) -> AuditReport:
+    """Both passes; the log first (a broken log makes the rest meaningless)."""
+    report, facts = check_log(session, keyring, parse_all=False)
+    if report.ok:
+        check_public(session, report, facts)
+    return report
