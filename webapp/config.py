@@ -41,7 +41,7 @@ def served_address() -> str:
     when BASE_URL is unset, so QR codes and printed links reach the server that made them."""
     host = _env("HOST") or _env("FLASK_RUN_HOST") or "127.0.0.1"
     port = _env("PORT") or _env("FLASK_RUN_PORT") or "5000"
-    if host in {"0.0.0.0", "::", "[::]"}:  # every interface: loopback answers too  # noqa: S104
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - all interfaces: loopback answers
         host = "127.0.0.1"
     elif ":" in host and not host.startswith("["):
         host = f"[{host}]"

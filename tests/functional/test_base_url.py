@@ -32,7 +32,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         ({}, "http://127.0.0.1:5000"),
         ({"PORT": "5101"}, "http://127.0.0.1:5101"),
         ({"HOST": "192.168.1.20", "PORT": "8000"}, "http://192.168.1.20:8000"),
-        ({"HOST": "0.0.0.0", "PORT": "5101"}, "http://127.0.0.1:5101"),  # noqa: S104
+        ({"HOST": "0.0.0.0", "PORT": "5101"}, "http://127.0.0.1:5101"),  # noqa: S104 - all interfaces
         ({"HOST": "::1", "PORT": "5101"}, "http://[::1]:5101"),
         ({"FLASK_RUN_PORT": "5202"}, "http://127.0.0.1:5202"),  # flask run's own variables
         ({"FLASK_RUN_HOST": "localhost", "FLASK_RUN_PORT": "5202"}, "http://localhost:5202"),
