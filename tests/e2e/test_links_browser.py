@@ -18,10 +18,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.conftest import _make_app, empty_all_tables
-from tests.e2e.conftest import DESKTOP, PHONE, new_page
-from tests.e2e.test_scan_browser import PASSWORD, _login, _scene, _until
-from tests.unit.certificates.pdftools import decode_qr, pdftotext, rasterise
+from tests.support.app import build_app, empty_all_tables
+from tests.support.browser import DESKTOP, PHONE, new_page
+from tests.support.pdftools import decode_qr, pdftotext, rasterise
+from tests.support.scan_browser import PASSWORD, login_ranger, scan_scene, until
 from webapp.extensions import db, limiter
 from webapp.models import Plot, Privacy, ScanResult, ScanVisit, User
 from webapp.services import keys
@@ -59,7 +59,7 @@ def served(_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     for name in ("BASE_URL", "HOST", "FLASK_RUN_HOST", "FLASK_RUN_PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORT", str(server.port))
-    app = _make_app(_schema, tmp_path)
+    app = build_app(_schema, tmp_path)
     limiter.reset()
     assert app.config["BASE_URL"] == f"http://127.0.0.1:{server.port}"
     server.start(app)
@@ -114,7 +114,7 @@ def _shown(public_id: str) -> str:
 
 
 def test_the_pdfs_qr_code_opens_its_verify_page_on_this_port(browser, served, tmp_path):
-    _scene(served.app)
+    scan_scene(served.app)
     public_id = _plot_certificate(served.app)
     base = f"http://127.0.0.1:{served.port}"
     context, page = new_page(browser, DESKTOP)
@@ -164,7 +164,7 @@ def _source(page) -> str:
 
 
 def test_the_scanner_accepts_what_is_printed_offline(browser, served):
-    codes = _scene(served.app)
+    codes = scan_scene(served.app)
     offset = _offset_certificate(served.app)
     valid, _ = parse_qr_text(codes["valid"])
     revoked, _ = parse_qr_text(codes["revoked"])
@@ -172,8 +172,8 @@ def test_the_scanner_accepts_what_is_printed_offline(browser, served):
     base = f"http://127.0.0.1:{served.port}"
     context, page = new_page(browser, PHONE)
     try:
-        _login(page, base)
-        _until(page, "navigator.serviceWorker.controller !== null")
+        login_ranger(page, base)
+        until(page, "navigator.serviceWorker.controller !== null")
         page.get_by_role("button", name="下载数据包").click()
         page.wait_for_selector("text=撤销名单截至")
 

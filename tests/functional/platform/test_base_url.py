@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.certificates.pdftools import decode_qr, rasterise
+from tests.support.pdftools import decode_qr, rasterise
 from webapp import create_app
 from webapp.config import ConfigError, load_config, served_address
 
