@@ -196,7 +196,7 @@ function certificateRows(facts, record) {
     const site = siteOf(record.site);
     const plot = plotOf(record.site, record.plot);
     rows.push([t("holder"), record.holder_public || t("anonymous")]);
-    if (site) rows.push([t("site"), `${locale === "en" ? site.name_en : site.name_zh} (${site.code})`]);
+    if (site) rows.push([t("site"), locale === "en" ? `${site.name_en} (${site.code})` : `${site.name_zh}（${site.code}）`]);
     if (plot) {
       rows.push([t("species"), locale === "en" ? plot.species_en : plot.species_zh]);
       rows.push([t("sponsor"), plot.sponsor_public || t("anonymous")]);
@@ -341,7 +341,7 @@ function checkPlaque(text) {
   if (!plotOf(plaque.site, plaque.plot)) return showVerdict(box, "none", "—", t("plaque_unknown"));
   const record = state.current.record;
   const matched = Boolean(record && state.current.result !== "invalid" && record.site === plaque.site && record.plot === plaque.plot);
-  const label = `${plaque.plot} (${plaque.site})`;
+  const label = locale === "en" ? `${plaque.plot} (${plaque.site})` : `${plaque.plot}（${plaque.site}）`;
   showVerdict(
     box,
     matched ? "match" : "no-match",
