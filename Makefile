@@ -6,16 +6,20 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
+# The app derives its base URL (QR codes, printed links, e-mails) from HOST and PORT when
+# BASE_URL is unset outside production (webapp/config.py: served_address), so every
+# command below — demo-data rendering the demo certificate included — uses this address.
+export HOST PORT
 
 # Debian packages: WeasyPrint (pango, harfbuzz subsetter), a CJK font for certificates,
 # poppler for PDF checks; chromium for the browser tests only.
 APP_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
 TEST_DEBS := chromium
 
-.PHONY: run test setup system-deps test-system-deps venv translations db demo lint format \
-        serve worker scheduler bench clean catalog vendor
+.PHONY: run test setup system-deps test-system-deps venv translations db migrate demo lint \
+        format serve worker scheduler bench clean catalog vendor
 
-run: setup db ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
+run: setup migrate ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
 	@echo ""
 	@echo "Tanhui is starting on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	@$(BIN)/flask demo-data | sed -n '2,$$p'
@@ -64,8 +68,10 @@ catalog: venv ## re-extract strings and merge them into the catalogs
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 
-db: setup
+migrate: setup
 	$(BIN)/flask db upgrade
+
+db: migrate
 	$(BIN)/flask demo-data > /dev/null
 
 serve: setup ## production-style: migrate, then gunicorn (gunicorn.conf.py) on $(HOST):$(PORT)

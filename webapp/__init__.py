@@ -34,12 +34,33 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
     configure_logging(app)
+    follow_served_address(app)
     register_extensions(app)
     register_domains(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def follow_served_address(app: Flask) -> None:
+    """Development without BASE_URL: the base URL becomes the address each request came to.
+
+    Printed links and QR codes are drawn from ``BASE_URL`` in many places (PDFs, plaques,
+    posters, e-mails, the scan pack), some of them outside a request. Setting it from the
+    request keeps all of them on the address the developer is actually using — another
+    port (``flask run --port 5101``) or the machine's LAN address for a phone — where the
+    HOST/PORT-derived default (``config.served_address``) cannot know it.
+    """
+    if not app.config.get("BASE_URL_FOLLOWS_REQUEST"):
+        return
+    from flask import request
+
+    @app.before_request
+    def _base_url_from_request() -> None:
+        served = request.host_url.rstrip("/")
+        if app.config["BASE_URL"] != served:
+            app.config["BASE_URL"] = served
 
 
 def register_domains(app: Flask) -> None:

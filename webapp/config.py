@@ -35,6 +35,19 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def served_address() -> str:
+    """The address this machine serves on, from the variables ``make run`` (HOST, PORT) and
+    ``flask run`` (FLASK_RUN_HOST, FLASK_RUN_PORT) read; the base URL outside production
+    when BASE_URL is unset, so QR codes and printed links reach the server that made them."""
+    host = _env("HOST") or _env("FLASK_RUN_HOST") or "127.0.0.1"
+    port = _env("PORT") or _env("FLASK_RUN_PORT") or "5000"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - all interfaces: loopback answers
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class BaseConfig:
     ENV_NAME = "base"
     DEBUG = False
@@ -48,7 +61,11 @@ class BaseConfig:
             "DATABASE_URL", f"sqlite:///{instance / 'tanhui.sqlite3'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+        self.BASE_URL = (_env("BASE_URL") or served_address()).rstrip("/")
+        # Development only: the base URL follows the address each request came to (see
+        # webapp/__init__.py), so `flask run --port N` or a phone on the LAN gets links
+        # that work. Never in production, where BASE_URL is required.
+        self.BASE_URL_FOLLOWS_REQUEST = False
 
         # Languages: Chinese first, English complete.
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -164,6 +181,7 @@ class DevelopmentConfig(BaseConfig):
         self.SECRET_KEY = self.SECRET_KEY or _INSECURE_DEV_KEY
         self.DEV_PAGES = True
         self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
+        self.BASE_URL_FOLLOWS_REQUEST = _env("BASE_URL") is None
 
 
 class TestingConfig(BaseConfig):
@@ -191,6 +209,8 @@ class ProductionConfig(BaseConfig):
         self.REMEMBER_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
         self.LOG_FORMAT = _env("LOG_FORMAT", "json")
+        # No derived default: certificates printed with a wrong address cannot be recalled.
+        self.BASE_URL = (_env("BASE_URL") or "").rstrip("/")
 
     def validate(self) -> None:
         if not self.SECRET_KEY or self.SECRET_KEY == _INSECURE_DEV_KEY or len(self.SECRET_KEY) < 32:
@@ -204,6 +224,11 @@ class ProductionConfig(BaseConfig):
             )
         if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
             raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
+        if not self.BASE_URL.startswith(("https://", "http://")):
+            raise ConfigError(
+                "BASE_URL must be set to the public address (https://…): QR codes, printed "
+                "links and e-mails carry it."
+            )
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

@@ -6,6 +6,7 @@ import {
   decodeStatusList,
   ed25519Available,
   isRevoked,
+  parseCertificateNumber,
   parseCertificateText,
   parsePlaqueText,
   verifyCertificate,
@@ -136,32 +137,174 @@ function plotOf(siteCode, plotCode) {
   return site && site.plots.find((p) => p.code === plotCode);
 }
 
-function showVerdict(box, verdict, heading, text, rows = []) {
+function selectedSite() {
+  // The site the ranger is at: the one chosen (the choice shows with two sites or more).
+  const sites = state.pack ? state.pack.sites : [];
+  const chosen = $("site-select").value;
+  return sites.some((s) => s.code === chosen) ? chosen : sites[0]?.code || null;
+}
+
+// `source` says which check was made: against the pack (and of when), or online.
+function showVerdict(box, verdict, heading, text, rows = [], source = null) {
   box.hidden = false;
   box.dataset.verdict = verdict;
   const dl = el("dl", { class: "scan-facts" });
   for (const [label, value] of rows) dl.append(el("dt", {}, label), el("dd", {}, value));
-  box.replaceChildren(el("p", { class: "scan-verdict" }, heading), el("p", {}, text), ...(rows.length ? [dl] : []));
+  const parts = [el("p", { class: "scan-verdict" }, heading), el("p", {}, text)];
+  if (source) parts.push(el("p", { class: "scan-source small muted", "data-source": source.kind }, source.text));
+  if (rows.length) parts.push(dl);
+  box.replaceChildren(...parts);
 }
 
-function certificateRows(parsed, record) {
+function packSource() {
+  return { kind: "pack", text: t("source_pack", { time: localTime(state.pack.revocations_as_of) }) };
+}
+
+function onlineSource() {
+  return { kind: "online", text: t("source_online") };
+}
+
+// What is shown of a certificate, whichever way it was found: its signed token, the
+// pack's record, or the registry's JSON (GET /api/v1/certificates/<id>).
+function factsOfToken(parsed) {
+  return { publicId: parsed.publicId, kind: parsed.kind, issuedOn: parsed.issuedOn, plotCode: parsed.plotCode, quantityKg: parsed.quantityKg };
+}
+
+function factsOfRecord(publicId, record) {
+  return { publicId, kind: record.kind, issuedOn: record.issued_on, plotCode: record.plot, quantityKg: null };
+}
+
+function factsOfRegistry(doc) {
+  return {
+    publicId: doc.public_id,
+    kind: doc.kind,
+    issuedOn: doc.issued_on,
+    plotCode: doc.plot_code,
+    quantityKg: doc.quantity_kg,
+    holder: doc.holder_public,
+  };
+}
+
+function certificateRows(facts, record) {
   const rows = [
-    [t("certificate"), `${displayId(parsed.publicId)} · ${t("kind_" + parsed.kind)}`],
-    [t("issued"), parsed.issuedOn],
+    [t("certificate"), `${displayId(facts.publicId)} · ${t("kind_" + facts.kind)}`],
+    [t("issued"), facts.issuedOn],
   ];
-  if (parsed.kind === "plot") rows.push([t("plot"), parsed.plotCode]);
-  else rows.push([t("quantity"), t("kg", { n: parsed.quantityKg.toLocaleString(locale) })]);
+  if (facts.plotCode) rows.push([t("plot"), facts.plotCode]);
+  if (facts.quantityKg != null) rows.push([t("quantity"), t("kg", { n: Number(facts.quantityKg).toLocaleString(locale) })]);
   if (record) {
     const site = siteOf(record.site);
     const plot = plotOf(record.site, record.plot);
     rows.push([t("holder"), record.holder_public || t("anonymous")]);
-    if (site) rows.push([t("site"), `${locale === "en" ? site.name_en : site.name_zh} (${site.code})`]);
+    if (site) rows.push([t("site"), locale === "en" ? `${site.name_en} (${site.code})` : `${site.name_zh}（${site.code}）`]);
     if (plot) {
       rows.push([t("species"), locale === "en" ? plot.species_en : plot.species_zh]);
       rows.push([t("sponsor"), plot.sponsor_public || t("anonymous")]);
     }
+  } else if ("holder" in facts) {
+    rows.push([t("holder"), facts.holder || t("anonymous")]);
   }
   return rows;
+}
+
+/** The registry's record of `publicId` when there is signal: {doc}, {missing} or {unreachable}. */
+async function lookUpOnline(publicId) {
+  if (!navigator.onLine) return { unreachable: true };
+  try {
+    const response = await fetch(cfg.certificateUrl.replace("__ID__", publicId), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+      cache: "no-store",
+    });
+    if (response.status === 404) return { missing: true };
+    if (!response.ok || response.redirected) return { unreachable: true };
+    const doc = await response.json();
+    return doc && doc.public_id === publicId ? { doc } : { unreachable: true };
+  } catch {
+    return { unreachable: true };
+  }
+}
+
+// A number typed from the paper: no signature to check, so the pack's signed record (plot
+// certificates of the ranger's sites) or, with signal, the registry is the answer.
+async function checkNumber(box, publicId) {
+  const record = state.pack.certificates[publicId] || null;
+  let result;
+  let explanation;
+  let facts = null;
+  let source;
+  if (record) {
+    result = isRevoked(state.bits, record.index) ? "revoked" : "valid";
+    explanation = t(result === "revoked" ? "revoked_number_text" : "valid_number_text");
+    facts = factsOfRecord(publicId, record);
+    source = packSource();
+  } else {
+    const online = await lookUpOnline(publicId);
+    if (online.doc) {
+      result = online.doc.status === "revoked" ? "revoked" : "valid";
+      explanation = t(result === "revoked" ? "revoked_number_text" : "valid_number_text");
+      facts = factsOfRegistry(online.doc);
+      source = onlineSource();
+    } else if (online.missing) {
+      result = "invalid";
+      explanation = t("missing_number_text");
+      source = onlineSource();
+    } else {
+      result = "unknown";
+      explanation = t("unknown_number_text");
+      source = { kind: "none", text: t("source_offline") };
+    }
+  }
+  showVerdict(box, result, t(result), explanation, facts ? certificateRows(facts, record) : [], source);
+  return { result, record, publicId };
+}
+
+async function checkToken(box, parsed) {
+  let ok = false;
+  try {
+    ok = await verifyCertificate(parsed, state.keys);
+  } catch {
+    showVerdict(box, "none", "—", t("crypto_missing"));
+    return null;
+  }
+  if (!ok) {
+    showVerdict(box, "invalid", t("invalid"), t("invalid_text"));
+    return { result: "invalid", record: null, publicId: parsed.publicId };
+  }
+  let record = state.pack.certificates[parsed.publicId] || null;
+  let result;
+  let explanation;
+  let source = packSource();
+  let facts = factsOfToken(parsed);
+  if (record) {
+    if (record.kind !== parsed.kind || record.issued_on !== parsed.issuedOn || (parsed.kind === "plot" && record.plot !== parsed.plotCode)) {
+      result = "invalid";
+      explanation = t("mismatch_text");
+      record = null;
+    } else if (isRevoked(state.bits, record.index)) {
+      result = "revoked";
+      explanation = t("revoked_text");
+    } else {
+      result = "valid";
+      explanation = t("valid_text");
+    }
+  } else {
+    // Genuine, but not a plot certificate of the ranger's sites (an offset or event
+    // certificate): its revocation is known online only.
+    const online = await lookUpOnline(parsed.publicId);
+    if (online.doc) {
+      result = online.doc.status === "revoked" ? "revoked" : "valid";
+      explanation = t(result === "revoked" ? "revoked_text" : "valid_text");
+      facts = { ...facts, holder: online.doc.holder_public };
+      source = onlineSource();
+    } else {
+      result = "unknown";
+      explanation = t("unknown_text");
+      source = { kind: "none", text: t("source_offline") };
+    }
+  }
+  showVerdict(box, result, t(result), explanation, certificateRows(facts, record), source);
+  return { result, record, publicId: parsed.publicId };
 }
 
 async function checkCertificate(text) {
@@ -174,52 +317,31 @@ async function checkCertificate(text) {
     return;
   }
   const parsed = parseCertificateText(text);
-  let ok = false;
-  if (parsed) {
-    try {
-      ok = await verifyCertificate(parsed, state.keys);
-    } catch {
-      showVerdict(box, "none", "—", t("crypto_missing"));
-      return;
-    }
-  }
-  let result;
-  let record = null;
-  let explanation;
-  if (!ok) {
-    result = "invalid";
-    explanation = t("invalid_text");
+  const number = parsed ? null : parseCertificateNumber(text);
+  let outcome;
+  if (parsed) outcome = await checkToken(box, parsed);
+  else if (number) outcome = await checkNumber(box, number);
+  else if (/\/V\//i.test(text)) {
+    // A certificate QR text that does not parse: altered, or cut short.
+    showVerdict(box, "invalid", t("invalid"), t("invalid_text"));
+    outcome = { result: "invalid", record: null, publicId: null };
   } else {
-    record = state.pack.certificates[parsed.publicId] || null;
-    if (!record) {
-      result = "unknown";
-      explanation = t("unknown_text");
-    } else if (record.kind !== parsed.kind || record.issued_on !== parsed.issuedOn || (parsed.kind === "plot" && record.plot !== parsed.plotCode)) {
-      result = "invalid";
-      explanation = t("mismatch_text");
-      record = null;
-    } else if (isRevoked(state.bits, record.index)) {
-      result = "revoked";
-      explanation = t("revoked_text");
-    } else {
-      result = "valid";
-      explanation = t("valid_text");
-    }
+    showVerdict(box, "none", "—", t("not_certificate"));
+    return;
   }
-  showVerdict(box, result, t(result), explanation, ok ? certificateRows(parsed, record) : []);
-  state.current = { text: text.trim(), result, record, publicId: parsed ? parsed.publicId : null };
+  if (outcome) state.current = { text: text.trim(), ...outcome };
 }
 
 function checkPlaque(text) {
   const box = $("plaque-result");
   state.plaque = null;
-  const plaque = parsePlaqueText(text);
   if (!state.current) return showVerdict(box, "none", "—", t("plaque_first"));
+  const plaque = parsePlaqueText(text, selectedSite());
   if (!plaque) return showVerdict(box, "none", "—", t("not_plaque"));
   if (!plotOf(plaque.site, plaque.plot)) return showVerdict(box, "none", "—", t("plaque_unknown"));
   const record = state.current.record;
   const matched = Boolean(record && state.current.result !== "invalid" && record.site === plaque.site && record.plot === plaque.plot);
-  const label = `${plaque.plot} (${plaque.site})`;
+  const label = locale === "en" ? `${plaque.plot} (${plaque.site})` : `${plaque.plot}（${plaque.site}）`;
   showVerdict(
     box,
     matched ? "match" : "no-match",

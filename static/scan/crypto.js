@@ -75,10 +75,37 @@ export function parseCertificateText(text) {
   };
 }
 
-/** `{site, plot}` of a plaque QR text `{BASE}/P/<SITE>/<PLOT>`, or null. */
-export function parsePlaqueText(text) {
-  const m = /\/P\/([0-9A-Z-]{1,32})\/([0-9A-Z-]{1,16})\/?$/.exec(String(text || "").trim().toUpperCase());
-  return m ? { site: m[1], plot: m[2] } : null;
+// What phones type for "-" (and spaces, underscores) — ignored in a certificate number.
+const SEPARATORS = /[\s\-_\u2010-\u2015\u2212]+/g;
+const DASHES = /[\u2010-\u2015\u2212]/g;
+
+/**
+ * The public id of a certificate number as printed — under the QR code ("9RD6Y-RXEDP", any
+ * case, with or without the hyphen) or in the verify URL (".../v/9RD6YRXEDP") — or null.
+ * Same forms as typed_number() in webapp/services/scan/visits.py.
+ */
+export function parseCertificateNumber(text) {
+  let upper = String(text || "").trim().toUpperCase();
+  const marker = upper.lastIndexOf("/V/");
+  if (marker >= 0) upper = upper.slice(marker + 3).replace(/\/+$/, "");
+  if (upper.length > 64) return null;
+  const compact = upper.normalize("NFKC").replace(SEPARATORS, "").toUpperCase();
+  return ID_ALPHABET.test(compact) ? compact : null;
+}
+
+/**
+ * `{site, plot}` of a plaque: its QR text `{BASE}/P/<SITE>/<PLOT>`, or its code typed as
+ * printed — "A-05" (at `site`, the site the ranger is at), "CLS-JN/A-05" or "CLS-JN A-05" —
+ * in any case; null otherwise. Same forms as parse_plaque() in webapp/services/scan/visits.py.
+ */
+export function parsePlaqueText(text, site = null) {
+  const clean = String(text || "").normalize("NFKC").replace(DASHES, "-").trim().toUpperCase();
+  const url = /\/P\/([0-9A-Z-]{1,32})\/([0-9A-Z-]{1,16})\/?$/.exec(clean);
+  if (url) return { site: url[1], plot: url[2] };
+  const typed = /^(?:([A-Z0-9][A-Z0-9-]{1,15})\s*\/\s*|([A-Z0-9][A-Z0-9-]{1,15})\s+)?([0-9A-Z-]{1,16})$/.exec(clean);
+  if (!typed) return null;
+  const where = typed[1] || typed[2] || (site ? String(site).trim().toUpperCase() : "");
+  return where ? { site: where, plot: typed[3] } : null;
 }
 
 /** Whether this browser's WebCrypto can import an Ed25519 key (Chromium 113+). */

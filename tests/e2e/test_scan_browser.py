@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from flask import request
@@ -14,98 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.support.browser import DESKTOP, PHONE, new_page
-from tests.support.plots import make_site
+from tests.support.scan_browser import PASSWORD, login_ranger, scan_scene, until
 from webapp.extensions import db
-from webapp.models import DedicationKind, Privacy, Role, ScanResult, ScanVisit
-from webapp.services import accounts, keys
-from webapp.services.certificates import issuing
-from webapp.services.certificates.token import CertificateKind, qr_text
-from webapp.services.plots import catalogue, rangers, reservations
-
-PASSWORD = "forest-ranger-9"
-
-
-def _plot(site, species, code, x):
-    return catalogue.add_plot(
-        db.session,
-        site,
-        code=code,
-        species=species,
-        price=Decimal("600.00"),
-        polygon=[[x, 10], [x + 20, 10], [x + 20, 30], [x, 30]],
-        area_mu=Decimal("1.50"),
-        tree_count=100,
-    )
-
-
-def _scene(app) -> dict[str, str]:
-    """A ranger of CLS-JN, two sponsored plots and three plot certificates (one revoked)."""
-    with app.app_context():
-        ranger = accounts.register(
-            db.session,
-            email="ranger@example.cn",
-            password=PASSWORD,
-            display_name="老王",
-            role=Role.RANGER,
-        )
-        admin = accounts.register(
-            db.session,
-            email="boss@example.cn",
-            password=PASSWORD,
-            display_name="站长",
-            role=Role.ADMIN,
-        )
-        mei = accounts.register(
-            db.session, email="mei@example.cn", password=PASSWORD, display_name="李梅"
-        )
-        site = make_site()
-        rangers.assign(db.session, ranger, site, actor=admin)
-        species = catalogue.add_species(
-            db.session,
-            site,
-            code="arborvitae",
-            name_zh="侧柏",
-            name_en="Chinese arborvitae",
-            factor_id="forest.project.suichuan.per_mu",
-        )
-        plots = {code: _plot(site, species, code, x) for code, x in (("A-01", 10), ("A-02", 40))}
-        for code, plot in plots.items():
-            reservations.reserve(db.session, [plot], f"T-{code}", timedelta(minutes=30))
-            reservations.sponsor(
-                db.session,
-                f"T-{code}",
-                user=mei,
-                sponsor_name="李梅",
-                privacy=Privacy.FULL,
-                dedication=DedicationKind.WEDDING,
-                message="",
-                locale="zh_CN",
-            )
-        key, _ = keys.signing(app.config)
-
-        def issue(code):
-            return issuing.issue(
-                db.session,
-                key=key,
-                kind=CertificateKind.PLOT,
-                holder_name="李梅",
-                privacy=Privacy.INITIALS,
-                locale="zh_CN",
-                owner=mei,
-                plot_code=code,
-            )
-
-        valid, revoked = issue("A-01"), issue("A-02")
-        issuing.revoke(db.session, revoked, reason="退款", actor=admin)
-        db.session.commit()
-        base = app.config["BASE_URL"]
-        good = qr_text(base, valid.public_id, valid.token)
-        return {
-            "valid": good,
-            "tampered": good.replace("A-01.", "A-02."),
-            "revoked": qr_text(base, revoked.public_id, revoked.token),
-            "plaque": f"{base}/P/CLS-JN/A-01".upper(),
-        }
+from webapp.models import ScanResult, ScanVisit
 
 
 @pytest.fixture
@@ -125,24 +33,6 @@ def requests_seen(live_server):
     return seen
 
 
-def _until(page, expression: str, seconds: float = 15) -> None:
-    """Poll ``expression`` (page.wait_for_function evaluates strings, which the CSP forbids)."""
-    for _ in range(int(seconds * 10)):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {expression}")
-
-
-def _login(page, base):
-    page.goto(base + "/account/login?next=/scan")
-    page.get_by_label("电子邮箱").fill("ranger@example.cn")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/scan$"))
-    page.wait_for_selector("#scan-app[data-ready=true]")
-
-
 def _check(page, field, button, text, verdict):
     page.fill(field, text)
     page.click(button)
@@ -152,13 +42,13 @@ def _check(page, field, button, text, verdict):
 
 
 def test_scanner_verifies_offline_and_syncs_visits_once(browser, live_server, requests_seen):
-    codes = _scene(live_server.app)
+    codes = scan_scene(live_server.app)
     base = live_server.url
     context, page = new_page(browser, PHONE)
     try:
-        _login(page, base)
+        login_ranger(page, base)
         # The service worker takes control of the page and caches the app.
-        _until(page, "navigator.serviceWorker.controller !== null")
+        until(page, "navigator.serviceWorker.controller !== null")
         page.get_by_role("button", name="下载数据包").click()
         page.wait_for_selector("text=撤销名单截至")
         assert "CLS-JN" in page.inner_text("#pack-state")
@@ -217,7 +107,7 @@ def test_scanner_verifies_offline_and_syncs_visits_once(browser, live_server, re
 
 def test_scanner_screenshots(browser, live_server, tmp_path):
     """390 px in Chinese and 1280 px in English, nothing wider than the screen."""
-    codes = _scene(live_server.app)
+    codes = scan_scene(live_server.app)
     out = os.environ.get("SCAN_SCREENSHOT_DIR", str(tmp_path))
     for viewport, locale, name in (
         (PHONE, "zh-CN", "scan-390-zh"),
@@ -247,7 +137,7 @@ def test_scanner_decodes_a_photo_and_warns_about_an_old_pack(browser, live_serve
     """The no-camera paths: a photo decoded by jsQR (built from npm), and the pack-age warning."""
     from webapp.services.certificates.qr import make_qr
 
-    codes = _scene(live_server.app)
+    codes = scan_scene(live_server.app)
     live_server.app.config["SCAN_PACK_MAX_AGE_HOURS"] = 0  # any pack is too old
     context, page = new_page(browser, PHONE)
     try:
@@ -259,7 +149,7 @@ def test_scanner_decodes_a_photo_and_warns_about_an_old_pack(browser, live_serve
         drawing.screenshot(path=str(photo))
         drawing.close()
 
-        _login(page, live_server.url)
+        login_ranger(page, live_server.url)
         page.click("#pack-download")
         page.wait_for_selector("#pack-state strong")
         warning = page.locator("#pack-warning")

@@ -33,6 +33,9 @@ def cli() -> None:
         verify_url = f"{config['BASE_URL'].rstrip('/')}/v/{certificate.public_id}"
         click.echo(f"demo certificate (open it, or scan the QR code of its PDF): {verify_url}")
         try:
+            # Redrawn on every load: its QR code and printed URL must carry this run's base
+            # URL (`PORT=5101 make run` after a run on 5000), and it is demonstration data.
+            documents.certificate_store(config).discard(certificate.public_id)
             with committing(db.session):
                 stored = documents.ensure_pdf(db.session, certificate, config)
         except Exception:

@@ -160,6 +160,7 @@ def test_production_refuses_unsafe_configuration(monkeypatch, env, message):
 
 
 def test_production_accepts_safe_configuration(monkeypatch):
+    monkeypatch.setenv("BASE_URL", "https://tanhui.example.cn")
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
@@ -173,6 +174,7 @@ def test_production_accepts_safe_configuration(monkeypatch):
 def test_dev_pages_are_absent_in_production(monkeypatch, tmp_path):
     from webapp import create_app
 
+    monkeypatch.setenv("BASE_URL", "https://tanhui.example.cn")
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")

@@ -119,6 +119,35 @@ def test_server_reverifies_instead_of_trusting_the_device(app, client, auth, sce
         assert "还没有到访记录" in page
 
 
+def test_numbers_and_plaque_codes_typed_from_the_paper_are_checked_too(app, client, auth, scene):
+    """What the scanner accepts offline, the server re-checks: the number under the QR code
+    (any case, with or without the hyphen) against the registry, the plaque as printed."""
+    auth.login("ranger@example.cn")
+    good, revoked = scene["good"].public_id, scene["revoked"].public_id
+    results = _upload(
+        client,
+        [
+            _visit(f"{good[:5]}-{good[5:]}", plaque="A-01"),
+            _visit(good.lower(), plaque="cls-jn/a-01"),
+            _visit(f" {good[:5].lower()} {good[5:]} ", plaque="CLS-JN A-02"),
+            _visit(f"{revoked[:5]}-{revoked[5:]}".lower(), offline="revoked"),
+            _visit("22222-22222", offline="unknown"),  # no such certificate
+        ],
+    ).get_json()["results"]
+    assert [r["status"] for r in results] == [
+        "created",
+        "duplicate",
+        "duplicate",
+        "created",
+        "created",
+    ]
+    assert [r["result"] for r in results] == ["valid", "valid", "valid", "revoked", "invalid"]
+    assert [r["matched"] for r in results[:3]] == [True, True, False]
+    assert [r["plot"] for r in results] == ["A-01", "A-01", "A-02", "A-02", None]
+    visits = db.session.scalars(select(ScanVisit).order_by(ScanVisit.id)).all()
+    assert [v.certificate_public_id for v in visits] == [good] * 3 + [revoked, "2222222222"]
+
+
 def test_uploads_need_the_csrf_header_an_assigned_site_and_valid_ids(
     app, client, auth, scene, make_user, make_plot
 ):

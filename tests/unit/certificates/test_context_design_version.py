@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 DESIGN_DIRS = (REPO / "templates" / "certificates", REPO / "static" / "certificates")
 FINGERPRINTS = {
     "2026.1": "b1725abf668babd5741b4fd53978f911570bbc939faea8e8d18986545fd2ad54",
+    "2026.2": "71799b1127d7655eb2e3e1fe28379a698dd390a94db303573f478633ae339285",
 }
 
 

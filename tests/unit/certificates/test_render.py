@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pypdf
 import pytest
+import zxingcpp
 from PIL import ImageFilter
 
 from tests.support.certificates import (
@@ -23,6 +24,7 @@ from tests.support.certificates import (
     with_name,
 )
 from tests.support.pdftools import (
+    _run,
     decode_qr,
     glyph_report,
     missing_glyphs,
@@ -136,6 +138,43 @@ def test_qr_decodes_to_signed_text(rendered, kind: str, locale: str) -> None:
     assert claims.public_id == ctx.public_id
     assert claims.kind == kind
     assert claims.issued_on == ctx.issued_on
+
+
+def _word_boxes(pdf: bytes) -> list[tuple[str, float, float, float, float]]:
+    """Every word pdftotext finds, with its box in points (x0, y0, x1, y1; y downwards)."""
+    html = _run("pdftotext", "-bbox", data=pdf, stdout=("-",)).decode("utf-8")
+    pattern = re.compile(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    )
+    words = [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in pattern.findall(html)]
+    # Letter-spaced text comes out in pieces ("7", "K3MP-Q9XRT"): glue touching pieces.
+    glued: list[tuple[str, float, float, float, float]] = []
+    for word in words:
+        if glued and abs(glued[-1][2] - word[2]) < 0.5 and 0 <= word[1] - glued[-1][3] < 2:
+            last = glued.pop()
+            word = (last[0] + word[0], last[1], last[2], word[3], max(last[4], word[4]))
+        glued.append(word)
+    return glued
+
+
+@pytest.mark.parametrize(("kind", "locale"), CASES)
+def test_the_number_is_printed_right_under_the_qr_code(rendered, kind: str, locale: str) -> None:
+    """Where the verify page and the scanner say it is: under the QR code, within its width,
+    and nowhere else on the sheet (the verify URL holds it unhyphenated)."""
+    ctx, _details, result = rendered[kind, locale]
+    dpi = 150
+    (symbol,) = zxingcpp.read_barcodes(
+        rasterise(result.pdf, dpi), formats=zxingcpp.BarcodeFormat.QRCode
+    )
+    corners = [symbol.position.top_left, symbol.position.bottom_right]
+    qr_left, qr_right = (c.x * 72 / dpi for c in corners)
+    qr_bottom = corners[1].y * 72 / dpi
+    shown = f"{ctx.public_id[:5]}-{ctx.public_id[5:]}"
+    boxes = [b for b in _word_boxes(result.pdf) if shown in b[0]]
+    assert len(boxes) == 1, boxes
+    _word, x0, y0, x1, _y1 = boxes[0]
+    assert qr_left - 12 <= x0 and x1 <= qr_right + 12  # within the code's width (± 4 mm)
+    assert 0 <= y0 - qr_bottom <= 6 * 72 / 25.4  # starts less than 6 mm below the code
 
 
 @pytest.mark.parametrize("kind", KINDS)

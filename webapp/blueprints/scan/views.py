@@ -103,6 +103,26 @@ def _strings() -> dict[str, str]:
             "its revocation cannot be checked offline."
         ),
         "mismatch_text": _("Signed, but it does not match the registry's record."),
+        "valid_number_text": _(
+            "A certificate with this number is in the registry and is not revoked. A typed "
+            "number does not prove the paper genuine: compare the details below with it, or "
+            "scan its QR code."
+        ),
+        "revoked_number_text": _("The certificate with this number has been revoked."),
+        "missing_number_text": _("No certificate has this number. Check the number typed."),
+        "unknown_number_text": _(
+            "This number is not in the site pack: it is not a plot certificate of your sites."
+        ),
+        "not_certificate": _(
+            "That is neither a certificate number (ten letters and digits, such as "
+            "7K3MP-Q9XRT) nor the text of a certificate's QR code."
+        ),
+        "source_pack": _("Checked against the site pack of %(time)s."),
+        "source_online": _("Checked online with the registry."),
+        "source_offline": _(
+            "Not in the site pack, and the registry cannot be reached: check again when you "
+            "have signal."
+        ),
         "no_pack": _("No site pack on this device yet. Download one while you have signal."),
         "pack_bad": _("The stored site pack failed its signature check. Download it again."),
         "pack_as_of": _("Revocations as of %(time)s (%(age)s ago)"),

@@ -23,7 +23,7 @@ from webapp.services.certificates.token import QR_ALPHANUMERIC, CertificateKind,
 
 # Bump whenever templates/certificates/, static/certificates/ or the renderer change what
 # a certificate looks like: stored PDFs of an older design are re-rendered on next download.
-DESIGN_VERSION = "2026.1"
+DESIGN_VERSION = "2026.2"
 
 Kind = Literal["offset", "plot", "event"]
 Locale = Literal["zh", "en"]

@@ -3,9 +3,11 @@
 Each visit arrives with an id generated on the device (a UUID), so uploading the same log
 again, or after a lost answer, stores it once (``exists``). The server does not trust the
 device's verdict: it re-verifies the scanned certificate token against its keyring and the
-registry (``result``), and works out the plot itself — from the plaque when one was
-scanned (``matched`` says whether the certificate belongs to it), otherwise from the
-certificate (see ``links``). A second scan of the same certificate on the same local day
+registry (``result``) — or, for a certificate number typed as printed under the QR code
+(``9RD6Y-RXEDP``, any case, with or without the hyphen), looks the number up in the
+registry — and works out the plot itself: from the plaque when one was scanned or typed
+(``matched`` says whether the certificate belongs to it), otherwise from the certificate
+(see ``links``). A second scan of the same certificate on the same local day
 (typically by another ranger's device) is stored, flagged ``duplicate_of`` the first one,
 and not counted on the public plot page.
 """
@@ -13,6 +15,7 @@ and not counted on the public plot page.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +38,7 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services.certificates import verification
+from webapp.services.certificates.ids import normalize_public_id
 from webapp.services.certificates.token import TokenError, parse_qr_text
 from webapp.services.plots import queries, rangers
 from webapp.services.scan import links
@@ -44,6 +48,11 @@ MAX_TEXT = 400  # longer than any QR text we print
 MAX_AGE = timedelta(days=366)  # older scans are refused
 MAX_BATCH = 200
 _PLAQUE = re.compile(r"/P/([0-9A-Z-]{1,32})/([0-9A-Z-]{1,16})/?$")
+# A plaque code typed as printed: "A-05", or with its site, "CLS-JN/A-05" or "CLS-JN A-05".
+_PLAQUE_TYPED = re.compile(
+    r"(?:([A-Z0-9][A-Z0-9-]{1,15})\s*/\s*|([A-Z0-9][A-Z0-9-]{1,15})\s+)?([0-9A-Z-]{1,16})"
+)
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")  # what phones type for "-"
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,20 @@ def canonical_uuid(text: object) -> str | None:
     return str(value) if str(value) == text.lower() else None
 
 
-def parse_plaque(text: str) -> tuple[str, str] | None:
-    """``(site code, plot code)`` of a plaque QR text ``{BASE}/P/<SITE>/<PLOT>``."""
-    match = _PLAQUE.search(text.strip().upper())
-    return (match[1], match[2]) if match else None
+def parse_plaque(text: str, site_code: str | None = None) -> tuple[str, str] | None:
+    """``(site code, plot code)`` of a plaque: its QR text ``{BASE}/P/<SITE>/<PLOT>``, or its
+    code typed as printed — ``A-05`` (at ``site_code``, the site of the visit),
+    ``CLS-JN/A-05`` or ``CLS-JN A-05`` — in any case. The scanner's ``parsePlaqueText``
+    (static/scan/crypto.js) reads the same forms."""
+    clean = _DASHES.sub("-", unicodedata.normalize("NFKC", text)).strip().upper()
+    match = _PLAQUE.search(clean)
+    if match:
+        return match[1], match[2]
+    typed = _PLAQUE_TYPED.fullmatch(clean)
+    if typed is None:
+        return None
+    site = typed[1] or typed[2] or (site_code or "").strip().upper()
+    return (site, typed[3]) if site else None
 
 
 def local_day(ts: datetime) -> date:
@@ -95,20 +114,46 @@ class _Verdict:
     certificate: Certificate | None
 
 
+def _status_verdict(public_id: str, certificate: Certificate) -> _Verdict:
+    if certificate.status is CertificateStatus.REVOKED:
+        return _Verdict(ScanResult.REVOKED, public_id, certificate)
+    return _Verdict(ScanResult.VALID, public_id, certificate)
+
+
+def typed_number(text: str) -> str | None:
+    """The public id of a certificate number as printed — under the QR code
+    (``9RD6Y-RXEDP``, any case, with or without the hyphen) or in the verify URL
+    (``…/v/9RD6YRXEDP``) — or ``None``. The scanner's ``parseCertificateNumber``
+    (static/scan/crypto.js) reads the same forms."""
+    upper = text.strip().upper()
+    marker = upper.rfind("/V/")
+    return normalize_public_id(upper[marker + 3 :].rstrip("/") if marker >= 0 else upper)
+
+
+def _number_verdict(session: Session, text: str) -> _Verdict:
+    """A certificate number typed from the paper: no signature to check, so the registry's
+    record is the answer (a number of no certificate is invalid)."""
+    public_id = typed_number(text)
+    if public_id is None:
+        return _Verdict(ScanResult.INVALID, None, None)
+    certificate = verification.find(session, public_id)
+    if certificate is None:
+        return _Verdict(ScanResult.INVALID, public_id, None)
+    return _status_verdict(public_id, certificate)
+
+
 def _verdict(session: Session, keyring: Keyring, text: str) -> _Verdict:
     try:
         public_id, token = parse_qr_text(text)
     except TokenError:
-        return _Verdict(ScanResult.INVALID, None, None)
+        return _number_verdict(session, text)
     certificate = verification.find(session, public_id)
     check = verification.check_token(keyring, public_id, token, certificate)
     if not check.valid or check.matches_record is False:
         return _Verdict(ScanResult.INVALID, public_id, None)
     if certificate is None:
         return _Verdict(ScanResult.UNKNOWN, public_id, None)
-    if certificate.status is CertificateStatus.REVOKED:
-        return _Verdict(ScanResult.REVOKED, public_id, certificate)
-    return _Verdict(ScanResult.VALID, public_id, certificate)
+    return _status_verdict(public_id, certificate)
 
 
 def _existing(session: Session, client_id: str) -> ScanVisit | None:
@@ -135,7 +180,7 @@ def _site_and_plot(session: Session, item: VisitInput) -> tuple[MemorialSite, Pl
     site_code = item.site_code
     plaque = None
     if item.plaque_text:
-        plaque = parse_plaque(item.plaque_text)
+        plaque = parse_plaque(item.plaque_text, site_code)
         if plaque is None:
             raise DomainError(_l("That is not a plot plaque code."))
         site_code = plaque[0]
