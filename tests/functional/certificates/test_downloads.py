@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.app import PASSWORD
+from tests.support.pdftools import pdftotext
 from webapp.extensions import db
 from webapp.models import Certificate
 from webapp.services.certificates import documents, issuing
@@ -142,3 +143,41 @@ def test_front_server_sends_the_file_when_accel_prefix_is_set(
     assert answer.headers["ETag"] == f'"{hashlib.sha256(stored.read_bytes()).hexdigest()}"'
     assert f"tanhui-{public_id}.pdf" in answer.headers["Content-Disposition"]
     assert answer.mimetype == "application/pdf"
+
+
+def test_a_plot_certificate_without_plot_id_finds_its_plot_by_its_sponsor(
+    client, app, auth, make_user, make_plot, sponsor_plot, issue_plot_certificate
+):
+    """Certificates issued before plot_id existed (or by hand) name their plot by code and
+    sponsor, as the scanner reads them; the PDF is drawn from that plot."""
+    owner = _login(auth, make_user)
+    plot = make_plot()
+    sponsor_plot(plot, owner)
+    db.session.commit()
+    certificate = issue_plot_certificate(plot, "李梅")
+    assert certificate.plot_id is None
+    response = client.get(f"/certificates/{certificate.public_id}.pdf")
+    assert response.status_code == 200
+    assert plot.code in pdftotext(response.data)
+
+
+def test_a_plot_certificate_whose_plot_cannot_be_found_is_a_clear_409(client, app, auth, make_user):
+    from webapp.models import Privacy
+    from webapp.services import keys
+    from webapp.services.certificates.token import CertificateKind
+
+    owner = _login(auth, make_user)
+    certificate = issuing.issue(
+        db.session,
+        key=keys.signing(app.config)[0],
+        kind=CertificateKind.PLOT,
+        holder_name="李梅",
+        privacy=Privacy.FULL,
+        locale="zh_CN",
+        owner=owner,
+        plot_code="Z-99",  # no such plot anywhere
+    )
+    db.session.commit()
+    response = client.get(f"/certificates/{certificate.public_id}.pdf")
+    assert response.status_code == 409
+    assert "登记簿中的记录不完整" in response.get_data(as_text=True)

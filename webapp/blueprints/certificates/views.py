@@ -8,6 +8,7 @@ answer reveals nothing (the public verify page is the place for existence).
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,7 +28,7 @@ from flask_login import current_user, login_required
 from webapp.blueprints.certificates import bp
 from webapp.blueprints.certificates.forms import SharesForm
 from webapp.database import sqlite_begin
-from webapp.errors import DomainError
+from webapp.errors import Conflict, DomainError
 from webapp.extensions import db
 from webapp.models import Certificate, CertificateStatus, Privacy, Role
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
@@ -39,6 +40,8 @@ from webapp.unit_of_work import committing
 
 BATCH_LIST_LIMIT = 100
 SHARING_ROLES = (Role.ORGANISER, Role.ADMIN)
+
+log = logging.getLogger(__name__)
 
 
 def _user():
@@ -91,6 +94,15 @@ def download(public_id: str):
         plan = documents.plan_pdf(db.session, certificate, config)
     except documents.UnsupportedKindError:
         abort(404)
+    except documents.IncompleteCertificateError as exc:
+        # The registry lacks a fact the PDF must state: say so rather than fail.
+        log.error("certificate %s: PDF not drawn: %s", certificate.public_id, exc)
+        raise Conflict(
+            _(
+                "This certificate's PDF cannot be drawn: its registry record is incomplete. "
+                "Please write to us with the certificate number."
+            )
+        ) from exc
     # End the read before rendering: no transaction is held for the ~0.3 s a render takes.
     db.session.rollback()
     stored = documents.write_pdf(plan, config)

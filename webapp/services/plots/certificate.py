@@ -14,6 +14,7 @@ from webapp.models import Certificate, DedicationKind, Plot
 from webapp.services.certificates.context import IncompleteCertificateError, PlotDetails
 from webapp.services.certificates.coverage import Coverage
 from webapp.services.plots.queries import projection
+from webapp.services.scan import links
 
 # "作为{kind_zh}" / "as a {kind_en}" on the certificate.
 DEDICATION_WORDS: dict[DedicationKind, tuple[str, str]] = {
@@ -57,7 +58,7 @@ def certificate_details(plot: Plot, today: date) -> PlotDetails:
 
 def plot_details(session: Session, certificate: Certificate, facts: Coverage) -> PlotDetails:
     """The details builder of plot certificates (registered in ``registration.py``)."""
-    plot = session.get(Plot, certificate.plot_id) if certificate.plot_id else None
+    plot = links.plot_of_certificate(session, certificate)
     if plot is None:
         raise IncompleteCertificateError(f"certificate {certificate.public_id} names no plot")
     return certificate_details(plot, certificate.issued_on)

@@ -58,6 +58,23 @@ def site_certificates(
     return found
 
 
+def plot_of_certificate(session: Session, certificate: Certificate) -> Plot | None:
+    """The plot ``certificate`` belongs to, whatever its site (the PDF of a plot
+    certificate issued without ``plot_id`` needs it too)."""
+    if certificate.kind is not CertificateKind.PLOT or certificate.plot_code is None:
+        return None
+    if certificate.plot_id is not None:
+        return session.get(Plot, certificate.plot_id)
+    order_ref = (
+        session.scalar(select(Order.ref).where(Order.id == certificate.order_id))
+        if certificate.order_id is not None
+        else None
+    )
+    candidates = session.scalars(select(Plot).where(Plot.code == certificate.plot_code))
+    matches = [plot for plot in candidates if _belongs(certificate, order_ref, plot)]
+    return matches[0] if len(matches) == 1 else None
+
+
 def plot_of(session: Session, certificate: Certificate, site: MemorialSite) -> Plot | None:
     """The plot of ``site`` that ``certificate`` belongs to, if any."""
     if certificate.kind is not CertificateKind.PLOT or certificate.plot_code is None:
