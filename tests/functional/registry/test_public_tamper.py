@@ -89,6 +89,7 @@ def registry(app, project, on_sale, make_plot, sponsor_plot, make_user):
         "partial": partial.id,
         "partial_seq": partial.retirement_entry_seq,
         "reissued": reissued.id,
+        "first_cert": first_cert.id,
         "held": held.id,
         "plot": plot.id,
         "plot_cert": plot_cert.id,
@@ -189,6 +190,18 @@ TAMPERING = {
         "UPDATE certificates SET status = 'valid', revoked_at = NULL WHERE id = :refunded_cert",
         "certificates",
         "refunded_cert",
+        None,
+    ),
+    "certificate revoked by SQL while its serials stay retired": (
+        "UPDATE certificates SET status = 'revoked', revoked_at = created_at WHERE id = :kept_cert",
+        "certificates",
+        "kept_cert",
+        None,
+    ),
+    "re-issued certificate's predecessor made valid again": (
+        "UPDATE certificates SET status = 'valid', revoked_at = NULL WHERE id = :first_cert",
+        "certificates",
+        "first_cert",
         None,
     ),
     "plot sponsor name": (

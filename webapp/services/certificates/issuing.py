@@ -20,6 +20,7 @@ from webapp.services import audit
 from webapp.services.certificates.ids import generate_public_id
 from webapp.services.certificates.token import CertificateKind, TokenClaims, encode_token
 from webapp.services.messages import CertificateChanged
+from webapp.services.registry import ledger
 from webapp.services.registry.privacy import display_name
 from webapp.services.signing import SigningKey
 from webapp.unit_of_work import after_commit
@@ -102,6 +103,9 @@ def revoke(
     if not reason or len(reason) > MAX_REASON:
         raise DomainError(_l("Please give a reason for revoking (at most 200 characters)."))
     now = now or utcnow()
+    # Registry writes take the ledger head first (then rows), so this cannot deadlock with
+    # a refund that reverses serials and then revokes.
+    head = ledger.lock_head(session)
     session.refresh(certificate, with_for_update=True)
     if certificate.status is CertificateStatus.REVOKED:
         return certificate
@@ -111,7 +115,8 @@ def revoke(
             Certificate.status == CertificateStatus.VALID,
         )
     )
-    for item in [certificate, *children]:
+    revoked = [certificate, *children]
+    for item in revoked:
         item.status = CertificateStatus.REVOKED
         item.revoked_at = now
         item.revocation_reason = reason
@@ -125,4 +130,13 @@ def revoke(
             public_id=item.public_id,
             reason=reason,
         )
+    # Public: which certificates stopped standing, so `registry verify` can prove the
+    # status column in both directions. Never the reason (it may name a refund or a person).
+    ledger.append(
+        session,
+        head,
+        "revocation",
+        {"certificates": sorted(item.public_id for item in revoked)},
+        now=now,
+    )
     return certificate

@@ -53,14 +53,16 @@ def apply_refund(
         order.problem = None if order.problem is None else "refunded at the provider"
         audit.record(session, "order.refund_unapplied", actor=actor, subject=order, ref=order.ref)
         return False
-    if order.allocation is not None and order.allocation.state is AllocationState.RETIRED:
-        allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
-    if order.kind is OrderKind.PLOT:
-        sponsorship.withdraw(session, order, reason=reason, actor=actor, now=now)
+    # The certificates stop standing first (their ``revocation`` entry), then the serials
+    # or plots return: the ledger reads in the order a reader expects.
     for certificate in session.scalars(
         select(Certificate).where(Certificate.order_id == order.id, Certificate.parent_id.is_(None))
     ):
         issuing.revoke(session, certificate, reason=f"refunded: {reason}"[:200], actor=actor)
+    if order.allocation is not None and order.allocation.state is AllocationState.RETIRED:
+        allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
+    if order.kind is OrderKind.PLOT:
+        sponsorship.withdraw(session, order, reason=reason, actor=actor, now=now)
     order.status = orders.order_transition(order.status, OrderStatus.REFUNDED)
     order.refunded_at = now
     # Whatever partial refunds came before, the order is now refunded in full.

@@ -205,6 +205,8 @@ class _LogFacts:
     plots: dict[tuple[str, str], tuple[int, bool, str | None, str | None]] = field(
         default_factory=dict
     )
+    # public id -> seq of the ``revocation`` entry that names it
+    revoked: dict[str, int] = field(default_factory=dict)
 
 
 def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
@@ -219,6 +221,9 @@ def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
         names = body.get("dedicated_to") or [body.get("sponsor")] * len(body["plots"])
         for code, name in zip(body["plots"], names, strict=False):
             facts.plots[(body["site"], code)] = (seq, True, name, body.get("dedication"))
+    elif kind == "revocation":
+        for public_id in body.get("certificates", []):
+            facts.revoked.setdefault(public_id, seq)
     elif kind == "sponsorship_withdrawn":
         for code in body.get("freed", []):
             facts.plots[(body["site"], code)] = (seq, False, None, None)
@@ -584,6 +589,7 @@ def _plain_retirement(
     group: list[tuple[int, str, dict[str, Any]]] | None,
     ranges: list[tuple] | None,
     certs: list[tuple] | None,
+    revoked: dict[str, int],
 ) -> bool:
     """True for the common case, which then needs no replay: a reservation and then its
     retirement of the same serials, one retired range row, at most one certificate (valid,
@@ -618,12 +624,33 @@ def _plain_retirement(
         return True
     if len(certs) != 1:
         return False
-    _cid, _public_id, status, holder, quantity, parent_id = certs[0]
-    return status == "valid" and holder == name and quantity == qty and parent_id is None
+    _cid, public_id, status, holder, quantity, parent_id = certs[0]
+    return (
+        status == "valid"
+        and holder == name
+        and quantity == qty
+        and parent_id is None
+        and public_id not in revoked
+    )
+
+
+def _check_status(
+    report: AuditReport, label: str, public_id: str, status: str, revoked: dict[str, int]
+) -> None:
+    """A certificate's status against the ``revocation`` entries: both directions."""
+    seq = revoked.get(public_id)
+    if status == "valid" and seq is not None:
+        report.row("certificates", label, seq, "status 'valid' but a revocation entry names it")
+    elif status != "valid" and seq is None:
+        report.row("certificates", label, None, f"status {status!r} but no revocation entry")
 
 
 def _check_certificates(
-    report: AuditReport, exp: _Expected | None, aid: int, certs: list[tuple]
+    report: AuditReport,
+    exp: _Expected | None,
+    aid: int,
+    certs: list[tuple],
+    revoked: dict[str, int],
 ) -> None:
     """Certificates of one allocation: (id, public_id, status, holder_public, quantity,
     parent_id)."""
@@ -632,6 +659,7 @@ def _check_certificates(
     for cid, public_id, status, holder, quantity, parent_id in certs:
         label = f"{cid} ({public_id})"
         report.certificates += 1
+        _check_status(report, label, public_id, status, revoked)
         if exp is None or exp.retirement_seq is None:
             report.row("certificates", label, None, f"allocation {aid} was never retired")
             continue
@@ -763,7 +791,7 @@ def check_public(
             group = grouped.get(aid)
             rows = ranges.get(aid)
             own = certs.get(aid)
-            if _plain_retirement(row, group, rows, own):
+            if _plain_retirement(row, group, rows, own, facts.revoked):
                 # The common case, checked in one comparison of tuples.
                 report.allocations += 1
                 report.certificates += len(own) if own else 0
@@ -772,7 +800,7 @@ def check_public(
             for seq, kind, parsed in group or ():
                 exp.apply(seq, kind, parsed)
             _check_allocation(report, row, exp, rows or [])
-            _check_certificates(report, exp, aid, own or [])
+            _check_certificates(report, exp, aid, own or [], facts.revoked)
             report.allocations += 1
         for aid, group in grouped.items():
             if aid not in known:
@@ -890,6 +918,7 @@ def _check_plots(report: AuditReport, raw: _Raw, facts: _LogFacts) -> None:
     ):
         report.certificates += 1
         label = f"{cid} ({public_id})"
+        _check_status(report, label, public_id, status, facts.revoked)
         plot = by_id.get(plot_id)
         if plot is None:
             report.row("certificates", label, None, f"plot {plot_id} is missing")
