@@ -84,14 +84,15 @@ def register_commands(app: Flask) -> None:
 
     @registry.command("publish-head")
     def registry_publish_head() -> None:
-        """Sign and keep the tree head for the current ledger size (run periodically)."""
-        import time
+        """Sign and keep the tree head for the current ledger size (once per size).
 
+        Writes through the app publish their head as they commit, and the
+        ``publish_tree_head`` periodic task does this every minute: this is for scripts."""
         from webapp.services import keys
-        from webapp.services.registry import ledger
+        from webapp.services.registry import published
 
         key, _ = keys.signing(app.config)
-        sth = ledger.publish_tree_head(db.session, key, int(time.time() * 1000))
+        sth = published.publish(db.session, key)
         db.session.commit()
         click.echo(f"tree head: size {sth['tree_size']} root {sth['root_hash']}")
 

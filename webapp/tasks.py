@@ -38,6 +38,9 @@ PERIODIC: dict[str, int] = {
     "expire_reservations": 60,
     "expire_plots": 60,
     "reconcile_payments": 300,
+    # Entries written through the app publish their head as they commit; this covers
+    # anything written otherwise, so a proof is available at most this late.
+    "publish_tree_head": 60,
 }
 
 
@@ -77,6 +80,17 @@ def expire_plots(session: Session, config: Mapping[str, Any]) -> str:
     freed = reservations.expire_due(session)
     session.commit()
     return f"released {len(freed)} expired plot reservations"
+
+
+def publish_tree_head(session: Session, config: Mapping[str, Any]) -> str:
+    """Publish the signed head of the current ledger size if not yet published."""
+    from webapp.services import keys
+    from webapp.services.registry import published
+
+    key, _keyring = keys.signing(config)
+    sth = published.publish(session, key)
+    session.commit()
+    return f"published tree head at size {sth['tree_size']}"
 
 
 def reconcile_payments(
@@ -129,6 +143,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "after_partial_refund": after_partial_refund,
     "expire_reservations": expire_reservations,
     "expire_plots": expire_plots,
+    "publish_tree_head": publish_tree_head,
     "reconcile_payments": reconcile_payments,
 }
 

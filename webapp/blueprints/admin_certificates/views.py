@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from webapp.blueprints.admin_certificates import bp
 from webapp.blueprints.admin_certificates.forms import RevokeForm
-from webapp.blueprints.verify.cache import forget_cached_pages
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import CertificateStatus, Role
@@ -84,7 +83,6 @@ def revoke(public_id: str):
             form.reason.errors = [str(exc.message)]
         else:
             db.session.commit()
-            forget_cached_pages()
             flash(
                 _("Certificate %(id)s was revoked.", id=certificate.public_id),
                 "success",

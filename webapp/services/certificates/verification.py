@@ -7,6 +7,7 @@ name are never read into the result.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot
+from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
+from webapp.services.certificates import freshness
 from webapp.services.certificates.coverage import Coverage, coverage
 from webapp.services.certificates.ids import format_public_id, normalize_public_id
 from webapp.services.certificates.token import TokenClaims, TokenError, verify_token
-from webapp.services.registry import ledger, merkle
-from webapp.services.signing import Keyring, SigningKey
+from webapp.services.registry import ledger, merkle, published
+from webapp.services.signing import Keyring
 
 # The revocation reason a partial refund writes (``services/events/surplus``), followed by
 # the public id of the certificate issued for the tonnes that remain.
@@ -99,17 +101,17 @@ def find(session: Session, public_id: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.public_id == canonical))
 
 
-def inclusion(session: Session, seq: int, key: SigningKey) -> InclusionProof | None:
-    """Proof of entry ``seq`` against a freshly signed head of the current tree."""
+def inclusion(session: Session, seq: int, head: TreeHead | None) -> InclusionProof | None:
+    """Proof of entry ``seq`` against the published head ``head`` (None: not covered yet)."""
+    if head is None or seq >= head.tree_size:
+        return None
     entry = session.get(LedgerEntry, seq)
     if entry is None:
         return None
-    sth = ledger.signed_head_now(session, key)
-    size = sth["tree_size"]
-    if seq >= size:
-        return None
-    path = ledger.inclusion_proof(session, seq, size)
-    root = bytes.fromhex(sth["root_hash"])
+    size = head.tree_size
+    path = published.inclusion_proof(session, seq, size)
+    sth = ledger.tree_head_dict(head)
+    root = bytes(head.root_hash)
     leaf = bytes(entry.leaf_hash)
     return InclusionProof(
         seq=seq,
@@ -125,12 +127,17 @@ def inclusion(session: Session, seq: int, key: SigningKey) -> InclusionProof | N
 
 
 def public_record(
-    session: Session, certificate: Certificate, *, key: SigningKey, with_proof: bool = True
+    session: Session,
+    certificate: Certificate,
+    *,
+    head: TreeHead | None = None,
+    with_proof: bool = True,
 ) -> PublicRecord:
+    """The plain-data record of ``certificate``; its proof is against the published ``head``."""
     facts = coverage(session, certificate)
     proof = None
     if with_proof and facts.retirement_seq is not None:
-        proof = inclusion(session, facts.retirement_seq, key)
+        proof = inclusion(session, facts.retirement_seq, head)
     site = None
     if certificate.plot_id is not None:
         plot = session.get(Plot, certificate.plot_id)
@@ -155,6 +162,35 @@ def public_record(
         site_name_zh=site.name_zh if site else None,
         site_name_en=site.name_en if site else None,
     )
+
+
+@dataclass(frozen=True)
+class Current:
+    """A certificate as it stands now: its row and the record built for that state."""
+
+    certificate: Certificate
+    record: PublicRecord
+    key: tuple[Hashable, ...]  # the state the record was built from (for derived copies)
+
+
+def current(session: Session, config: Mapping[str, Any], public_id: str) -> Current | None:
+    """The certificate's public record for its state now, built once per state.
+
+    Reads the certificate's row and the latest published head on every call (two one-row
+    queries); the record is reused only while both are what it was built from, so a
+    revocation committed by any process is seen by the next call (``freshness``).
+    """
+    certificate = find(session, public_id)
+    if certificate is None:
+        return None
+    head = published.latest(session)
+    key = freshness.state_key(certificate, head)
+    store = freshness.copies(config)
+    record = store.get(("record", *key))
+    if record is None:
+        record = public_record(session, certificate, head=head)
+        store.put(("record", *key), record)
+    return Current(certificate=certificate, record=record, key=key)
 
 
 def check_token(
