@@ -185,7 +185,7 @@ def test_registry_unreachable_is_not_invalid(english, issue_certificate, monkeyp
     def down(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(verification, "find", down)
+    monkeypatch.setattr(verification, "current", down)
     response = english.get(f"/V/{certificate.public_id}/{certificate.token}")
     assert response.status_code == 503
     html = _html(response)

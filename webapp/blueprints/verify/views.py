@@ -49,7 +49,7 @@ def _verify(public_id: str, token: str | None):
             found = verification.current(db.session, current_app.config, canonical)
         if token is not None:
             check = verification.check_token(
-                keyring, public_id, token, found.certificate if found else None
+                keyring, public_id, token, found.record if found else None
             )
         if found is None:
             return _page("not_found", 404, queried=public_id, check=check)

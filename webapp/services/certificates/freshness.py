@@ -1,14 +1,15 @@
 """Copies derived from a certificate (its public record, its rendered verify page), keyed by
 the state they were built from, so that none can be served once that state has changed.
 
-Every verify request reads the certificate's own row (one row by its unique public id) and
-the latest published tree head (one row). The key of every derived copy holds what of
-them the copy shows: the status, the revocation time and reason, the holder's public
-name, and the published head (size and timestamp). A revocation changes the row in the
-transaction that revokes, so the first request after that commit, on any process, has a
-key no copy was built for: it builds afresh. Nothing here expires by time and nothing
-needs to be told about a change for the answers to be right; :func:`certificates_changed`
-only frees the memory of copies that can no longer be hit.
+Every verify request reads the certificate's own row (by its unique public id) and the
+size of the latest published tree head, in one query. The key of every derived copy holds
+what of them the copy shows: the status, the revocation time and reason, the holder's
+public name, and the published head (its size: one head is published per size). A
+revocation changes the row in the transaction that revokes, so the first request after
+that commit, on any process, has a key no copy was built for: it builds afresh. Nothing
+here expires by time and nothing needs to be told about a change for the answers to be
+right; :func:`certificates_changed` only frees the memory of copies that can no longer be
+hit.
 
 Registry facts shown on the page (serials, project, purpose, the ledger entry) are fixed
 once a certificate is issued (a partial refund that moves serials revokes and re-issues);
@@ -24,9 +25,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
-
-from webapp.models import Certificate, TreeHead
 
 MAX_ENTRIES = 4096
 _ATTRIBUTE = "_tanhui_certificate_copies"
@@ -85,17 +85,25 @@ def copies(config: Mapping[str, Any]) -> Copies:
     return found
 
 
-def state_key(certificate: Certificate, head: TreeHead | None) -> tuple[Hashable, ...]:
-    """What a copy of ``certificate``'s record depends on that may change after issue."""
+def state_key(
+    certificate_id: int,
+    public_id: str,
+    status: object,
+    revoked_at: datetime | None,
+    revocation_reason: str | None,
+    holder_public: str | None,
+    head_size: int | None,
+) -> tuple[Hashable, ...]:
+    """What a copy of a certificate's record shows that may change after issue, and the
+    published head it proves against (one head per tree size, so the size names it)."""
     return (
-        certificate.public_id,
-        certificate.id,
-        certificate.status.value,
-        certificate.revoked_at.isoformat() if certificate.revoked_at else None,
-        certificate.revocation_reason,
-        certificate.holder_public,
-        head.tree_size if head is not None else None,
-        head.timestamp_ms if head is not None else None,
+        public_id,
+        certificate_id,
+        str(getattr(status, "value", status)),
+        revoked_at.isoformat() if revoked_at is not None else None,
+        revocation_reason,
+        holder_public,
+        head_size,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
@@ -166,35 +166,69 @@ def public_record(
 
 @dataclass(frozen=True)
 class Current:
-    """A certificate as it stands now: its row and the record built for that state."""
+    """A certificate's public record for its state now."""
 
-    certificate: Certificate
     record: PublicRecord
     key: tuple[Hashable, ...]  # the state the record was built from (for derived copies)
+
+
+# The certificate's mutable state and the latest published head's size, in one round trip.
+_LATEST_HEAD = (
+    select(TreeHead.tree_size).order_by(TreeHead.tree_size.desc()).limit(1).scalar_subquery()
+)
+_STATE = select(
+    Certificate.id,
+    Certificate.public_id,
+    Certificate.status,
+    Certificate.revoked_at,
+    Certificate.revocation_reason,
+    Certificate.holder_public,
+    _LATEST_HEAD.label("head_size"),
+).where(Certificate.public_id == bindparam("public_id"))
 
 
 def current(session: Session, config: Mapping[str, Any], public_id: str) -> Current | None:
     """The certificate's public record for its state now, built once per state.
 
-    Reads the certificate's row and the latest published head on every call (two one-row
-    queries); the record is reused only while both are what it was built from, so a
-    revocation committed by any process is seen by the next call (``freshness``).
+    Every call reads the certificate's row (by its unique public id) and the size of the
+    latest published head, in one query; the record is reused only while both are what it
+    was built from, so a revocation committed by any process is seen by the next call
+    (``freshness``).
     """
-    certificate = find(session, public_id)
-    if certificate is None:
+    canonical = normalize_public_id(public_id)
+    if canonical is None:
         return None
-    head = published.latest(session)
-    key = freshness.state_key(certificate, head)
+    row = session.connection().execute(_STATE, {"public_id": canonical}).one_or_none()
+    if row is None:
+        return None
+    key = freshness.state_key(*row)
     store = freshness.copies(config)
     record = store.get(("record", *key))
     if record is None:
+        certificate = session.get(Certificate, row.id)
+        head = None
+        if row.head_size is not None:
+            head = session.scalar(select(TreeHead).where(TreeHead.tree_size == row.head_size))
         record = public_record(session, certificate, head=head)
+        # Keyed by what the record was built from (the row may have moved on meanwhile).
+        key = freshness.state_key(
+            certificate.id,
+            certificate.public_id,
+            certificate.status,
+            certificate.revoked_at,
+            certificate.revocation_reason,
+            certificate.holder_public,
+            head.tree_size if head is not None else None,
+        )
         store.put(("record", *key), record)
-    return Current(certificate=certificate, record=record, key=key)
+    return Current(record=record, key=key)
 
 
 def check_token(
-    keyring: Keyring, public_id: str, token: str, certificate: Certificate | None
+    keyring: Keyring,
+    public_id: str,
+    token: str,
+    certificate: Certificate | PublicRecord | None,
 ) -> TokenCheck:
     """Verify a scanned token; compare its claims with the stored certificate."""
     try:
