@@ -7,12 +7,13 @@ name are never read into the result.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
@@ -187,6 +188,18 @@ _STATE = select(
 ).where(Certificate.public_id == bindparam("public_id"))
 
 
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(session: Session) -> Engine:
+    """The session's engine in autocommit mode (same pool), made once per engine."""
+    engine = session.get_bind()
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        found = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
+
+
 def current(session: Session, config: Mapping[str, Any], public_id: str) -> Current | None:
     """The certificate's public record for its state now, built once per state.
 
@@ -198,7 +211,10 @@ def current(session: Session, config: Mapping[str, Any], public_id: str) -> Curr
     canonical = normalize_public_id(public_id)
     if canonical is None:
         return None
-    row = session.connection().execute(_STATE, {"public_id": canonical}).one_or_none()
+    # One statement on its own (autocommit): no BEGIN/ROLLBACK round trips around it, and
+    # the snapshot it reads is taken after every commit that finished before it started.
+    with _autocommit(session).connect() as conn:
+        row = conn.execute(_STATE, {"public_id": canonical}).one_or_none()
     if row is None:
         return None
     key = freshness.state_key(*row)
