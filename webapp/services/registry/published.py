@@ -12,8 +12,8 @@ When heads are published (the maximum delay, see docs/PROTOCOLS.md):
   without the app, a restore). A head is stored once per tree size, so a quiet ledger
   adds nothing.
 
-Reading a proof costs two queries: the latest published head (one row by the unique
-``tree_size`` index) and the proof's nodes, read together in one query.
+A proof against a head costs one query: the proof's nodes, read together (and the
+verify page builds it once per certificate state and head, ``certificates/freshness``).
 """
 
 from __future__ import annotations
