@@ -17,7 +17,7 @@ APP_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk 
 TEST_DEBS := chromium
 
 .PHONY: run test setup system-deps test-system-deps venv translations db migrate demo lint \
-        format serve worker scheduler bench clean catalog vendor
+        format serve worker scheduler bench bench-verify bench-registry clean catalog vendor
 
 run: setup migrate ## set up everything, migrate, load demo data, serve on $(HOST):$(PORT)
 	@echo ""
@@ -83,6 +83,17 @@ worker: setup ## RQ worker for the default and certificates queues (needs RQ_RED
 
 scheduler: setup ## periodic tasks: expiry and reconciliation
 	$(BIN)/flask tasks scheduler
+
+# Benchmarks with nothing set up by hand: a scratch database on the local PostgreSQL
+# (or a throw-away cluster), its own Redis, wrk; see docs/BENCHMARKS.md.
+bench: bench-verify bench-registry ## the verify page against a static file, then the registry at scale
+
+bench-verify: setup
+	@scripts/ensure-debian-packages.sh wrk redis-server
+	$(BIN)/python bench/with_services.py -- $(BIN)/python bench/mixed_load.py $(BENCH_ARGS)
+
+bench-registry: setup
+	$(BIN)/python bench/registry_scale.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -60,6 +60,8 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def make(**overrides: object) -> Flask:
+        # Like production servers, they sign with the same key (the test app's).
+        overrides.setdefault("SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
         made.append(build_app(_schema, tmp_path / f"app-{len(made)}", **overrides))
         return made[-1]
 

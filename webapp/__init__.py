@@ -88,6 +88,9 @@ def register_extensions(app: Flask) -> None:
     from webapp.security import register_security_headers
 
     database.install_sqlite_pragmas()
+    from webapp.services.registry import published
+
+    published.install()  # a transaction that grows the ledger publishes its signed head
     database.register_request_hooks(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "webapp" / "migrations"), render_as_batch=True)

@@ -136,9 +136,6 @@ class BaseConfig:
         self.SIGNING_KEY = _env("SIGNING_KEY")
         self.RETIRED_KEYS_FILE = _env("RETIRED_KEYS_FILE")
         self.RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 30)
-        # Anonymous verify pages are kept this long per process (0 = off); see
-        # webapp/blueprints/verify/cache.py.
-        self.VERIFY_PAGE_CACHE_SECONDS = _env_int("VERIFY_PAGE_CACHE_SECONDS", 30)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
         # Rangers' plot photos: the largest upload accepted per photo, and where the
         # re-encoded JPEGs are kept (named by their SHA-256).
@@ -195,7 +192,6 @@ class TestingConfig(BaseConfig):
         self.DEV_PAGES = True
         self.MAIL_SERVER = None
         self.PAYMENT_PROVIDER = "demo"
-        self.VERIFY_PAGE_CACHE_SECONDS = 0  # tests that want it turn it on
         self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
 
 

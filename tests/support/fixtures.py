@@ -53,7 +53,8 @@ from webapp.services.certificates.context import CertificateContext, Details
 from webapp.services.certificates.render import Rendered, render
 from webapp.services.certificates.token import CertificateKind
 from webapp.services.plots import catalogue
-from webapp.services.registry import allocation
+from webapp.services.registry import allocation, ledger
+from webapp.services.registry import allocation as alloc
 from webapp.services.registry import issuance as issuance_service
 
 # The one StripeFake per localstripe server; stopped with that server.
@@ -351,3 +352,21 @@ def rendered() -> dict[tuple[str, str], tuple[CertificateContext, Details, Rende
             ctx, details = make(kind, locale)
             out[kind, locale] = (ctx, details, render(ctx, details))
     return out
+
+
+@pytest.fixture
+def busy_ledger(project, on_sale):
+    """An issuance plus a dozen reservations, retirements and a release: ~30 entries."""
+    on_sale(project, 100_000)
+    for i in range(12):
+        a = alloc.reserve(db.session, project, 100 + i, f"order-{i}", hold=HOLD)
+        if i % 4 == 3:
+            alloc.release(db.session, a, expired=False)
+        else:
+            alloc.retire(
+                db.session,
+                a,
+                alloc.Beneficiary(name=f"居民{i}", privacy=Privacy.FULL, purpose=Purpose.GIFT),
+            )
+    db.session.commit()
+    return ledger.size(db.session)

@@ -38,3 +38,17 @@ def start_order(client, **fields) -> Order:
 def fresh(order: Order) -> Order:
     db.session.expire_all()
     return db.session.get(Order, order.id)
+
+
+def pay_with_demo(client, order):
+    """Pay ``order`` with the demo provider's button, as the buyer would."""
+    token = csrf_token(client, f"/pay/demo/{order.provider_session_id}")
+    client.post(f"/pay/demo/{order.provider_session_id}/pay", data={"csrf_token": token})
+    return fresh(order)
+
+
+def as_admin(auth, make_user, email="staff1@example.cn"):
+    """Log in as a new administrator."""
+    make_user("admin", email=email)
+    auth.logout()
+    auth.login(email)

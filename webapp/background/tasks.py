@@ -35,7 +35,7 @@ from webapp.services import keys
 from webapp.services.payments import gateway, reconcile
 from webapp.services.payments.providers import ProviderError
 from webapp.services.plots import reservations
-from webapp.services.registry import allocation
+from webapp.services.registry import allocation, published
 from webapp.unit_of_work import committing
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ PERIODIC: dict[str, int] = {
     "expire_reservations": 60,
     "expire_plots": 60,
     "reconcile_payments": 300,
+    # Entries written through the app publish their head as they commit; this covers
+    # anything written otherwise, so a proof is available at most this late.
+    "publish_tree_head": 60,
 }
 
 
@@ -76,6 +79,14 @@ def expire_plots(session: Session, config: Mapping[str, Any]) -> str:
     with committing(session):
         freed = reservations.expire_due(session)
     return f"released {len(freed)} expired plot reservations"
+
+
+def publish_tree_head(session: Session, config: Mapping[str, Any]) -> str:
+    """Publish the signed head of the current ledger size if not yet published."""
+    key, _keyring = keys.signing(config)
+    with committing(session):
+        sth = published.publish(session, key)
+    return f"published tree head at size {sth['tree_size']}"
 
 
 def reconcile_payments(
@@ -124,6 +135,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "after_partial_refund": after_partial_refund,
     "expire_reservations": expire_reservations,
     "expire_plots": expire_plots,
+    "publish_tree_head": publish_tree_head,
     "reconcile_payments": reconcile_payments,
 }
 

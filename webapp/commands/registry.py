@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -11,7 +9,7 @@ from flask.cli import AppGroup
 from webapp.background import tasks
 from webapp.extensions import db
 from webapp.services import keys
-from webapp.services.registry import audit_check, ledger
+from webapp.services.registry import audit_check, published
 from webapp.unit_of_work import committing
 
 cli = AppGroup("registry", help="Check and maintain the sink registry.")
@@ -50,10 +48,13 @@ def registry_verify() -> None:
 
 @cli.command("publish-head")
 def registry_publish_head() -> None:
-    """Sign and keep the tree head for the current ledger size (run periodically)."""
+    """Sign and keep the tree head for the current ledger size (once per size).
+
+    Writes through the app publish their head as they commit, and the
+    ``publish_tree_head`` periodic task does this every minute: this is for scripts."""
     key, _ = keys.signing(current_app.config)
     with committing(db.session):
-        sth = ledger.publish_tree_head(db.session, key, int(time.time() * 1000))
+        sth = published.publish(db.session, key)
     click.echo(f"tree head: size {sth['tree_size']} root {sth['root_hash']}")
 
 

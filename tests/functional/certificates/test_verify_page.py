@@ -15,6 +15,7 @@ from webapp.services import keys
 from webapp.services.certificates import issuing, verification
 from webapp.services.certificates.ids import format_public_id
 from webapp.services.certificates.token import TokenClaims, encode_token
+from webapp.services.registry import published
 from webapp.services.signing import SigningKey
 
 OWNER_EMAIL = "holder-private@example.cn"
@@ -37,9 +38,7 @@ def test_valid_certificate_page(english, issue_certificate, make_user):
     assert 'href="/projects/TA-CLS"' in html
     assert "Delivered (verified)" in html
     # The retirement entry, its inclusion proof and the signed tree head.
-    record = verification.public_record(
-        db.session, certificate, key=keys.signing(english.application.config)[0]
-    )
+    record = verification.public_record(db.session, certificate, head=published.latest(db.session))
     proof = record.proof
     assert proof is not None and proof.verified
     assert f"Retired in entry {proof.seq} of the public ledger" in html
@@ -186,7 +185,7 @@ def test_registry_unreachable_is_not_invalid(english, issue_certificate, monkeyp
     def down(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(verification, "find", down)
+    monkeypatch.setattr(verification, "current", down)
     response = english.get(f"/V/{certificate.public_id}/{certificate.token}")
     assert response.status_code == 503
     html = _html(response)

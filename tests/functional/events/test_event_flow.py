@@ -138,10 +138,10 @@ def test_true_up_with_survey_tops_up_the_difference(app, client, credits, organi
     fields = {r[1]: r[2] for r in rows if r and r[0] == "event"}
     assert fields["actual_kg"] == str(event.actual_kg)
     assert any(r and r[0] == "organiser" for r in rows)
-    # Every footprint line names the source of its factor (the "source" column of the table
-    # that starts with the "category" header), and the travel factors are DESNZ's.
+    # Every footprint line cites the publication of its factor (the "citation" column of the
+    # table that starts with the "category" header), and the travel factors are DESNZ's.
     header = next(i for i, r in enumerate(rows) if r[:1] == ["category"])
-    source = rows[header].index("source")
+    source = rows[header].index("citation")
     lines = list(itertools.takewhile(bool, rows[header + 1 :]))
     assert lines and all(line[source] for line in lines)
     assert any("DESNZ" in line[source] for line in lines)

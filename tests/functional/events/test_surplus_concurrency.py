@@ -41,6 +41,8 @@ def test_parallel_refund_requests_refund_once(app, client, credits, organiser, o
     worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
+        # Servers share the signing key: the heads they publish verify with it.
+        SIGNING_KEY_FILE=app.config["SIGNING_KEY_FILE"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": REQUESTS + 2, "max_overflow": 0},
     )
     start = threading.Barrier(REQUESTS)

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.support.app import csrf_token
-from tests.support.payments import fresh, offset_form, start_order
+from tests.support.payments import as_admin, fresh, offset_form, pay_with_demo, start_order
 from webapp.extensions import db
 from webapp.models import (
     AllocationState,
@@ -25,22 +25,10 @@ from webapp.models import (
 )
 
 
-def _pay(client, order):
-    token = csrf_token(client, f"/pay/demo/{order.provider_session_id}")
-    client.post(f"/pay/demo/{order.provider_session_id}/pay", data={"csrf_token": token})
-    return fresh(order)
-
-
-def _as_admin(auth, make_user, email="staff1@example.cn"):
-    make_user("admin", email=email)
-    auth.logout()
-    auth.login(email)
-
-
 def test_refund_reverses_registry_and_revokes_certificate(client, credits, buyer, auth, make_user):
-    order = _pay(client, start_order(client))
+    order = pay_with_demo(client, start_order(client))
     assert order.status is OrderStatus.PAID
-    _as_admin(auth, make_user)
+    as_admin(auth, make_user)
     page = f"/admin/orders/{order.ref}"
     # No reason: refused, nothing changes.
     r = client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": " "})
@@ -94,7 +82,7 @@ def test_bank_transfer_needs_two_staff_members(app, client, credits, make_user, 
     detail = client.get(f"/orders/{order.ref}").get_data(as_text=True)
     assert order.ref in detail and "¥192.00" in detail
 
-    _as_admin(auth, make_user, "first@example.cn")
+    as_admin(auth, make_user, "first@example.cn")
     page = f"/admin/orders/{order.ref}"
     wrong = {"csrf_token": csrf_token(client, page), "amount": "190.00", "reference": "B1"}
     client.post(f"{page}/transfer/record", data=wrong)
@@ -106,7 +94,7 @@ def test_bank_transfer_needs_two_staff_members(app, client, credits, make_user, 
     client.post(f"{page}/transfer/confirm", data={"csrf_token": csrf_token(client, page)})
     assert fresh(order).status is OrderStatus.PENDING
 
-    _as_admin(auth, make_user, "second@example.cn")
+    as_admin(auth, make_user, "second@example.cn")
     client.post(f"{page}/transfer/confirm", data={"csrf_token": csrf_token(client, page)})
     order = fresh(order)
     assert order.status is OrderStatus.PAID
@@ -179,10 +167,12 @@ def test_late_payment_after_expiry_is_honoured(client, credits, buyer, runner):
 
 
 def test_admin_csv_lists_orders_without_private_names(client, credits, buyer, auth, make_user):
-    paid = _pay(client, start_order(client))
-    formula = _pay(client, start_order(client, beneficiary_name="=HYPERLINK(1)", privacy="full"))
+    paid = pay_with_demo(client, start_order(client))
+    formula = pay_with_demo(
+        client, start_order(client, beneficiary_name="=HYPERLINK(1)", privacy="full")
+    )
     start_order(client, tonnes="1")
-    _as_admin(auth, make_user)
+    as_admin(auth, make_user)
     r = client.get("/admin/orders.csv?status=paid")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))

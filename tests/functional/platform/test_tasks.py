@@ -45,6 +45,7 @@ def test_periodic_tasks_run_in_process_without_redis(app):
     assert scheduler.scheduler_tick(app.config, 1061.0, last) == [
         "expire_reservations",
         "expire_plots",
+        "publish_tree_head",
     ]
 
 
@@ -68,10 +69,10 @@ def test_queued_on_rq_and_once_per_interval_for_two_schedulers(app):
     assert task_queue.queue_depths(REDIS_URL) == {"default": 1, "certificates": 0}
 
     first, second = {}, {}
-    assert len(scheduler.scheduler_tick(app.config, 6000.0, first)) == 3
+    assert len(scheduler.scheduler_tick(app.config, 6000.0, first)) == len(tasks.PERIODIC) == 4
     assert scheduler.scheduler_tick(app.config, 6000.5, second) == []  # the other scheduler
-    assert queue.count == 4
+    assert queue.count == 5  # the payment job and the four periodic tasks
     # Metrics show the queue depth at scrape time.
     text = app.test_client().get("/metrics").get_data(as_text=True)
-    assert 'tanhui_queue_depth{queue="default"} 4.0' in text
+    assert 'tanhui_queue_depth{queue="default"} 5.0' in text
     connection.flushdb()

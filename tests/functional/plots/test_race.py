@@ -25,6 +25,8 @@ def test_ten_buyers_racing_for_one_plot_produce_one_holder(app, make_plot, tmp_p
     worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
+        # Servers share the signing key: the heads they publish verify with it.
+        SIGNING_KEY_FILE=app.config["SIGNING_KEY_FILE"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 2, "max_overflow": 0, "pool_timeout": 60},
     )
     start = threading.Barrier(BUYERS)

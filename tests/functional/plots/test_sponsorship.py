@@ -473,6 +473,8 @@ def test_buyers_racing_for_one_plot_through_the_page_produce_one_sponsor(
     worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
+        # Servers share the signing key: the heads they publish verify with it.
+        SIGNING_KEY_FILE=app.config["SIGNING_KEY_FILE"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": RACERS + 2, "max_overflow": 0, "pool_timeout": 60},
     )
     start_line = threading.Barrier(RACERS)

@@ -35,6 +35,8 @@ def test_fifty_concurrent_buyers_never_oversell(app, project, on_sale, tmp_path)
     worker_app = build_app(
         app.config["SQLALCHEMY_DATABASE_URI"],
         tmp_path / "workers",
+        # Servers share the signing key: the heads they publish verify with it.
+        SIGNING_KEY_FILE=app.config["SIGNING_KEY_FILE"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS + 5, "max_overflow": 0, "pool_timeout": 120},
     )
     start = threading.Barrier(BUYERS)

@@ -8,29 +8,11 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.support.registry import HOLD
 from webapp.extensions import db
-from webapp.models import LedgerEntry, Privacy, Purpose, SerialRange, registry_ddl
+from webapp.models import LedgerEntry, SerialRange, registry_ddl
 from webapp.services import keys
 from webapp.services.registry import allocation as alloc
 from webapp.services.registry import ledger, merkle
 from webapp.services.signing import verify_tree_head
-
-
-@pytest.fixture
-def busy_ledger(project, on_sale):
-    """An issuance plus a dozen reservations, retirements and a release: ~30 entries."""
-    on_sale(project, 100_000)
-    for i in range(12):
-        a = alloc.reserve(db.session, project, 100 + i, f"order-{i}", hold=HOLD)
-        if i % 4 == 3:
-            alloc.release(db.session, a, expired=False)
-        else:
-            alloc.retire(
-                db.session,
-                a,
-                alloc.Beneficiary(name=f"居民{i}", privacy=Privacy.FULL, purpose=Purpose.GIFT),
-            )
-    db.session.commit()
-    return ledger.size(db.session)
 
 
 def test_roots_and_proofs_match_the_reference_tree(app, busy_ledger):

@@ -11,7 +11,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from webapp.blueprints.api import bp
 from webapp.extensions import db
 from webapp.services import keys
-from webapp.services.certificates import status_list, verification
+from webapp.services.certificates import freshness, status_list, verification
 from webapp.services.certificates.token import qr_text
 
 
@@ -93,22 +93,18 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
 
 @bp.get("/certificates/<public_id>")
 def certificate(public_id: str):
-    key, _keyring = keys.signing(current_app.config)
-    found = verification.find(db.session, public_id)
+    found = verification.current(db.session, current_app.config, public_id)
     if found is None:
         abort(404)
-    record = verification.public_record(db.session, found, key=key)
-    response = jsonify(certificate_dict(record))
-    # Equal for the same status and tree size (the head is re-signed on each request).
-    tag = "|".join(
-        str(x)
-        for x in (
-            record.public_id,
-            record.status,
-            record.revoked_at,
-            record.proof.tree_size if record.proof else "",
-        )
-    )
+    # The body is kept per certificate state and published head, like the page.
+    store = freshness.copies(current_app.config)
+    body = store.get(("json", *found.key))
+    if body is None:
+        body = jsonify(certificate_dict(found.record)).get_data()
+        store.put(("json", *found.key), body)
+    response = current_app.response_class(body, mimetype="application/json")
+    # Equal while the certificate's state and the published tree head are.
+    tag = "|".join(str(x) for x in found.key)
     response.set_etag(hashlib.sha256(tag.encode()).hexdigest()[:32], weak=True)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -11,7 +11,7 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import SinkProject
 from webapp.services import keys
-from webapp.services.registry import ledger, queries
+from webapp.services.registry import ledger, published, queries
 from webapp.services.registry.serials import format_range, parse_serial_query
 
 MAX_PAGE = 1000
@@ -155,8 +155,12 @@ def serial(serial: str):
 
 @bp.get("/registry/tree-head")
 def tree_head():
-    key, _ = keys.signing(current_app.config)
-    return jsonify(ledger.signed_head_now(db.session, key))
+    """The latest published signed tree head (what proofs are given against)."""
+    head = published.latest(db.session)
+    if head is None:  # nothing published yet: a head of the (empty) tree, signed now
+        key, _ = keys.signing(current_app.config)
+        return jsonify(ledger.signed_head_now(db.session, key))
+    return jsonify(ledger.tree_head_dict(head))
 
 
 @bp.get("/registry/proofs/inclusion")

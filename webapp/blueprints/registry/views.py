@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 from webapp.blueprints.registry import bp
 from webapp.extensions import db
 from webapp.services import keys
-from webapp.services.registry import ledger, queries
+from webapp.services.registry import ledger, published, queries
 from webapp.services.registry.serials import parse_serial_query
 
 PAGE = 50
@@ -129,8 +129,12 @@ def retirements_csv():
 def ledger_page():
     after = _int_arg("after")
     entries = ledger.entries_after(db.session, -1 if after is None else after, PAGE)
-    key, _ = keys.signing(current_app.config)
-    sth = ledger.signed_head_now(db.session, key)
+    head = published.latest(db.session)
+    if head is not None:
+        sth = ledger.tree_head_dict(head)
+    else:
+        key, _ = keys.signing(current_app.config)
+        sth = ledger.signed_head_now(db.session, key)
     parsed = [(e, json.loads(e.body)) for e in entries]
     return render_template("registry/ledger.html", entries=parsed, sth=sth, after=after, page=PAGE)
 

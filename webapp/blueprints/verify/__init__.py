@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from webapp import unit_of_work
+from webapp.services.certificates import freshness
 from webapp.services.certificates.ids import format_public_id
 from webapp.services.messages import CertificateChanged
 
@@ -12,10 +13,11 @@ bp.add_app_template_global(format_public_id, "display_id")
 
 
 def _certificate_changed(app, message: CertificateChanged) -> None:
-    """Every revocation path ends here after its commit: drop this process's copies."""
-    cache = app.extensions.get("tanhui_verify_pages")
-    if cache is not None:
-        cache.clear()
+    """Every revocation path ends here after its commit: free this process's copies.
+
+    Only memory: the copies are keyed by the state they show (services/certificates/
+    freshness.py), so none is ever served stale even if this never runs."""
+    freshness.certificates_changed(app.config, [message.public_id])
 
 
 bp.record_once(lambda state: unit_of_work.on(state.app, CertificateChanged, _certificate_changed))

@@ -17,14 +17,16 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.blueprints.verify import bp
-from webapp.blueprints.verify.cache import MARK, PageCache
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.services import keys
-from webapp.services.certificates import verification
+from webapp.services.certificates import freshness, verification
 from webapp.services.certificates.ids import normalize_public_id
 
 log = logging.getLogger(__name__)
+
+# Where the visitor's own CSRF token (the language form) goes in a shared rendered page.
+MARK = "\x00csrf\x00"
 
 
 def _page(status: str, http_status: int, **context):
@@ -32,17 +34,25 @@ def _page(status: str, http_status: int, **context):
     return response, http_status
 
 
+def _shareable() -> bool:
+    """Whether this visitor may get (and leave) a rendered page shared with others."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
 def _verify(public_id: str, token: str | None):
-    key, keyring = keys.signing(current_app.config)
+    _key, keyring = keys.signing(current_app.config)
     canonical = normalize_public_id(public_id)
     check = None
     try:
-        certificate = verification.find(db.session, canonical) if canonical else None
+        found = None
+        if canonical is not None:
+            found = verification.current(db.session, current_app.config, canonical)
         if token is not None:
-            check = verification.check_token(keyring, public_id, token, certificate)
-        if certificate is None:
+            check = verification.check_token(
+                keyring, public_id, token, found.record if found else None
+            )
+        if found is None:
             return _page("not_found", 404, queried=public_id, check=check)
-        record = verification.public_record(db.session, certificate, key=key)
     except SQLAlchemyError:
         log.exception("registry unreachable while verifying %s", public_id)
         with contextlib.suppress(SQLAlchemyError):
@@ -50,7 +60,26 @@ def _verify(public_id: str, token: str | None):
         if token is not None and check is None:
             check = verification.check_token(keyring, public_id, token, None)
         return _page("unreachable", 503, queried=public_id, check=check)
-    return _page(record.status, 200, record=record, check=check, queried=public_id)
+    record = found.record
+    if token is not None or not _shareable():
+        return _page(record.status, 200, record=record, check=check, queried=public_id)
+    # The rendered page is keyed by the state it shows (``freshness``): after a
+    # revocation the key differs, so no copy of the valid page can be served.
+    store = freshness.copies(current_app.config)
+    page_key = ("page", *found.key, public_id, current_lang())
+    html = store.get(page_key)
+    if html is None:
+        html, _status = _page(record.status, 200, record=record, check=None, queried=public_id)
+        store.put(page_key, html.replace(generate_csrf(), MARK))
+        return html, 200
+    return html.replace(MARK, generate_csrf()), 200
+
+
+@bp.after_request
+def _revalidate(response):
+    # A browser or proxy must ask again each time: the answer may change with a revocation.
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response
 
 
 @bp.get("/v")
@@ -64,38 +93,12 @@ def lookup():
     return redirect(url_for(".certificate", public_id=canonical))
 
 
-def _page_cache() -> PageCache | None:
-    seconds = current_app.config.get("VERIFY_PAGE_CACHE_SECONDS", 0)
-    if not seconds:
-        return None
-    cache = current_app.extensions.get("tanhui_verify_pages")
-    if cache is None:
-        cache = current_app.extensions["tanhui_verify_pages"] = PageCache(seconds)
-    return cache
-
-
-def _cache_key(public_id: str) -> tuple | None:
-    """What the page depends on, or None when it must not come from the cache."""
-    if current_user.is_authenticated or session.get("_flashes"):
-        return None
-    return (public_id, current_lang())
-
-
 @bp.get("/v/<public_id>")
 def certificate(public_id: str):
     canonical = normalize_public_id(public_id)
     if canonical is not None and canonical != public_id:
         return redirect(url_for(".certificate", public_id=canonical), 301)
-    cache = _page_cache() if canonical is not None else None
-    key = _cache_key(canonical) if cache is not None else None
-    if key is not None:
-        html = cache.get(key)
-        if html is not None:
-            return html.replace(MARK, generate_csrf())
-    page, status = _verify(public_id, None)
-    if key is not None and status == 200:
-        cache.put(key, page.replace(generate_csrf(), MARK))
-    return page, status
+    return _verify(public_id, None)
 
 
 @bp.get("/V/<public_id>")

@@ -7,19 +7,22 @@ name are never read into the result.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot
+from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
+from webapp.services.certificates import freshness
 from webapp.services.certificates.coverage import Coverage, coverage
 from webapp.services.certificates.ids import format_public_id, normalize_public_id
 from webapp.services.certificates.token import TokenClaims, TokenError, verify_token
-from webapp.services.registry import ledger, merkle
-from webapp.services.signing import Keyring, SigningKey
+from webapp.services.registry import ledger, merkle, published
+from webapp.services.signing import Keyring
 
 # The revocation reason a partial refund writes (``services/events/surplus``), followed by
 # the public id of the certificate issued for the tonnes that remain.
@@ -99,17 +102,17 @@ def find(session: Session, public_id: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.public_id == canonical))
 
 
-def inclusion(session: Session, seq: int, key: SigningKey) -> InclusionProof | None:
-    """Proof of entry ``seq`` against a freshly signed head of the current tree."""
+def inclusion(session: Session, seq: int, head: TreeHead | None) -> InclusionProof | None:
+    """Proof of entry ``seq`` against the published head ``head`` (None: not covered yet)."""
+    if head is None or seq >= head.tree_size:
+        return None
     entry = session.get(LedgerEntry, seq)
     if entry is None:
         return None
-    sth = ledger.signed_head_now(session, key)
-    size = sth["tree_size"]
-    if seq >= size:
-        return None
-    path = ledger.inclusion_proof(session, seq, size)
-    root = bytes.fromhex(sth["root_hash"])
+    size = head.tree_size
+    path = published.inclusion_proof(session, seq, size)
+    sth = ledger.tree_head_dict(head)
+    root = bytes(head.root_hash)
     leaf = bytes(entry.leaf_hash)
     return InclusionProof(
         seq=seq,
@@ -125,12 +128,17 @@ def inclusion(session: Session, seq: int, key: SigningKey) -> InclusionProof | N
 
 
 def public_record(
-    session: Session, certificate: Certificate, *, key: SigningKey, with_proof: bool = True
+    session: Session,
+    certificate: Certificate,
+    *,
+    head: TreeHead | None = None,
+    with_proof: bool = True,
 ) -> PublicRecord:
+    """The plain-data record of ``certificate``; its proof is against the published ``head``."""
     facts = coverage(session, certificate)
     proof = None
     if with_proof and facts.retirement_seq is not None:
-        proof = inclusion(session, facts.retirement_seq, key)
+        proof = inclusion(session, facts.retirement_seq, head)
     site = None
     if certificate.plot_id is not None:
         plot = session.get(Plot, certificate.plot_id)
@@ -157,8 +165,86 @@ def public_record(
     )
 
 
+@dataclass(frozen=True)
+class Current:
+    """A certificate's public record for its state now."""
+
+    record: PublicRecord
+    key: tuple[Hashable, ...]  # the state the record was built from (for derived copies)
+
+
+# The certificate's mutable state and the latest published head's size, in one round trip.
+_LATEST_HEAD = (
+    select(TreeHead.tree_size).order_by(TreeHead.tree_size.desc()).limit(1).scalar_subquery()
+)
+_STATE = select(
+    Certificate.id,
+    Certificate.public_id,
+    Certificate.status,
+    Certificate.revoked_at,
+    Certificate.revocation_reason,
+    Certificate.holder_public,
+    _LATEST_HEAD.label("head_size"),
+).where(Certificate.public_id == bindparam("public_id"))
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(session: Session) -> Engine:
+    """The session's engine in autocommit mode (same pool), made once per engine."""
+    engine = session.get_bind()
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        found = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
+
+
+def current(session: Session, config: Mapping[str, Any], public_id: str) -> Current | None:
+    """The certificate's public record for its state now, built once per state.
+
+    Every call reads the certificate's row (by its unique public id) and the size of the
+    latest published head, in one query; the record is reused only while both are what it
+    was built from, so a revocation committed by any process is seen by the next call
+    (``freshness``).
+    """
+    canonical = normalize_public_id(public_id)
+    if canonical is None:
+        return None
+    # One statement on its own (autocommit): no BEGIN/ROLLBACK round trips around it, and
+    # the snapshot it reads is taken after every commit that finished before it started.
+    with _autocommit(session).connect() as conn:
+        row = conn.execute(_STATE, {"public_id": canonical}).one_or_none()
+    if row is None:
+        return None
+    key = freshness.state_key(*row)
+    store = freshness.copies(config)
+    record = store.get(("record", *key))
+    if record is None:
+        certificate = session.get(Certificate, row.id)
+        head = None
+        if row.head_size is not None:
+            head = session.scalar(select(TreeHead).where(TreeHead.tree_size == row.head_size))
+        record = public_record(session, certificate, head=head)
+        # Keyed by what the record was built from (the row may have moved on meanwhile).
+        key = freshness.state_key(
+            certificate.id,
+            certificate.public_id,
+            certificate.status,
+            certificate.revoked_at,
+            certificate.revocation_reason,
+            certificate.holder_public,
+            head.tree_size if head is not None else None,
+        )
+        store.put(("record", *key), record)
+    return Current(record=record, key=key)
+
+
 def check_token(
-    keyring: Keyring, public_id: str, token: str, certificate: Certificate | None
+    keyring: Keyring,
+    public_id: str,
+    token: str,
+    certificate: Certificate | PublicRecord | None,
 ) -> TokenCheck:
     """Verify a scanned token; compare its claims with the stored certificate."""
     try:

@@ -1,0 +1,107 @@
+"""Copies of a certificate's record and page (``services/certificates/freshness.py``) are
+keyed by the state they show, so they can never outlive a revocation: not on another
+server, not when nobody told this process. Anonymous visitors share a rendered page, each
+with their own CSRF token; signed-in users never do. (Replaces the tests of the former
+time-based page cache, ``test_verify_cache.py``.)"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import create_engine, select, text
+
+from tests.support.app import PASSWORD, AuthActions, IsolatedClient
+from webapp.extensions import db
+from webapp.models import TreeHead
+from webapp.services.certificates import freshness
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _visitor(app):
+    client = IsolatedClient(app, app.response_class, use_cookies=True)
+    client.set_cookie("lang", "en")
+    return client
+
+
+def _pages(app) -> int:
+    store = freshness.copies(app.config)
+    return sum(1 for key in store._entries if key[0] == "page")
+
+
+def test_anonymous_visitors_share_the_page_not_the_token(app, issue_certificate):
+    certificate = issue_certificate(name="甲单位")
+    first, second = _visitor(app), _visitor(app)
+    a = first.get(f"/v/{certificate.public_id}").get_data(as_text=True)
+    b = second.get(f"/v/{certificate.public_id}").get_data(as_text=True)
+    assert TOKEN.search(a).group(1) != TOKEN.search(b).group(1)
+    assert TOKEN.sub("", a) == TOKEN.sub("", b)
+    assert "\x00" not in b
+    # The served token is the visitor's own: the language form accepts it.
+    token = TOKEN.search(b).group(1)
+    switched = second.post("/lang", data={"csrf_token": token, "lang": "en"})
+    assert switched.status_code in (302, 303)
+    assert _pages(app) == 1
+
+
+def test_signed_in_users_are_never_served_a_shared_page(app, client, make_user, issue_certificate):
+    certificate = issue_certificate()
+    make_user("admin", email="registrar@example.cn")
+    AuthActions(client).login(email="registrar@example.cn", password=PASSWORD)
+    assert client.get(f"/v/{certificate.public_id}").status_code == 200
+    assert _pages(app) == 0
+
+
+def test_a_revocation_nobody_announced_is_seen_at_once(app, issue_certificate):
+    """Another process revokes and dies before any after-commit action: this process,
+    which holds copies of the valid page, JSON and record, still answers REVOKED."""
+    certificate = issue_certificate()
+    public_id = certificate.public_id
+    visitor = _visitor(app)
+    assert "VALID" in visitor.get(f"/v/{public_id}").get_data(as_text=True)
+    assert visitor.get(f"/api/v1/certificates/{public_id}").get_json()["status"] == "valid"
+    assert len(freshness.copies(app.config)) >= 2
+    db.session.commit()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE certificates SET status = 'revoked', revoked_at = CURRENT_TIMESTAMP,"
+                    " revocation_reason = 'revoked elsewhere' WHERE public_id = :p"
+                ),
+                {"p": public_id},
+            )
+    finally:
+        other.dispose()
+    page = visitor.get(f"/v/{public_id}").get_data(as_text=True)
+    assert "REVOKED" in page and "revoked elsewhere" in page
+    data = visitor.get(f"/api/v1/certificates/{public_id}").get_json()
+    assert data["status"] == "revoked"
+    assert data["revocation"]["reason"] == "revoked elsewhere"
+
+
+def test_certificates_changed_frees_only_those_copies(app, issue_certificate):
+    one, two = issue_certificate(), issue_certificate()
+    visitor = _visitor(app)
+    for certificate in (one, two):
+        assert visitor.get(f"/v/{certificate.public_id}").status_code == 200
+    store = freshness.copies(app.config)
+    before = len(store)
+    dropped = freshness.certificates_changed(app.config, [one.public_id])
+    assert dropped == 2  # its record and its page
+    assert len(store) == before - 2
+    assert {key[1] for key in store._entries} == {two.public_id}
+    assert freshness.certificates_changed(app.config, []) == 0
+
+
+def test_the_proof_is_against_the_latest_published_head(app, issue_certificate):
+    certificate = issue_certificate()
+    head = db.session.scalar(select(TreeHead).order_by(TreeHead.tree_size.desc()).limit(1))
+    data = _visitor(app).get(f"/api/v1/certificates/{certificate.public_id}").get_json()
+    assert data["tree_head"]["tree_size"] == head.tree_size
+    assert data["tree_head"]["signature"] == bytes(head.signature).hex()
+    # The same head for everyone until the ledger grows: not signed per request.
+    again = _visitor(app).get(f"/api/v1/certificates/{certificate.public_id}").get_json()
+    assert again["tree_head"] == data["tree_head"]
+    assert _visitor(app).get("/api/v1/registry/tree-head").get_json() == data["tree_head"]
