@@ -204,6 +204,20 @@ class ProductionConfig(BaseConfig):
             )
         if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
             raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
+        # Without a usable key every signed page and a paid order's fulfilment would fail
+        # after start-up; refuse to start instead.
+        from webapp.services import keys
+
+        try:
+            keys.check(
+                {
+                    "ENV_NAME": self.ENV_NAME,
+                    "SIGNING_KEY": self.SIGNING_KEY,
+                    "SIGNING_KEY_FILE": self.SIGNING_KEY_FILE,
+                }
+            )
+        except keys.KeyConfigError as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

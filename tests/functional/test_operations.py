@@ -28,6 +28,19 @@ def test_readyz_checks_database_and_storage(client, app):
     assert not os.path.isdir(probe_dir) or not os.listdir(probe_dir)
 
 
+def test_readyz_is_503_when_the_signing_key_is_unusable(client, app, tmp_path):
+    assert client.get("/readyz").get_json()["checks"]["signing"]["ok"] is True
+    # Production never generates a key: a key file that went away is a failed check.
+    app.config.update(ENV_NAME="production", SIGNING_KEY_FILE=str(tmp_path / "gone.pem"))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["signing"] == {"ok": False, "error": "KeyConfigError"}
+    app.config.update(ENV_NAME="testing", SIGNING_KEY="not a key")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["signing"]["ok"] is False
+
+
 def test_readyz_is_503_naming_the_redis_that_is_down(client, app):
     app.config["RQ_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/readyz")
