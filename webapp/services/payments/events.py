@@ -83,6 +83,9 @@ def handle(
     if order is None:
         # Another integration's session or payment on the same account: not ours.
         return Outcome("ignored")
+    # The order's row lock first (see orders.lock): concurrent confirmations of one order
+    # queue here instead of deadlocking, and each later one finds it paid.
+    order = orders.lock(session, order)
     row = _record_once(session, provider.name, event)
     if row is None:
         return Outcome("duplicate", order.ref)
@@ -167,6 +170,8 @@ def settle(
 ) -> Outcome:
     """Ask the provider about the order's session and fulfil it if — and only if — paid."""
     now = now or utcnow()
+    # Before the provider's record (the demo provider's is a row of ours): see orders.lock.
+    order = orders.lock(session, order)
     if order.status is OrderStatus.PAID:
         return Outcome("already_paid", order.ref)
     if not order.provider_session_id:
