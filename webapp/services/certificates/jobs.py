@@ -17,7 +17,6 @@ blocks other writers (SQLite takes its write lock at BEGIN).
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import logging
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Certificate
 from webapp.models.base import utcnow
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
-from webapp.services import storage
+from webapp.services import csv_export, storage
 from webapp.services.certificates import documents
 from webapp.services.certificates.storage import CertificateStore
 from webapp.tasks import worker_app
@@ -93,11 +92,6 @@ def _member_name(number: int, name: str, public_id: str) -> str:
     return f"{number:04d}-{safe[:40]}-{public_id}.pdf"
 
 
-def _spreadsheet_safe(text: str) -> str:
-    """Cells starting with = + - @ are formulas in spreadsheets: keep them text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _write_zip(
     config: Mapping[str, Any], batch_id: int, members: list[dict[str, Any]]
 ) -> tuple[str, int]:
@@ -119,7 +113,7 @@ def _write_zip(
         with os.fdopen(fd, "wb") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 manifest = io.StringIO()
-                writer = csv.writer(manifest)
+                writer = csv_export.writer(manifest)
                 writer.writerow(["number", "name", "kg", "public_id", "verify_url", "file"])
                 for item in members:
                     # PDFs are compressed already: store them as they are.
@@ -131,7 +125,7 @@ def _write_zip(
                     writer.writerow(
                         [
                             item["number"],
-                            _spreadsheet_safe(item["name"]),
+                            item["name"],
                             item["kg"],
                             item["public_id"],
                             item["verify_url"],
