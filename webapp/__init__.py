@@ -79,6 +79,9 @@ def register_extensions(app: Flask) -> None:
 
     register_i18n(app)
     register_security_headers(app)
+    from webapp import boundary
+
+    boundary.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,7 +7,6 @@ input never causes a 500 and nothing is written to the database.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from typing import Any
 
@@ -16,6 +15,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp import boundary
 from webapp.blueprints.api import bp
 from webapp.blueprints.api.openapi import (
     DECIMAL_OUT,
@@ -71,7 +71,7 @@ def _read_json() -> object:
     except RequestEntityTooLarge:
         raise _BadBody(_l("The body is larger than %(max)s bytes.", max=MAX_BODY)) from None
     try:
-        return json.loads(body)
+        return boundary.loads_body(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _BadBody(_l("The body is not valid JSON.")) from None
 
