@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import csrf_token
 from tests.functional.registry.conftest import HOLD
+from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Issuance, IssuanceStatus, Privacy, Purpose
 from webapp.services.registry import allocation as alloc
@@ -253,3 +254,15 @@ def test_every_csv_export_uses_the_one_safe_writer():
         if re.search(r"csv\.(writer|DictWriter)\(", p.read_text(encoding="utf-8"))
     ]
     assert writers == ["services/csv_export.py"]
+
+
+def test_a_bidi_override_never_reaches_the_register(project, on_sale):
+    on_sale(project, 10_000)
+    a = alloc.reserve(db.session, project, 1000, "order-bidi", hold=HOLD)
+    with pytest.raises(DomainError, match="U\\+202E"):
+        alloc.retire(
+            db.session,
+            a,
+            alloc.Beneficiary(name="a\u202eb", privacy=Privacy.FULL, purpose=Purpose.GIFT),
+        )
+    db.session.rollback()

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -13,20 +12,17 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from webapp.blueprints.fields import QuantityField, strip, strip_multiline
 from webapp.models import Delivery, ProjectType, SinkInstrument
 from webapp.services.footprint import provinces
 
 _required = InputRequired(message=_l("This field is required."))
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ProjectForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             _required,
             Length(max=12),
@@ -38,27 +34,27 @@ class ProjectForm(FlaskForm):
         description=_l("Short code used in serial numbers, e.g. TA-CLS."),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[_required, Length(max=120)]
+        _l("Name (Chinese)"), filters=[strip], validators=[_required, Length(max=120)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[_required, Length(max=160)]
+        _l("Name (English)"), filters=[strip], validators=[_required, Length(max=160)]
     )
     type = SelectField(_l("Project type"), choices=[])
     instrument = SelectField(_l("Instrument"), choices=[])
     province = SelectField(_l("Province"))
     city_zh = StringField(
-        _l("City (Chinese)"), filters=[_strip], validators=[_required, Length(max=60)]
+        _l("City (Chinese)"), filters=[strip], validators=[_required, Length(max=60)]
     )
     city_en = StringField(
-        _l("City (English)"), filters=[_strip], validators=[_required, Length(max=80)]
+        _l("City (English)"), filters=[strip], validators=[_required, Length(max=80)]
     )
     county_zh = StringField(
-        _l("County (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=60)]
+        _l("County (Chinese)"), filters=[strip], validators=[Optional(), Length(max=60)]
     )
     county_en = StringField(
-        _l("County (English)"), filters=[_strip], validators=[Optional(), Length(max=80)]
+        _l("County (English)"), filters=[strip], validators=[Optional(), Length(max=80)]
     )
-    latitude = DecimalField(
+    latitude = QuantityField(
         _l("Latitude"),
         places=6,
         validators=[
@@ -66,7 +62,7 @@ class ProjectForm(FlaskForm):
             NumberRange(min=3, max=54, message=_l("Must be between %(min)s and %(max)s.")),
         ],
     )
-    longitude = DecimalField(
+    longitude = QuantityField(
         _l("Longitude"),
         places=6,
         validators=[
@@ -74,7 +70,7 @@ class ProjectForm(FlaskForm):
             NumberRange(min=73, max=136, message=_l("Must be between %(min)s and %(max)s.")),
         ],
     )
-    area_mu = DecimalField(
+    area_mu = QuantityField(
         _l("Area (mu)"),
         places=2,
         validators=[
@@ -84,24 +80,28 @@ class ProjectForm(FlaskForm):
     )
     developer_zh = StringField(
         _l("Owner or developer (Chinese)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[_required, Length(max=120)],
     )
     developer_en = StringField(
         _l("Owner or developer (English)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[_required, Length(max=160)],
     )
     methodology = StringField(
-        _l("Methodology"), filters=[_strip], validators=[_required, Length(max=200)]
+        _l("Methodology"), filters=[strip], validators=[_required, Length(max=200)]
     )
     crediting_start = DateField(_l("Crediting period starts"), validators=[_required])
     crediting_end = DateField(_l("Crediting period ends"), validators=[Optional()])
     description_zh = TextAreaField(
-        _l("Description (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+        _l("Description (Chinese)"),
+        filters=[strip_multiline],
+        validators=[Optional(), Length(max=4000)],
     )
     description_en = TextAreaField(
-        _l("Description (English)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+        _l("Description (English)"),
+        filters=[strip_multiline],
+        validators=[Optional(), Length(max=4000)],
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -125,7 +125,7 @@ class IssuanceForm(FlaskForm):
     )
     period_start = DateField(_l("Monitoring period starts"), validators=[_required])
     period_end = DateField(_l("Monitoring period ends"), validators=[_required])
-    quantity_t = DecimalField(
+    quantity_t = QuantityField(
         _l("Quantity (t CO₂)"),
         places=3,
         validators=[
@@ -136,7 +136,7 @@ class IssuanceForm(FlaskForm):
         ],
         description=_l("Serial numbers are kilograms: 1 t = 1,000 serials."),
     )
-    price_per_tonne = DecimalField(
+    price_per_tonne = QuantityField(
         _l("Price per tonne (CNY)"),
         places=2,
         validators=[
@@ -149,7 +149,7 @@ class IssuanceForm(FlaskForm):
     expected_to = IntegerField(_l("Expected until (year)"), validators=[Optional()])
     note = TextAreaField(
         _l("Note (source of the figures)"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[Optional(), Length(max=2000)],
     )
 

@@ -5,17 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from webapp.blueprints.fields import strip_multiline
 from webapp.services.certificates.issuing import MAX_REASON
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for revoking"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[
             DataRequired(message=_l("Please give a reason for revoking.")),
             Length(

@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from webapp.blueprints.fields import strip
 from webapp.services.plots.photos import MAX_PHOTOS
 from webapp.services.plots.rangers import MAX_NOTE
 
@@ -57,43 +58,39 @@ class AssignForm(FlaskForm):
     site = SelectField(_l("Site"), coerce=int, choices=[])
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class SiteForm(FlaskForm):
     code = StringField(
         _l("Site code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(min=2, max=16)],
         description=_l("Printed on plaques and in QR codes: capital letters, digits and “-”."),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=120)]
+        _l("Name (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=120)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+        _l("Name (English)"), filters=[strip], validators=[InputRequired(), Length(max=160)]
     )
     operator_zh = StringField(
         _l("Operator (Chinese)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(max=120)],
         description=_l("e.g. a state forest farm such as 徂徕山林场"),
     )
     operator_en = StringField(
-        _l("Operator (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+        _l("Operator (English)"), filters=[strip], validators=[InputRequired(), Length(max=160)]
     )
     province = StringField(
         _l("Province code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(min=4, max=8)],
         description=_l("ISO 3166-2, e.g. CN-SD"),
     )
     county_zh = StringField(
-        _l("County (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=60)]
+        _l("County (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=60)]
     )
     county_en = StringField(
-        _l("County (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+        _l("County (English)"), filters=[strip], validators=[InputRequired(), Length(max=80)]
     )
     description_zh = TextAreaField(
         _l("Description (Chinese)"), validators=[Optional(), Length(max=4000)]
@@ -108,10 +105,10 @@ class SiteForm(FlaskForm):
         _l("Visiting information (English)"), validators=[Optional(), Length(max=4000)]
     )
     planting_seasons_zh = StringField(
-        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Planting seasons (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     planting_seasons_en = StringField(
-        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Planting seasons (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )
     boundary = TextAreaField(
         _l("Boundary"),
@@ -125,18 +122,18 @@ class SiteForm(FlaskForm):
 class SpeciesForm(FlaskForm):
     code = StringField(
         _l("Species code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(max=32)],
         description=_l("e.g. arborvitae"),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=40)]
+        _l("Name (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=40)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+        _l("Name (English)"), filters=[strip], validators=[InputRequired(), Length(max=80)]
     )
     scientific_name = StringField(
-        _l("Scientific name"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Scientific name"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     factor = SelectField(
         _l("Sequestration rate (from the factor set)"), choices=[], validate_choice=True
@@ -147,10 +144,10 @@ class SpeciesForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=1, max=100)],
     )
     planting_seasons_zh = StringField(
-        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Planting seasons (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     planting_seasons_en = StringField(
-        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Planting seasons (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )
 
 
@@ -170,8 +167,8 @@ class SitePhotoForm(FlaskForm):
         _l("Photo (JPEG or PNG)"), validators=[FileRequired(message=_l("Please choose a photo."))]
     )
     caption_zh = StringField(
-        _l("Caption (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Caption (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     caption_en = StringField(
-        _l("Caption (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Caption (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )
