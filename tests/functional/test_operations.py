@@ -143,3 +143,16 @@ def test_proxy_fix_trusts_one_proxy_when_configured(make_app):
             headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"},
         )
         assert answer.get_data(as_text=True) == expected
+
+
+def test_dev_outbox_answers_only_loopback_clients_outside_production(client, app):
+    assert client.get("/dev/outbox").status_code == 200
+    remote = client.get("/dev/outbox", environ_overrides={"REMOTE_ADDR": "10.0.0.7"})
+    assert remote.status_code == 404
+    proxied = client.get("/dev/outbox", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 404
+    assert (
+        client.get("/dev/outbox/x.eml", environ_overrides={"REMOTE_ADDR": "::2"}).status_code == 404
+    )
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/dev/outbox").status_code == 404
