@@ -15,4 +15,5 @@ def only_here_and_never_in_production() -> None:
     if not local or current_app.config.get("ENV_NAME") == "production":
         abort(404)
 
+
 from webapp.blueprints.dev import views  # noqa: E402,F401
