@@ -95,7 +95,7 @@ def test_log_out_everywhere_from_the_account_page(app, client, auth, make_user):
     other_remember = _copy(other, "remember_token")
     auth.login()
     page = client.get("/account").get_data(as_text=True)
-    assert "/account/logout-everywhere" in page and "在所有设备上退出登录" in page
+    assert "/account/logout-everywhere" in page and "结束所有设备上的登录" in page
     token = csrf_token(client, "/account")
     response = client.post("/account/logout-everywhere", data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/account/login"
