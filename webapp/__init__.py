@@ -103,10 +103,14 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        # Cookies carry the user's session id (User.get_id), not the row id: rotating it
+        # revokes every session and remember-me cookie issued before.
         from webapp.models import User
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if len(session_id) != 32:
+            return None
+        return db.session.scalar(db.select(User).where(User.session_id == session_id))
 
     from flask_babel import lazy_gettext as _l
 
@@ -114,6 +118,9 @@ def register_extensions(app: Flask) -> None:
 
     register_i18n(app)
     register_security_headers(app)
+    from webapp import input_guard
+
+    input_guard.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from webapp.extensions import db
 
@@ -99,7 +99,12 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if status == 500:
             db.session.rollback()
-        return _respond(status)
+        body, status = _respond(status)
+        response = make_response(body, status)
+        # A 405 says which methods the address takes (RFC 9110), as werkzeug's own would.
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -19,10 +20,18 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+def new_session_id() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What session and remember-me cookies name the user by (Flask-Login's alternative id):
+    # a new value ends every session and remember token made before it (logout, password
+    # change or reset, "log out everywhere").
+    session_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_session_id)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -34,6 +43,12 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        return self.session_id
+
+    def end_sessions(self) -> None:
+        self.session_id = new_session_id()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in

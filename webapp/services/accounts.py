@@ -93,7 +93,15 @@ def change_password(
         raise DomainError(_l("Your current password is not correct."))
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    # Other devices' sessions and remember-me cookies end; the caller logs this one in again.
+    user.end_sessions()
     audit.record(session, "account.password_changed", actor=user, subject=user, ip=ip)
+
+
+def end_sessions(session: Session, user: User, *, reason: str, ip: str | None = None) -> None:
+    """Revoke every session and remember-me cookie of ``user`` (logout, "log out everywhere")."""
+    user.end_sessions()
+    audit.record(session, "account.sessions_ended", actor=user, subject=user, ip=ip, reason=reason)
 
 
 def set_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
@@ -137,5 +145,6 @@ def reset_password(
         raise DomainError(_l("This reset link has already been used."))
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    user.end_sessions()
     audit.record(session, "account.password_reset", actor=user, subject=user, ip=ip)
     return user

@@ -1,7 +1,10 @@
 """The process's signing key and keyring, from configuration.
 
-Production: ``SIGNING_KEY`` (PEM or 32-byte seed) is required and never generated.
-Development and tests: ``SIGNING_KEY_FILE`` is created on first use (mode 0600).
+Every environment: ``SIGNING_KEY`` (PEM or 32-byte seed) when set, else the PEM in
+``SIGNING_KEY_FILE``. Production never generates a key: a missing or unreadable file is a
+configuration error (start-up and ``/readyz`` fail), since a fresh key per server would sign
+certificates nobody else can verify. Development and tests create the file on first use
+(mode 0600).
 Retired public keys (JWK list in ``RETIRED_KEYS_FILE``) keep verifying after a rotation.
 """
 
@@ -30,9 +33,20 @@ class KeyConfigError(RuntimeError):
 
 def _load(config: dict[str, Any]) -> tuple[SigningKey, Keyring]:
     if config.get("SIGNING_KEY"):
-        key = load_signing_key(config["SIGNING_KEY"])
+        try:
+            key = load_signing_key(config["SIGNING_KEY"])
+        except ValueError as exc:
+            raise KeyConfigError(f"SIGNING_KEY is unusable: {exc}") from exc
     elif config.get("ENV_NAME") == "production":
-        raise KeyConfigError("SIGNING_KEY must be set in production.")
+        path = config.get("SIGNING_KEY_FILE")
+        if not path:
+            raise KeyConfigError("SIGNING_KEY or SIGNING_KEY_FILE must be set in production.")
+        try:
+            key = load_signing_key(Path(path).read_bytes())
+        except OSError as exc:
+            raise KeyConfigError(f"SIGNING_KEY_FILE {path} cannot be read: {exc}") from exc
+        except ValueError as exc:
+            raise KeyConfigError(f"SIGNING_KEY_FILE {path} is unusable: {exc}") from exc
     else:
         key = load_or_create_key_file(config["SIGNING_KEY_FILE"])
     retired: list[VerifyingKey] = []
@@ -41,6 +55,16 @@ def _load(config: dict[str, Any]) -> tuple[SigningKey, Keyring]:
         for jwk in json.loads(Path(retired_file).read_text(encoding="utf-8")):
             retired.append(VerifyingKey.from_jwk(jwk))
     return key, Keyring(key, retired=retired)
+
+
+def check(config: dict[str, Any]) -> None:
+    """Raise KeyConfigError unless this configuration's key loads and signs what it verifies.
+
+    Not cached: a key file removed or broken after start-up fails the readiness probe."""
+    key, _keyring = _load(config)
+    message = b"tanhui readiness probe"
+    if not key.verifying_key.verify(message, key.sign(message)):
+        raise KeyConfigError("the signing key does not verify its own signature")
 
 
 def signing(config: dict[str, Any]) -> tuple[SigningKey, Keyring]:

@@ -303,6 +303,16 @@ def create_offset_order(
 
 
 def lock(session: Session, order: Order) -> Order:
+    """Take the order's row lock (FOR UPDATE) and reload it.
+
+    Lock order: every transaction that changes a payment's state (the demo buttons, the
+    webhook handler, reconcile, refunds, bank transfers) takes this lock before writing any
+    other row that refers to the order; a row that refers to it first (a payment event's
+    foreign key takes a share lock on the order) and then this lock is how two concurrent
+    confirmations deadlocked. Changes not yet flushed are written first, since the reload
+    would otherwise discard them (a bank transfer's second staff member was lost that way).
+    """
+    session.flush()
     session.refresh(order, with_for_update=True)
     return order
 

@@ -310,7 +310,12 @@ def test_openapi_limits_come_from_the_engine(client):
     assert household["additionalProperties"] is False
     assert set(household["required"]) == {"province", "household_size"}
     kwh = household["properties"]["electricity_kwh"]["anyOf"][0]
-    assert kwh == {"type": "number", "minimum": 0, "maximum": 1_000_000}
+    assert kwh == {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1_000_000,
+        "multipleOf": 0.000001,
+    }
     assert household["properties"]["flights"]["maxItems"] == 200
     assert schemas["EventInput"]["properties"]["travel"]["maxItems"] == 100
 

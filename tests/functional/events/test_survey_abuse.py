@@ -143,3 +143,12 @@ def test_a_closed_survey_refuses_answers(app, client, organiser, event):
         data={"open": "1", "csrf_token": csrf_token(client, manage)},
     )
     assert _answer(attendee, event).status_code == 302 and _count() == 1
+
+
+def test_survey_distance_that_overflows_is_a_clear_400(app, event):
+    client = app.test_client()
+    for km in ("1e28", "1e29", "1e308", "9" * 39):
+        data = {"mode": "rail", "origin": "", "one_way_km": km, "comment": ""}
+        data["csrf_token"] = csrf_token(client, f"/events/{event.code}/survey")
+        response = client.post(f"/events/{event.code}/survey", data=data)
+        assert response.status_code == 400, km

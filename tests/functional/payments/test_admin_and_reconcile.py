@@ -7,7 +7,9 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tests.support.app import csrf_token
 from tests.support.payments import as_admin, fresh, offset_form, pay_with_demo, start_order
@@ -22,6 +24,7 @@ from webapp.models import (
     LedgerEntry,
     Order,
     OrderStatus,
+    User,
 )
 
 
@@ -100,6 +103,18 @@ def test_bank_transfer_needs_two_staff_members(app, client, credits, make_user, 
     assert order.status is OrderStatus.PAID
     assert order.allocation.state is AllocationState.RETIRED
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+    # The paid order keeps both staff members (locking it for fulfilment must not drop the
+    # confirmation), so the database's four-eyes CHECK guards it.
+    first = db.session.scalar(select(User.id).where(User.email == "first@example.cn"))
+    second = db.session.scalar(select(User.id).where(User.email == "second@example.cn"))
+    assert (order.transfer_recorded_by_id, order.transfer_confirmed_by_id) == (first, second)
+    assert order.transfer_recorded_at is not None and order.transfer_confirmed_at is not None
+    with pytest.raises(IntegrityError, match="transfer_four_eyes"):
+        db.session.execute(
+            update(Order).where(Order.id == order.id).values(transfer_confirmed_by_id=first)
+        )
+        db.session.flush()
+    db.session.rollback()
     # The receipt goes out after the confirmation's commit (the task runs in-process here).
     (receipt,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
     assert order.ref in receipt.read_text(encoding="utf-8")

@@ -287,3 +287,46 @@ def test_twenty_parallel_deliveries_fulfil_exactly_once(stripe_app, stripe_order
     assert _count(LedgerEntry, LedgerEntry.kind == "retirement") == 1
     issuance = db.session.scalars(select(Issuance)).one()
     assert (issuance.reserved_kg, issuance.retired_kg) == (0, 2400)
+
+
+def test_parallel_distinct_events_for_one_order_never_deadlock(
+    stripe_app,
+    stripe_order,
+    stripe_fake,
+):
+    # Stripe may send checkout.session.completed and a retry under a new event id, while
+    # reconcile looks at the same order: each takes the order's row lock first.
+    order = stripe_order
+    event = stripe_fake.complete(order.provider_session_id)
+    payloads = [event_payload({**event, "id": f"{event['id']}_{i}"}) for i in range(12)]
+    db.session.commit()
+    barrier = threading.Barrier(12)
+    results: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def deliver_once(payload: bytes) -> None:
+        with stripe_app.app_context():
+            client = FlaskClient(stripe_app)
+            barrier.wait(timeout=30)
+            response = client.post(
+                "/webhooks/stripe",
+                data=payload,
+                headers=webhook_headers(payload, STRIPE_WEBHOOK_SECRET),
+                content_type="application/json",
+            )
+            with lock:
+                results.append((response.status_code, (response.get_json() or {}).get("result")))
+            db.session.remove()
+
+    threads = [threading.Thread(target=deliver_once, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == 12
+    assert {status for status, _ in results} == {200}, results
+    outcomes = sorted(result for _, result in results)
+    assert outcomes.count("fulfilled") == 1, outcomes
+    assert set(outcomes) == {"fulfilled", "already_paid"}, outcomes
+    assert _count(Certificate) == 1
+    assert _count(PaymentEvent) == 12

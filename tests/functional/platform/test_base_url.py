@@ -15,6 +15,7 @@ import pytest
 from tests.support.pdftools import decode_qr, rasterise
 from webapp import create_app
 from webapp.config import ConfigError, load_config, served_address
+from webapp.services.signing import SigningKey
 
 ADDRESS_VARIABLES = ("BASE_URL", "HOST", "PORT", "FLASK_RUN_HOST", "FLASK_RUN_PORT")
 
@@ -58,6 +59,8 @@ def _production_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    # Production refuses to start without a usable signing key (issue 17).
+    monkeypatch.setenv("SIGNING_KEY", SigningKey.generate().private_pem().decode())
     monkeypatch.delenv("DEBUG", raising=False)
     monkeypatch.delenv("PAYMENT_PROVIDER", raising=False)
 

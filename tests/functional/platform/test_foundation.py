@@ -159,8 +159,47 @@ def test_production_refuses_unsafe_configuration(monkeypatch, env, message):
         load_config("production")
 
 
-def test_production_accepts_safe_configuration(monkeypatch):
+def _key_file(path):
+    from webapp.services.signing import SigningKey
+
+    path.write_bytes(SigningKey.generate().private_pem())
+    return str(path)
+
+
+@pytest.mark.parametrize("broken", ["missing", "garbage"])
+def test_production_refuses_to_start_without_a_usable_signing_key(monkeypatch, tmp_path, broken):
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.delenv("SIGNING_KEY", raising=False)
     monkeypatch.setenv("BASE_URL", "https://tanhui.example.cn")
+    key_file = tmp_path / "signing-key.pem"
+    if broken == "garbage":
+        key_file.write_text("not a key")
+    monkeypatch.setenv("SIGNING_KEY_FILE", str(key_file))
+    with pytest.raises(ConfigError, match="SIGNING_KEY_FILE"):
+        load_config("production")
+    assert broken == "garbage" or not key_file.exists()  # never generated in production
+
+
+def test_production_signs_with_the_key_file(monkeypatch, tmp_path):
+    from webapp.services import keys
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    monkeypatch.delenv("SIGNING_KEY", raising=False)
+    monkeypatch.setenv("BASE_URL", "https://tanhui.example.cn")
+    monkeypatch.setenv("SIGNING_KEY_FILE", _key_file(tmp_path / "signing-key.pem"))
+    config = load_config("production")
+    settings = {"ENV_NAME": "production", "SIGNING_KEY_FILE": config.SIGNING_KEY_FILE}
+    key, keyring = keys.signing(settings)
+    assert keyring.verify(key.verifying_key.key_id, b"m", key.sign(b"m"))
+
+
+def test_production_accepts_safe_configuration(monkeypatch, tmp_path):
+    monkeypatch.setenv("BASE_URL", "https://tanhui.example.cn")
+    monkeypatch.setenv("SIGNING_KEY_FILE", _key_file(tmp_path / "signing-key.pem"))
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
@@ -179,5 +218,6 @@ def test_dev_pages_are_absent_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_x")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SIGNING_KEY_FILE", _key_file(tmp_path / "signing-key.pem"))
     app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
     assert "dev.outbox" not in app.view_functions

@@ -28,6 +28,19 @@ def test_readyz_checks_database_and_storage(client, app):
     assert not os.path.isdir(probe_dir) or not os.listdir(probe_dir)
 
 
+def test_readyz_is_503_when_the_signing_key_is_unusable(client, app, tmp_path):
+    assert client.get("/readyz").get_json()["checks"]["signing"]["ok"] is True
+    # Production never generates a key: a key file that went away is a failed check.
+    app.config.update(ENV_NAME="production", SIGNING_KEY_FILE=str(tmp_path / "gone.pem"))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["signing"] == {"ok": False, "error": "KeyConfigError"}
+    app.config.update(ENV_NAME="testing", SIGNING_KEY="not a key")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["signing"]["ok"] is False
+
+
 def test_readyz_is_503_naming_the_redis_that_is_down(client, app):
     app.config["RQ_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/readyz")
@@ -130,3 +143,16 @@ def test_proxy_fix_trusts_one_proxy_when_configured(make_app):
             headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"},
         )
         assert answer.get_data(as_text=True) == expected
+
+
+def test_dev_outbox_answers_only_loopback_clients_outside_production(client, app):
+    assert client.get("/dev/outbox").status_code == 200
+    remote = client.get("/dev/outbox", environ_overrides={"REMOTE_ADDR": "10.0.0.7"})
+    assert remote.status_code == 404
+    proxied = client.get("/dev/outbox", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 404
+    assert (
+        client.get("/dev/outbox/x.eml", environ_overrides={"REMOTE_ADDR": "::2"}).status_code == 404
+    )
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/dev/outbox").status_code == 404

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.app import csrf_token
 from tests.support.registry import HOLD
+from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Issuance, IssuanceStatus, Privacy, Purpose
 from webapp.services.registry import allocation as alloc
@@ -217,3 +218,51 @@ def test_admin_registers_a_project_with_validation(client, auth, admins):
     )
     assert good.status_code == 302
     assert client.get("/projects/SC-WL").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [('=HYPERLINK("http://evil.example","x")', "+1+1"), ("@SUM(1)", "-2+3"), ("-Minus", "@cmd")],
+)
+def test_public_retirements_csv_carries_no_formulas(client, project, on_sale, name, detail):
+    on_sale(project, 10_000)
+    a = alloc.reserve(db.session, project, 1000, "order-formula", hold=HOLD)
+    alloc.retire(
+        db.session,
+        a,
+        alloc.Beneficiary(
+            name=name, privacy=Privacy.FULL, purpose=Purpose.GIFT, purpose_detail=detail
+        ),
+    )
+    db.session.commit()
+    text = client.get("/registry/retirements.csv").get_data(as_text=True)
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["beneficiary"] == "'" + name
+    assert row["purpose_detail"] == "'" + detail
+    assert row["quantity_kg"] == "1000"  # numbers stay numbers
+
+
+def test_every_csv_export_uses_the_one_safe_writer():
+    from pathlib import Path
+
+    import webapp
+
+    root = Path(webapp.__file__).parent
+    writers = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if re.search(r"csv\.(writer|DictWriter)\(", p.read_text(encoding="utf-8"))
+    ]
+    assert writers == ["services/csv_export.py"]
+
+
+def test_a_bidi_override_never_reaches_the_register(project, on_sale):
+    on_sale(project, 10_000)
+    a = alloc.reserve(db.session, project, 1000, "order-bidi", hold=HOLD)
+    with pytest.raises(DomainError, match="U\\+202E"):
+        alloc.retire(
+            db.session,
+            a,
+            alloc.Beneficiary(name="a\u202eb", privacy=Privacy.FULL, purpose=Purpose.GIFT),
+        )
+    db.session.rollback()

@@ -152,3 +152,23 @@ def test_save_is_atomic_and_discard_removes(tmp_path):
     photos.discard(created)
     assert not created[0].exists()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
+    # 7000 × 5600 = 39.2 megapixels, just under the cap: decoded at 1/2 (3500 × 2800) at
+    # most, never in full, so one request is bounded.
+    out = io.BytesIO()
+    Image.new("L", (7000, 5600), 128).save(out, "JPEG", quality=50)
+    with Image.open(io.BytesIO(out.getvalue())) as image:
+        decoded = photos.decode_reduced(image)
+        assert decoded.size[0] * decoded.size[1] <= 7000 * 5600 // 4
+        assert min(decoded.size) >= photos.MAX_SIDE
+    prepared = photos.prepare(out.getvalue(), max_bytes=LIMIT)
+    assert max(prepared.width, prepared.height) == photos.MAX_SIDE
+
+
+def test_png_has_a_lower_pixel_cap():
+    bomb = png_header_only(4000, 3500)  # 14 MP: fine as a JPEG, refused as a PNG
+    with pytest.raises(DomainError) as exc:
+        photos.prepare(bomb, max_bytes=LIMIT)
+    assert "pixels" in str(exc.value.message) or "像素" in str(exc.value.message)

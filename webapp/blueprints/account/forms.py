@@ -6,11 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from webapp.services.accounts import PASSWORD_MAX, PASSWORD_MIN
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
+from webapp.web.fields import strip
 
 _required = InputRequired(message=_l("This field is required."))
 _email = Email(message=_l("Please enter a valid e-mail address."), check_deliverability=False)
@@ -27,12 +23,12 @@ _password_length = Length(
 
 class RegisterForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), validators=[_required, _email, Length(max=254)], filters=[_strip]
+        _l("E-mail"), validators=[_required, _email, Length(max=254)], filters=[strip]
     )
     display_name = StringField(
         _l("Display name"),
         validators=[_required, Length(max=80, message=_l("At most 80 characters."))],
-        filters=[_strip],
+        filters=[strip],
         description=_l("Shown on certificates unless you choose otherwise."),
     )
     password = PasswordField(
@@ -49,7 +45,7 @@ class RegisterForm(FlaskForm):
 class LoginForm(FlaskForm):
     # No syntax check at login: accounts made by staff or the demo data may use reserved
     # domains such as tanhui.local, which the registration validator refuses.
-    email = EmailField(_l("E-mail"), validators=[_required, Length(max=254)], filters=[_strip])
+    email = EmailField(_l("E-mail"), validators=[_required, Length(max=254)], filters=[strip])
     password = PasswordField(_l("Password"), validators=[_required])
     remember = BooleanField(_l("Remember me"))
     next = HiddenField()
@@ -65,7 +61,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[_required, _email], filters=[_strip])
+    email = EmailField(_l("E-mail"), validators=[_required, _email], filters=[strip])
 
 
 class ResetForm(FlaskForm):

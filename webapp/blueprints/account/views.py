@@ -79,9 +79,28 @@ def login():
 
 @bp.post("/account/logout")
 def logout():
+    if current_user.is_authenticated:
+        # A copied session or remember-me cookie must not outlive the logout.
+        with committing(db.session):
+            accounts.end_sessions(db.session, current_user, reason="logout", ip=request.remote_addr)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("public.home"))
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    with committing(db.session):
+        accounts.end_sessions(db.session, current_user, reason="everywhere", ip=request.remote_addr)
+    logout_user()
+    flash(_("You have been logged out on every device."), "info")
+    return redirect(url_for(".login"))
+
+
+def _remembered() -> bool:
+    name = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return bool(request.cookies.get(name))
 
 
 @bp.get("/account")
@@ -107,6 +126,8 @@ def change_password():
         except DomainError as exc:
             form.current.errors.append(str(exc.message))
         else:
+            # The password change ended every session; this one continues under the new id.
+            login_user(current_user._get_current_object(), remember=_remembered())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for(".account"))
     return render_template("account/password.html", form=form), 400 if form.errors else 200

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -17,18 +16,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp.models import Delivery, ProjectType, SinkInstrument
 from webapp.services.certificates.issuing import MAX_REASON
 from webapp.services.footprint import provinces
+from webapp.web.fields import QuantityField, strip, strip_multiline
 
 _required = InputRequired(message=_l("This field is required."))
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 class ProjectForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             _required,
             Length(max=12),
@@ -40,27 +36,27 @@ class ProjectForm(FlaskForm):
         description=_l("Short code used in serial numbers, e.g. TA-CLS."),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[_required, Length(max=120)]
+        _l("Name (Chinese)"), filters=[strip], validators=[_required, Length(max=120)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[_required, Length(max=160)]
+        _l("Name (English)"), filters=[strip], validators=[_required, Length(max=160)]
     )
     type = SelectField(_l("Project type"), choices=[])
     instrument = SelectField(_l("Instrument"), choices=[])
     province = SelectField(_l("Province"))
     city_zh = StringField(
-        _l("City (Chinese)"), filters=[_strip], validators=[_required, Length(max=60)]
+        _l("City (Chinese)"), filters=[strip], validators=[_required, Length(max=60)]
     )
     city_en = StringField(
-        _l("City (English)"), filters=[_strip], validators=[_required, Length(max=80)]
+        _l("City (English)"), filters=[strip], validators=[_required, Length(max=80)]
     )
     county_zh = StringField(
-        _l("County (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=60)]
+        _l("County (Chinese)"), filters=[strip], validators=[Optional(), Length(max=60)]
     )
     county_en = StringField(
-        _l("County (English)"), filters=[_strip], validators=[Optional(), Length(max=80)]
+        _l("County (English)"), filters=[strip], validators=[Optional(), Length(max=80)]
     )
-    latitude = DecimalField(
+    latitude = QuantityField(
         _l("Latitude"),
         places=6,
         validators=[
@@ -68,7 +64,7 @@ class ProjectForm(FlaskForm):
             NumberRange(min=3, max=54, message=_l("Must be between %(min)s and %(max)s.")),
         ],
     )
-    longitude = DecimalField(
+    longitude = QuantityField(
         _l("Longitude"),
         places=6,
         validators=[
@@ -76,7 +72,7 @@ class ProjectForm(FlaskForm):
             NumberRange(min=73, max=136, message=_l("Must be between %(min)s and %(max)s.")),
         ],
     )
-    area_mu = DecimalField(
+    area_mu = QuantityField(
         _l("Area (mu)"),
         places=2,
         validators=[
@@ -86,24 +82,28 @@ class ProjectForm(FlaskForm):
     )
     developer_zh = StringField(
         _l("Owner or developer (Chinese)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[_required, Length(max=120)],
     )
     developer_en = StringField(
         _l("Owner or developer (English)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[_required, Length(max=160)],
     )
     methodology = StringField(
-        _l("Methodology"), filters=[_strip], validators=[_required, Length(max=200)]
+        _l("Methodology"), filters=[strip], validators=[_required, Length(max=200)]
     )
     crediting_start = DateField(_l("Crediting period starts"), validators=[_required])
     crediting_end = DateField(_l("Crediting period ends"), validators=[Optional()])
     description_zh = TextAreaField(
-        _l("Description (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+        _l("Description (Chinese)"),
+        filters=[strip_multiline],
+        validators=[Optional(), Length(max=4000)],
     )
     description_en = TextAreaField(
-        _l("Description (English)"), filters=[_strip], validators=[Optional(), Length(max=4000)]
+        _l("Description (English)"),
+        filters=[strip_multiline],
+        validators=[Optional(), Length(max=4000)],
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -127,7 +127,7 @@ class IssuanceForm(FlaskForm):
     )
     period_start = DateField(_l("Monitoring period starts"), validators=[_required])
     period_end = DateField(_l("Monitoring period ends"), validators=[_required])
-    quantity_t = DecimalField(
+    quantity_t = QuantityField(
         _l("Quantity (t CO₂)"),
         places=3,
         validators=[
@@ -138,7 +138,7 @@ class IssuanceForm(FlaskForm):
         ],
         description=_l("Serial numbers are kilograms: 1 t = 1,000 serials."),
     )
-    price_per_tonne = DecimalField(
+    price_per_tonne = QuantityField(
         _l("Price per tonne (CNY)"),
         places=2,
         validators=[
@@ -151,7 +151,7 @@ class IssuanceForm(FlaskForm):
     expected_to = IntegerField(_l("Expected until (year)"), validators=[Optional()])
     note = TextAreaField(
         _l("Note (source of the figures)"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[Optional(), Length(max=2000)],
     )
 
@@ -168,7 +168,7 @@ class IssuanceForm(FlaskForm):
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for revoking"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[
             DataRequired(message=_l("Please give a reason for revoking.")),
             Length(
@@ -190,36 +190,36 @@ class AssignForm(FlaskForm):
 class SiteForm(FlaskForm):
     code = StringField(
         _l("Site code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(min=2, max=16)],
         description=_l("Printed on plaques and in QR codes: capital letters, digits and “-”."),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=120)]
+        _l("Name (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=120)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+        _l("Name (English)"), filters=[strip], validators=[InputRequired(), Length(max=160)]
     )
     operator_zh = StringField(
         _l("Operator (Chinese)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(max=120)],
         description=_l("e.g. a state forest farm such as 徂徕山林场"),
     )
     operator_en = StringField(
-        _l("Operator (English)"), filters=[_strip], validators=[InputRequired(), Length(max=160)]
+        _l("Operator (English)"), filters=[strip], validators=[InputRequired(), Length(max=160)]
     )
     province = StringField(
         _l("Province code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(min=4, max=8)],
         description=_l("ISO 3166-2, e.g. CN-SD"),
     )
     county_zh = StringField(
-        _l("County (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=60)]
+        _l("County (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=60)]
     )
     county_en = StringField(
-        _l("County (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+        _l("County (English)"), filters=[strip], validators=[InputRequired(), Length(max=80)]
     )
     description_zh = TextAreaField(
         _l("Description (Chinese)"), validators=[Optional(), Length(max=4000)]
@@ -234,10 +234,10 @@ class SiteForm(FlaskForm):
         _l("Visiting information (English)"), validators=[Optional(), Length(max=4000)]
     )
     planting_seasons_zh = StringField(
-        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Planting seasons (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     planting_seasons_en = StringField(
-        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Planting seasons (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )
     boundary = TextAreaField(
         _l("Boundary"),
@@ -251,18 +251,18 @@ class SiteForm(FlaskForm):
 class SpeciesForm(FlaskForm):
     code = StringField(
         _l("Species code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(), Length(max=32)],
         description=_l("e.g. arborvitae"),
     )
     name_zh = StringField(
-        _l("Name (Chinese)"), filters=[_strip], validators=[InputRequired(), Length(max=40)]
+        _l("Name (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=40)]
     )
     name_en = StringField(
-        _l("Name (English)"), filters=[_strip], validators=[InputRequired(), Length(max=80)]
+        _l("Name (English)"), filters=[strip], validators=[InputRequired(), Length(max=80)]
     )
     scientific_name = StringField(
-        _l("Scientific name"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Scientific name"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     factor = SelectField(
         _l("Sequestration rate (from the factor set)"), choices=[], validate_choice=True
@@ -273,10 +273,10 @@ class SpeciesForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=1, max=100)],
     )
     planting_seasons_zh = StringField(
-        _l("Planting seasons (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Planting seasons (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     planting_seasons_en = StringField(
-        _l("Planting seasons (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Planting seasons (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )
 
 
@@ -296,8 +296,8 @@ class SitePhotoForm(FlaskForm):
         _l("Photo (JPEG or PNG)"), validators=[FileRequired(message=_l("Please choose a photo."))]
     )
     caption_zh = StringField(
-        _l("Caption (Chinese)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Caption (Chinese)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     caption_en = StringField(
-        _l("Caption (English)"), filters=[_strip], validators=[Optional(), Length(max=160)]
+        _l("Caption (English)"), filters=[strip], validators=[Optional(), Length(max=160)]
     )

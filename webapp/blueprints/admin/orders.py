@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,7 +13,7 @@ from webapp.blueprints.admin import bp
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
-from webapp.services import keys, orders
+from webapp.services import csv_export, keys, orders
 from webapp.services.events import surplus
 from webapp.services.payments import bank_transfer, fulfilment, gateway, refunds
 from webapp.unit_of_work import committing
@@ -90,7 +89,7 @@ def orders_index():
 @bp.get("/orders.csv")
 def orders_csv():
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_export.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for order in db.session.scalars(_filtered()):
         certificate = fulfilment.certificate_of(db.session, order)
@@ -117,8 +116,7 @@ def orders_csv():
             order.refunded_kg,
             order.refund_requested_kg or "",
         ]
-        # Cells starting with = + - @ would run as formulas in spreadsheets.
-        writer.writerow([f"'{c}" if str(c)[:1] in "=+-@" else c for c in row])
+        writer.writerow(row)
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",

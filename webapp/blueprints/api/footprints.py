@@ -7,7 +7,6 @@ input never causes a 500 and nothing is written to the database.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from typing import Any
 
@@ -16,10 +15,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp import input_guard
 from webapp.blueprints.api import bp
 from webapp.blueprints.api.openapi import (
     DECIMAL_OUT,
-    DECIMAL_TEXT,
     PATHS,
     SCHEMAS,
     error_response,
@@ -37,6 +36,7 @@ from webapp.services.footprint import (
     load_factor_set,
 )
 from webapp.services.footprint.arithmetic import plain
+from webapp.services.footprint.geo import airports, provinces
 from webapp.services.footprint.inputs import CABINS, CAR_FUELS, DIETS, TRAVEL_MODES
 from webapp.services.footprint.parsing import ROOT
 from webapp.services.footprint.validation import DIET_ALIASES
@@ -71,7 +71,7 @@ def _read_json() -> object:
     except RequestEntityTooLarge:
         raise _BadBody(_l("The body is larger than %(max)s bytes.", max=MAX_BODY)) from None
     try:
-        return json.loads(body)
+        return input_guard.loads_body(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _BadBody(_l("The body is not valid JSON.")) from None
 
@@ -171,15 +171,39 @@ def factor_set(version: str):
 # ---- OpenAPI fragments -------------------------------------------------------------------
 
 
+def _decimal_text(maximum: int, *, minimum: int, integer: bool) -> dict[str, Any]:
+    """Decimal strings as HTML forms send them, limited to values the API accepts: a value
+    cannot be bounded in JSON Schema, so the pattern allows one digit fewer than the
+    maximum has (every string it allows is in range; larger ones are sent as numbers)."""
+    digits = len(str(maximum)) - 1
+    fraction = "" if integer else r"(\.[0-9]{0,6})?"
+    if maximum < 10:  # a share (0 to 1) or a small count: one digit, the maximum exactly
+        low = max(minimum, 0)
+        if integer:
+            whole = f"0*[{low}-{maximum}]"
+        else:
+            below = (
+                f"(?=\\.?[0-9])0*[{low}-{maximum - 1}]?" if low == 0 else f"0*[{low}-{maximum - 1}]"
+            )
+            whole = f"(?:{below}{fraction}|0*{maximum}(\\.0{{0,6}})?)"
+            fraction = ""
+    elif minimum >= 1:
+        whole = rf"0*[1-9][0-9]{{0,{digits - 1}}}"
+    else:
+        whole = rf"(?=\.?[0-9])0*[0-9]{{0,{digits}}}"
+    return {"type": "string", "pattern": rf"^\+?{whole}{fraction}$", "maxLength": 40}
+
+
 def _quantity(maximum: Any, *, minimum: int = 0, integer: bool = False, about: str = "") -> dict:
-    number = {
+    number: dict[str, Any] = {
         "type": "integer" if integer else "number",
         "minimum": minimum,
         "maximum": int(maximum),
     }
-    text = {"type": "string", "pattern": DECIMAL_TEXT, "maxLength": 40}
+    if not integer:
+        number["multipleOf"] = 0.000001  # at most 6 decimal places
     schema: dict[str, Any] = {
-        "anyOf": [number, text],
+        "anyOf": [number, _decimal_text(int(maximum), minimum=minimum, integer=integer)],
         "description": (
             f"{about + '; ' if about else ''}{minimum} to {int(maximum)}"
             f"{', whole number' if integer else ', at most 6 decimal places'}; "
@@ -198,19 +222,34 @@ def _array(item: dict[str, Any], max_items: Any) -> dict[str, Any]:
 
 
 H, E = HOUSEHOLD_LIMITS, EVENT_LIMITS
+
+
+def _any_case(code: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in code)
+
+
 _PROVINCE = {
     "type": "string",
-    "maxLength": 64,
+    "pattern": "^(?:[Cc][Nn]-)?(?:"
+    + "|".join(_any_case(code.removeprefix("CN-")) for code in provinces())
+    + ")$",
     "description": (
         "ISO 3166-2:CN code of a mainland province, with or without the CN- prefix, any case "
         "(CN-GD, gd)"
     ),
     "examples": ["CN-GD"],
 }
+# true/false, or the words as HTML forms send them (any case, spaces around).
+_BOOLEAN = {
+    "anyOf": [
+        {"type": "boolean"},
+        {"type": "string", "pattern": "^[ \\t]*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])[ \\t]*$"},
+    ]
+}
 _AIRPORT = {
     "type": "string",
-    "minLength": 3,
-    "maxLength": 3,
+    # A shipped airport's IATA code, any case (the API upper-cases it).
+    "pattern": "^(?:" + "|".join(_any_case(code) for code in airports()) + ")$",
     "description": "IATA code of a shipped airport (case-insensitive)",
 }
 _DEC = {"type": "string", "pattern": DECIMAL_OUT}
@@ -245,14 +284,20 @@ SCHEMAS.update(
                 "distance_km": _quantity(
                     H["flights[].distance_km"], minimum=1, about="one-way great-circle km"
                 ),
-                "return": {"type": ["boolean", "string"], "default": False},
+                "return": {**_BOOLEAN, "default": False},
                 "cabin": {**_choice(CABINS, "cabin class"), "default": "average"},
                 "passengers": {
                     **_quantity(H["flights[].passengers"], minimum=1, integer=True),
                     "default": 1,
                 },
             },
-            "oneOf": [{"required": ["from", "to"]}, {"required": ["distance_km"]}],
+            "oneOf": [
+                {"required": ["from", "to"], "not": {"required": ["distance_km"]}},
+                {
+                    "required": ["distance_km"],
+                    "not": {"anyOf": [{"required": ["from"]}, {"required": ["to"]}]},
+                },
+            ],
         },
         "Transit": {
             "type": "object",
@@ -267,6 +312,10 @@ SCHEMAS.update(
             "additionalProperties": False,
             "description": "One household, one year. Unknown fields are rejected.",
             "required": ["province", "household_size"],
+            "allOf": [
+                {"not": {"required": ["electricity_kwh", "electricity_kwh_month"]}},
+                {"not": {"required": ["heat_gj", "heated_area_m2"]}},
+            ],
             "properties": {
                 "province": _PROVINCE,
                 "household_size": _quantity(H["household_size"], minimum=1, integer=True),
@@ -328,7 +377,7 @@ SCHEMAS.update(
                 },
                 "official_vehicles": _array(ref("Vehicle"), E["official_vehicles"]),
                 "travel": _array(ref("Travel"), E["travel"]),
-                "round_trip": {"type": ["boolean", "string"], "default": True},
+                "round_trip": {**_BOOLEAN, "default": True},
                 "room_nights": _quantity(E["room_nights"], integer=True),
                 "meals": _quantity(E["meals"], integer=True),
                 "vegetarian_share": _quantity(1, about="share of meals that are vegetarian"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import abort, current_app, jsonify, request, url_for
 
 from webapp.blueprints.api import bp
-from webapp.errors import DomainError
+from webapp.blueprints.api.registry_openapi import SERIAL_PATTERN
+from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import SinkProject
 from webapp.services import keys
@@ -136,7 +138,8 @@ def entries():
 
 @bp.get("/registry/serials/<serial>")
 def serial(serial: str):
-    parsed = parse_serial_query(serial)
+    # Exactly what the document's pattern allows (the register page is more lenient).
+    parsed = parse_serial_query(serial) if re.fullmatch(SERIAL_PATTERN, serial) else None
     if parsed is None or parsed[0] != parsed[1]:
         raise DomainError("Give one serial number, e.g. 1001 or TH-TA-CLS-2024-000001001.")
     info = queries.serial_info(db.session, parsed[0])
@@ -168,8 +171,11 @@ def inclusion_proof():
     size = ledger.size(db.session)
     seq = _int("seq")
     tree_size = _int("tree_size", size, minimum=1)
-    if seq is None or tree_size > size or seq >= tree_size:
+    if seq is None:
         raise DomainError("Need 0 <= seq < tree_size <= the current ledger size.")
+    if tree_size > size or seq >= tree_size:
+        # Well-formed, but no such entry in a tree of that size (yet).
+        raise NotFound("Need 0 <= seq < tree_size <= the current ledger size.")
     entry = db.session.get(ledger.LedgerEntry, seq)
     return jsonify(
         seq=seq,
@@ -185,8 +191,10 @@ def consistency_proof():
     size = ledger.size(db.session)
     first = _int("first", minimum=1)
     second = _int("second", size, minimum=1)
-    if first is None or not first <= second <= size:
+    if first is None:
         raise DomainError("Need 1 <= first <= second <= the current ledger size.")
+    if not first <= second <= size:
+        raise NotFound("Need 1 <= first <= second <= the current ledger size.")
     return jsonify(
         first=first,
         second=second,

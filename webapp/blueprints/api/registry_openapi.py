@@ -6,6 +6,11 @@ from typing import Any
 
 from webapp.blueprints.api.openapi import PATHS, SCHEMAS, error_response, json_body, ref
 
+# Query numbers are read as at most 18 digits (registry.py ``_int``).
+MAX_QUERY_INT = 10**18 - 1
+# One serial: a bare number, or the formatted serial (a range is for the register page).
+SERIAL_PATTERN = r"^(?:[1-9][0-9]{0,11}|TH-[A-Z]{2}-[A-Z]{2,4}-[0-9]{4}-[0-9]{9})$"
+
 
 def _q(name: str, description: str, *, required: bool = False, minimum: int = 0) -> dict:
     return {
@@ -13,7 +18,7 @@ def _q(name: str, description: str, *, required: bool = False, minimum: int = 0)
         "in": "query",
         "required": required,
         "description": description,
-        "schema": {"type": "integer", "minimum": minimum},
+        "schema": {"type": "integer", "minimum": minimum, "maximum": MAX_QUERY_INT},
     }
 
 
@@ -189,11 +194,12 @@ PATHS.update(
                 {
                     "name": "q",
                     "in": "query",
-                    "schema": {"type": "string"},
+                    # No control characters (refused at the edge: webapp/input_guard.py).
+                    "schema": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"},
                     "description": "a serial number, or the start of a public name",
                 },
                 _q("before", "entry number to page before"),
-                _q("limit", "1–1000", minimum=1),
+                _q("limit", "page size; larger values give 1000", minimum=1),
             ],
             errors=(400,),
         ),
@@ -208,8 +214,8 @@ PATHS.update(
                 },
             },
             params=[
-                _q("after", "return entries with seq > after (-1 for all)"),
-                _q("limit", "1–1000", minimum=1),
+                _q("after", "return entries with seq > after (-1 for all)", minimum=-1),
+                _q("limit", "page size; larger values give 1000", minimum=1),
             ],
             errors=(400,),
         ),
@@ -217,7 +223,12 @@ PATHS.update(
             "get": {
                 **_get("Who holds one serial", {"type": "object"}, errors=(400, 404))["get"],
                 "parameters": [
-                    {"name": "serial", "in": "path", "required": True, "schema": {"type": "string"}}
+                    {
+                        "name": "serial",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": SERIAL_PATTERN},
+                    }
                 ],
             }
         },
@@ -238,7 +249,7 @@ PATHS.update(
                 _q("seq", "entry number", required=True),
                 _q("tree_size", "tree size (default: current)", minimum=1),
             ],
-            errors=(400,),
+            errors=(400, 404),
         ),
         "/api/v1/registry/proofs/consistency": _get(
             "RFC 6962 consistency proof between sizes",
@@ -256,7 +267,7 @@ PATHS.update(
                 _q("first", "older size", required=True, minimum=1),
                 _q("second", "newer size (default: current)", minimum=1),
             ],
-            errors=(400,),
+            errors=(400, 404),
         ),
     }
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.utils import unset_value
 from wtforms.validators import Length
 
+from webapp.services import quantities
 from webapp.services.footprint import FootprintInputError, provinces
 from webapp.services.footprint_records import LABEL_MAX
 from webapp.web.footprint_presenting import DIET_NAMES, DIET_ORDER, province_name
@@ -352,13 +353,8 @@ class HouseholdForm(CalculatorForm):
 
 def share_from_percent(text: str) -> Decimal | None:
     """ "25" (%) -> Decimal("0.25"); None if it is not a number from 0 to 100."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError):
-        return None
-    if not value.is_finite() or value < 0 or value > 100:
-        return None
-    return value.scaleb(-2)
+    value = quantities.optional(text, minimum=0, maximum=100)
+    return None if value is None else value.scaleb(-2)
 
 
 class EventForm(CalculatorForm):

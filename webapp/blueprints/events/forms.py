@@ -15,28 +15,25 @@ from wtforms import (
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from webapp.models import TravelMode
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+from webapp.web.fields import strip, strip_multiline
 
 
 class InvoiceFields:
     invoice_title = StringField(
-        _l("Invoice title (发票抬头)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Invoice title (发票抬头)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[_strip], validators=[Optional(), Length(max=40)]
+        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
     )
     invoice_address = StringField(
-        _l("Address for invoices"), filters=[_strip], validators=[Optional(), Length(max=200)]
+        _l("Address for invoices"), filters=[strip], validators=[Optional(), Length(max=200)]
     )
 
 
 class OrganisationForm(InvoiceFields, FlaskForm):
     name = StringField(
         _l("Organisation name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please give the organisation's name.")),
             Length(max=120, message=_l("At most 120 characters.")),
@@ -52,7 +49,7 @@ class InvoiceForm(InvoiceFields, FlaskForm):
 class MemberForm(FlaskForm):
     email = EmailField(
         _l("E-mail address of the new member"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please enter an e-mail address.")),
             Email(message=_l("Please enter a valid e-mail address.")),
@@ -64,7 +61,7 @@ class MemberForm(FlaskForm):
 class EventForm(FlaskForm):
     name = StringField(
         _l("Event name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please give the event's name.")),
             Length(max=120, message=_l("At most 120 characters.")),
@@ -79,12 +76,12 @@ class EventForm(FlaskForm):
     )
     venue = StringField(
         _l("Venue"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message=_l("Please give the venue.")), Length(max=120)],
     )
     city = StringField(
         _l("City"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(message=_l("Please give the city.")), Length(max=60)],
         description=_l(
             "In Chinese or English, e.g. 济南 or Jinan; the survey measures distances from it."
@@ -138,23 +135,23 @@ class SurveyForm(FlaskForm):
     )
     ticket = StringField(
         _l("Ticket code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=24, message=_l("At most 24 characters."))],
         description=_l("Printed on your ticket or badge, e.g. ABCDE-FGHJK."),
     )
     origin = StringField(
         _l("From which city?"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=60, message=_l("At most 60 characters."))],
         description=_l("e.g. 北京 or Chengdu. Or give the distance below."),
     )
     one_way_km = StringField(
         _l("Or: one-way distance (km)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=12, message=_l("At most 12 characters."))],
     )
     comment = TextAreaField(
         _l("Comment (optional)"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))],
     )

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from webapp.blueprints.health import bp
 from webapp.extensions import db
-from webapp.services import storage
+from webapp.services import keys, storage
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,23 @@ def _check_redis(url: str) -> Callable[[], None]:
     return check
 
 
+def _check_signing() -> None:
+    keys.check(current_app.config)
+
+
 def _check_storage() -> None:
     storage.probe(storage.from_config(current_app.config, "certificates"))
 
 
 @bp.get("/readyz")
 def readyz():
-    """Ready for traffic: the database answers, every configured Redis answers, and the
-    certificate store takes a write. 503 with the failing check named otherwise."""
-    checks: dict[str, Callable[[], None]] = {"database": _check_database}
+    """Ready for traffic: the signing key loads and signs, the database answers, every
+    configured Redis answers, and the certificate store takes a write. 503 with the failing
+    check named otherwise."""
+    checks: dict[str, Callable[[], None]] = {
+        "signing": _check_signing,
+        "database": _check_database,
+    }
     for number, url in enumerate(_redis_urls(current_app.config), start=1):
         checks[f"redis{number}"] = _check_redis(url)
     checks["storage"] = _check_storage

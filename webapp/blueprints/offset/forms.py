@@ -4,21 +4,18 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, RadioField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.models import Privacy, Purpose
+from webapp.web.fields import QuantityField, strip
 
 AUTO = "auto"
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class OffsetForm(FlaskForm):
     project = SelectField(_l("Credits from"), choices=[], validate_choice=True)
-    tonnes = DecimalField(
+    tonnes = QuantityField(
         _l("Quantity (t CO2e)"),
         places=3,
         validators=[
@@ -33,7 +30,7 @@ class OffsetForm(FlaskForm):
     )
     beneficiary_name = StringField(
         _l("Name on the certificate"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please give the beneficiary's name.")),
             Length(max=60, message=_l("At most 60 characters.")),
@@ -49,24 +46,24 @@ class OffsetForm(FlaskForm):
     purpose = SelectField(_l("Purpose"), choices=[], default=Purpose.HOUSEHOLD_YEAR.value)
     purpose_detail = StringField(
         _l("Purpose in your words (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=80, message=_l("At most 80 characters."))],
         description=_l("Shown on the certificate, e.g. “our family's 2026 footprint”."),
     )
     case_number = StringField(
         _l("Case number"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=80)],
         description=_l("Only for judicial restoration (司法修复)."),
     )
-    court = StringField(_l("Court"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    court = StringField(_l("Court"), filters=[strip], validators=[Optional(), Length(max=120)])
     method = RadioField(_l("Payment"), choices=[])
     invoice_title = StringField(
         _l("Invoice title (发票抬头)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=120)],
     )
     invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[_strip], validators=[Optional(), Length(max=40)]
+        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
     )
     calculation = HiddenField()

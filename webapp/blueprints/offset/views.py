@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.labels import label
 from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
-from webapp.services import footprint_records, orders
+from webapp.services import footprint_records, orders, quantities
 from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
 from webapp.unit_of_work import committing
@@ -48,12 +48,9 @@ def _setup(form: OffsetForm, offers: list[orders.Offer]) -> None:
 
 
 def _prefill(form: OffsetForm) -> None:
-    try:
-        tonnes = Decimal(request.args.get("tonnes", ""))
-        if tonnes.is_finite() and tonnes > 0:
-            form.tonnes.data = max(tonnes, Decimal("0.01"))
-    except ArithmeticError:
-        pass
+    tonnes = quantities.optional(request.args.get("tonnes", ""), above=0, maximum=100_000)
+    if tonnes is not None:
+        form.tonnes.data = max(tonnes, Decimal("0.01"))
     form.calculation.data = request.args.get("calculation", "")[:64]
     code = request.args.get("project", "")
     if code in {c.value for c in form.project.choices}:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -9,7 +8,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 
 from webapp.blueprints.registry import bp
 from webapp.extensions import db
-from webapp.services import keys
+from webapp.services import csv_export, keys
 from webapp.services.registry import ledger, published, queries
 from webapp.services.registry.serials import parse_serial_query
 
@@ -77,7 +76,7 @@ def retirements():
 def _csv_response(rows: Iterator[list[object]], header: list[str], filename: str) -> Response:
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_export.writer(buffer)
         writer.writerow(header)
         for row in rows:
             writer.writerow(row)

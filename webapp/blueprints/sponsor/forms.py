@@ -15,10 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from webapp.models import DedicationKind, Privacy
 from webapp.models.plots import MAX_DEDICATION_MESSAGE
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+from webapp.web.fields import strip, strip_multiline
 
 
 class PlotChoices(SelectMultipleField):
@@ -32,7 +29,7 @@ class SponsorForm(FlaskForm):
     plots = PlotChoices(_l("Plots"), choices=[], validate_choice=False)
     sponsor_name = StringField(
         _l("Name on the certificate"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please give the sponsor's name.")),
             Length(max=60, message=_l("At most 60 characters.")),
@@ -50,7 +47,7 @@ class SponsorForm(FlaskForm):
     )
     message = TextAreaField(
         _l("Dedication message (optional)"),
-        filters=[_strip],
+        filters=[strip_multiline],
         validators=[
             Optional(),
             Length(
@@ -73,8 +70,8 @@ class SponsorForm(FlaskForm):
     )
     method = RadioField(_l("Payment"), choices=[])
     invoice_title = StringField(
-        _l("Invoice title (发票抬头)"), filters=[_strip], validators=[Optional(), Length(max=120)]
+        _l("Invoice title (发票抬头)"), filters=[strip], validators=[Optional(), Length(max=120)]
     )
     invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[_strip], validators=[Optional(), Length(max=40)]
+        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
     )

@@ -5,7 +5,6 @@ work; the job that renders and commits progress is ``webapp/background/batches.p
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import os
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Certificate
 from webapp.models.certificate_batches import CertificateBatch
-from webapp.services import storage
+from webapp.services import csv_export, storage
 from webapp.services.certificates.storage import CertificateStore
 
 _SAFE = re.compile(r"[^\w\u3400-\u9fff -]+")
@@ -69,11 +68,6 @@ def member_name(number: int, name: str, public_id: str) -> str:
     return f"{number:04d}-{safe[:40]}-{public_id}.pdf"
 
 
-def _spreadsheet_safe(text: str) -> str:
-    """Cells starting with = + - @ are formulas in spreadsheets: keep them text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
 def write_zip(
     config: Mapping[str, Any], batch_id: int, members: list[dict[str, Any]]
 ) -> tuple[str, int]:
@@ -95,7 +89,7 @@ def write_zip(
         with os.fdopen(fd, "wb") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 manifest = io.StringIO()
-                writer = csv.writer(manifest)
+                writer = csv_export.writer(manifest)
                 writer.writerow(["number", "name", "kg", "public_id", "verify_url", "file"])
                 for item in members:
                     # PDFs are compressed already: store them as they are.
@@ -107,7 +101,7 @@ def write_zip(
                     writer.writerow(
                         [
                             item["number"],
-                            _spreadsheet_safe(item["name"]),
+                            item["name"],
                             item["kg"],
                             item["public_id"],
                             item["verify_url"],

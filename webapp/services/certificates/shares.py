@@ -27,7 +27,7 @@ from webapp.errors import DomainError
 from webapp.models import Certificate, CertificateStatus, Privacy, User
 from webapp.models.base import utcnow
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
-from webapp.services import audit
+from webapp.services import audit, text_policy
 from webapp.services.certificates import issuing
 from webapp.services.certificates.context import MAX_NAME
 from webapp.services.certificates.coverage import shared_kg
@@ -43,7 +43,6 @@ _NAME_HEADERS = {"name", "names", "姓名", "名字", "holder", "full name", "�
 _KG = re.compile(r"[0-9]{1,9}")
 # Control, format (e.g. right-to-left overrides), surrogate, private-use, unassigned and
 # line/paragraph separators: invisible or misleading on a certificate.
-_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def check_name(name: str) -> object | None:
         return _l("the name is empty.")
     if len(name) > MAX_NAME:
         return _l("the name is longer than %(max)d characters.", max=MAX_NAME)
-    if any(unicodedata.category(ch) in _BAD_CATEGORIES for ch in name):
+    if text_policy.problem(name) is not None:
         return _l("the name contains an invisible or control character.")
     return None
 

@@ -9,7 +9,6 @@ formula (= + - @, and tab / carriage return) are written as text with a leading 
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, Event, Order, OrderKind, OrderStatus, SurveyTicket
+from webapp.services import csv_export
 from webapp.services.certificates.qr import make_qr
 from webapp.services.events import offset_state, survey
 from webapp.services.events import tickets as tickets_service
@@ -31,13 +31,6 @@ _SHEETS = PrintSheets("events_print", "events")
 POSTER_QR_MM = 80.0
 SLIP_QR_MM = 24.0
 MAX_SLIPS = 2000  # one PDF; larger runs are better sent as personal links (the CSV)
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Cells a spreadsheet would run as a formula are kept text with a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def survey_qr_text(base_url: str, code: str) -> str:
@@ -166,10 +159,10 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
     data = gather(session, event, base_url)
     state = data.state
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
 
     def row(*cells: object) -> None:
-        writer.writerow([spreadsheet_safe(c) for c in cells])
+        writer.writerow(cells)
 
     row("section", "field", "value")
     for field, value in (

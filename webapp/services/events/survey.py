@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,7 +36,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
-from webapp.services import footprint_records
+from webapp.services import footprint_records, quantities, text_policy
 from webapp.services.events import records, tickets
 from webapp.services.footprint.geo import airports, great_circle_km
 from webapp.services.footprint.parsing import FootprintInputError
@@ -80,7 +80,7 @@ def _answer_key(device: str, ticket: SurveyTicket | None) -> str:
 
 def _clean_text(text: str, limit: int, message: object) -> str | None:
     cleaned = "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else ch
+        " " if unicodedata.category(ch) in text_policy.REFUSED_CATEGORIES else ch
         for ch in text or ""
     )
     cleaned = " ".join(cleaned.split())
@@ -106,12 +106,24 @@ def _distance(answer: Answer, event: Event, origin: str | None) -> Decimal:
     mode = answer.mode
     raw = (answer.one_way_km or "").strip()
     if raw:
+        # The one quantity reader, bounded before any arithmetic (1e28 once overflowed the
+        # quantize below).
         try:
-            km = Decimal(raw)
-        except InvalidOperation:
+            km = quantities.to_decimal(raw)
+        except quantities.InvalidQuantity:
+            if raw.strip().lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
+                raise DomainError(_l("The distance must be more than 0 km.")) from None
             raise DomainError(_l("Please give the distance as a number of kilometres.")) from None
-        if not km.is_finite() or km <= 0:
+        if km <= 0:
             raise DomainError(_l("The distance must be more than 0 km."))
+        if km > MAX_KM[mode]:
+            raise DomainError(
+                _l(
+                    "%(km)s km is not a plausible one-way trip by this mode (at most %(max)s km).",
+                    km=raw[:20],
+                    max=f"{MAX_KM[mode]:,}",
+                )
+            )
     else:
         if origin is None:
             raise DomainError(_l("Please give your city or the distance in kilometres."))

@@ -11,7 +11,6 @@ one is hopeless within the survey's per-client throttle.
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from datetime import datetime
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from webapp.errors import Conflict, DomainError
 from webapp.models import Event, SurveyTicket, User
 from webapp.models.base import utcnow
-from webapp.services import audit
+from webapp.services import audit, csv_export
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 10
@@ -142,7 +141,7 @@ def listing(session: Session, event: Event) -> list[SurveyTicket]:
 def csv_text(session: Session, event: Event, base_url: str) -> str:
     """Every code with its own link and whether it has answered, for mail merges."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["ticket_code", "survey_link", "answered_at_utc"])
     for ticket in listing(session, event):
         writer.writerow(

@@ -14,19 +14,16 @@ converted through their shortest repr (``Decimal(repr(x))``), so 12.5 becomes ex
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable, Mapping
-from decimal import Context, Decimal
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from webapp.services import quantities
+
 ROOT = "_root"
 MAX_PLACES = 6  # decimal places accepted in any quantity
-MAX_TEXT = 40  # characters accepted in a numeric string
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_WIDE = Context(prec=80)
 ZERO = Decimal(0)
 
 
@@ -48,32 +45,16 @@ class _Invalid(Exception):
 
 
 def to_decimal(raw: object) -> Decimal:
-    """Untrusted scalar -> finite Decimal, or raise _Invalid with a message."""
-    if isinstance(raw, bool):
-        raise _Invalid(_l("Must be a number, not true or false."))
-    if isinstance(raw, int):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
-        if not math.isfinite(raw):
-            raise _Invalid(_l("Must be a finite number."))
-        value = Decimal(repr(raw))
-    elif isinstance(raw, Decimal):
-        if not raw.is_finite():
-            raise _Invalid(_l("Must be a finite number."))
-        value = raw
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if len(text) > MAX_TEXT or not _NUMBER.fullmatch(text):
-            raise _Invalid(_l("Must be a plain decimal number such as 12.5."))
-        value = Decimal(text)
-    else:
-        raise _Invalid(_l("Must be a number."))
-    return ZERO if value == 0 else value
+    """Untrusted scalar -> finite Decimal, or raise _Invalid with a message
+    (:func:`webapp.services.quantities.to_decimal`, the one reader of quantities)."""
+    try:
+        return quantities.to_decimal(raw)
+    except quantities.InvalidQuantity as exc:
+        raise _Invalid(exc.message) from None
 
 
 def _places(value: Decimal) -> int:
-    exponent = value.normalize(_WIDE).as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    return quantities.places(value)
 
 
 class Obj:

@@ -7,7 +7,6 @@ confirmation by a second person is the provider confirmation that fulfils the or
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.errors import Conflict, DomainError, Forbidden
 from webapp.models import Order, OrderStatus, PaymentMethod, User
 from webapp.models.base import utcnow
-from webapp.services import audit, orders
+from webapp.services import audit, orders, quantities
 from webapp.services.payments import fulfilment
 from webapp.services.signing import SigningKey
 
@@ -43,10 +42,10 @@ def record_receipt(
     if order.transfer_recorded_by_id is not None:
         raise Conflict(_l("A receipt is already recorded for this order."))
     try:
-        amount = Decimal(amount_text.strip().replace(",", ""))
-    except (InvalidOperation, AttributeError):
+        amount = quantities.to_decimal(amount_text, thousands=True)
+    except quantities.InvalidQuantity:
         raise DomainError(_l("Please enter the amount received, e.g. 1200.00.")) from None
-    if not amount.is_finite() or amount != order.amount:
+    if amount != order.amount:
         raise DomainError(
             _l(
                 "The amount received (%(got)s) is not the order's amount (%(want)s); "

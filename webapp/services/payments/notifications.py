@@ -85,6 +85,9 @@ def handle(
     if order is None:
         # Another integration's session or payment on the same account: not ours.
         return NotificationOutcome("ignored")
+    # The order's row lock first (see orders.lock): concurrent confirmations of one order
+    # queue here instead of deadlocking, and each later one finds it paid.
+    order = orders.lock(session, order)
     row = _record_once(session, provider.name, event)
     if row is None:
         return NotificationOutcome("duplicate", order.ref)
@@ -171,6 +174,8 @@ def settle(
 ) -> NotificationOutcome:
     """Ask the provider about the order's session and fulfil it if — and only if — paid."""
     now = now or utcnow()
+    # Before the provider's record (the demo provider's is a row of ours): see orders.lock.
+    order = orders.lock(session, order)
     if order.status is OrderStatus.PAID:
         return NotificationOutcome("already_paid", order.ref)
     if not order.provider_session_id:

@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from webapp.errors import Conflict, DomainError
 from webapp.models import MemorialSite, Plot, SitePhoto, SiteSpecies, User
-from webapp.services import audit
+from webapp.services import audit, quantities
 from webapp.services.certificates.shares import RowError, SharesRefused, decode_text
 from webapp.services.footprint.factors import Factor, load_factor_set
 from webapp.services.plots import catalogue
@@ -173,12 +173,9 @@ def _decimal(text: str) -> Decimal | None:
     if not text:
         return None
     try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
+        return quantities.to_decimal(text, thousands=True)
+    except quantities.InvalidQuantity:
         raise DomainError(_l("“%(value)s” is not a number.", value=text[:20])) from None
-    if not value.is_finite():
-        raise DomainError(_l("“%(value)s” is not a number.", value=text[:20]))
-    return value
 
 
 def _plot_row(

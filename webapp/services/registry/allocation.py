@@ -29,7 +29,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
-from webapp.services import audit
+from webapp.services import audit, text_policy
 from webapp.services.registry import ledger
 from webapp.services.registry.privacy import display_name
 from webapp.services.registry.states import allocation_transition
@@ -48,6 +48,12 @@ class Beneficiary:
 
 
 def check_beneficiary(b: Beneficiary) -> None:
+    # The text policy for everything published in the register and the ledger: whatever
+    # form, CSV or API it came through.
+    for text in (b.name, b.purpose_detail, b.case_number, b.court):
+        why = text_policy.problem(text_policy.normalise(text or ""))
+        if why is not None:
+            raise DomainError(why)
     if not b.name.strip() or len(b.name.strip()) > 120:
         raise DomainError(_l("Please give the beneficiary's name (at most 120 characters)."))
     if b.purpose is Purpose.JUDICIAL_RESTORATION and not (

@@ -1,0 +1,43 @@
+"""Form pieces every blueprint shares: the one text filter (the text policy,
+``services/text_policy``) and the one quantity field (``services/quantities``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import DecimalField
+
+from webapp.services import quantities, text_policy
+
+
+def strip(value: object) -> object:
+    """The text filter of every form field: NFC, trimmed, and refused (as a field error)
+    when it holds a control, bidirectional or invisible character."""
+    if not isinstance(value, str):
+        return value
+    return text_policy.clean(value)
+
+
+def strip_multiline(value: object) -> object:
+    """:func:`strip` for multi-line text (line breaks and tabs kept)."""
+    if not isinstance(value, str):
+        return value
+    return text_policy.clean(value, multiline=True)
+
+
+class QuantityField(DecimalField):
+    """A DecimalField read by :mod:`webapp.services.quantities`: finite plain decimals only
+    (``1e28``, ``NaN``, ``sNaN``, ``Infinity`` are field errors, not values)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = valuelist[0]
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            self.data = None
+            return
+        try:
+            self.data = quantities.to_decimal(raw)
+        except quantities.InvalidQuantity as exc:
+            self.data = None
+            raise ValueError(str(exc.message)) from None
