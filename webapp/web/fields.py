@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import DecimalField
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, StringField
+from wtforms.validators import Length, Optional
 
 from webapp.services import quantities, text_policy
 
@@ -41,3 +43,15 @@ class QuantityField(DecimalField):
         except quantities.InvalidQuantity as exc:
             self.data = None
             raise ValueError(str(exc.message)) from None
+
+
+class InvoiceFields:
+    """The invoice details an organisation gives (发票抬头, 税号): a mixin of the offset,
+    sponsorship and organisation forms, so the three ask the same way."""
+
+    invoice_title = StringField(
+        _l("Invoice title (发票抬头)"), filters=[strip], validators=[Optional(), Length(max=120)]
+    )
+    invoice_tax_id = StringField(
+        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
+    )

@@ -15,22 +15,16 @@ from wtforms import (
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from webapp.models import TravelMode
-from webapp.web.fields import strip, strip_multiline
+from webapp.web.fields import InvoiceFields, strip, strip_multiline
 
 
-class InvoiceFields:
-    invoice_title = StringField(
-        _l("Invoice title (发票抬头)"), filters=[strip], validators=[Optional(), Length(max=120)]
-    )
-    invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
-    )
+class OrganisationInvoiceFields(InvoiceFields):
     invoice_address = StringField(
         _l("Address for invoices"), filters=[strip], validators=[Optional(), Length(max=200)]
     )
 
 
-class OrganisationForm(InvoiceFields, FlaskForm):
+class OrganisationForm(OrganisationInvoiceFields, FlaskForm):
     name = StringField(
         _l("Organisation name"),
         filters=[strip],
@@ -42,7 +36,7 @@ class OrganisationForm(InvoiceFields, FlaskForm):
     kind = SelectField(_l("Kind of organisation"), choices=[])
 
 
-class InvoiceForm(InvoiceFields, FlaskForm):
+class InvoiceForm(OrganisationInvoiceFields, FlaskForm):
     pass
 
 

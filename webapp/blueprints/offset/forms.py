@@ -8,12 +8,12 @@ from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.models import Privacy, Purpose
-from webapp.web.fields import QuantityField, strip
+from webapp.web.fields import InvoiceFields, QuantityField, strip
 
 AUTO = "auto"
 
 
-class OffsetForm(FlaskForm):
+class OffsetForm(InvoiceFields, FlaskForm):
     project = SelectField(_l("Credits from"), choices=[], validate_choice=True)
     tonnes = QuantityField(
         _l("Quantity (t CO2e)"),
@@ -58,12 +58,4 @@ class OffsetForm(FlaskForm):
     )
     court = StringField(_l("Court"), filters=[strip], validators=[Optional(), Length(max=120)])
     method = RadioField(_l("Payment"), choices=[])
-    invoice_title = StringField(
-        _l("Invoice title (发票抬头)"),
-        filters=[strip],
-        validators=[Optional(), Length(max=120)],
-    )
-    invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
-    )
     calculation = HiddenField()

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from webapp.models import DedicationKind, Privacy
 from webapp.models.plots import MAX_DEDICATION_MESSAGE
-from webapp.web.fields import strip, strip_multiline
+from webapp.web.fields import InvoiceFields, strip, strip_multiline
 
 
 class PlotChoices(SelectMultipleField):
@@ -25,7 +25,7 @@ class PlotChoices(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class SponsorForm(FlaskForm):
+class SponsorForm(InvoiceFields, FlaskForm):
     plots = PlotChoices(_l("Plots"), choices=[], validate_choice=False)
     sponsor_name = StringField(
         _l("Name on the certificate"),
@@ -69,9 +69,3 @@ class SponsorForm(FlaskForm):
         description=_l("One name per line, UTF-8 or GB 18030 (Excel); at most 200 names."),
     )
     method = RadioField(_l("Payment"), choices=[])
-    invoice_title = StringField(
-        _l("Invoice title (发票抬头)"), filters=[strip], validators=[Optional(), Length(max=120)]
-    )
-    invoice_tax_id = StringField(
-        _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
-    )
