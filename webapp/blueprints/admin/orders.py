@@ -12,6 +12,7 @@ from sqlalchemy import Select, or_, select
 from webapp.blueprints.admin import bp
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.localtime import local_iso
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import csv_export, keys, orders
 from webapp.services.events import surplus
@@ -95,7 +96,7 @@ def orders_csv():
         certificate = fulfilment.certificate_of(db.session, order)
         row = [
             order.ref,
-            order.created_at.isoformat(),
+            local_iso(order.created_at),
             order.status.value,
             order.method.value,
             order.user.email,
@@ -107,8 +108,8 @@ def orders_csv():
             order.purpose.value,
             order.invoice_title or "",
             order.invoice_tax_id or "",
-            order.paid_at.isoformat() if order.paid_at else "",
-            order.refunded_at.isoformat() if order.refunded_at else "",
+            local_iso(order.paid_at),
+            local_iso(order.refunded_at),
             order.refund_reason or "",
             certificate.public_id if certificate else "",
             order.problem or "",

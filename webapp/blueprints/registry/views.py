@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 
 from webapp.blueprints.registry import bp
 from webapp.extensions import db
+from webapp.localtime import local_iso
 from webapp.services import csv_export, keys
 from webapp.services.registry import ledger, published, queries
 from webapp.services.registry.serials import parse_serial_query
@@ -96,7 +97,7 @@ def retirements_csv():
     rows = (
         [
             r.seq,
-            r.retired_at.isoformat(),
+            local_iso(r.retired_at),  # people open this file: local time, with offset
             r.project_code,
             r.quantity_kg,
             " ".join(r.serials),
