@@ -28,6 +28,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -717,6 +718,94 @@ def _check_certificates(
             )
 
 
+_IDENTITY = operator.itemgetter("seq", "kind", "allocation")
+_RES_RET = ("reservation", "retirement")
+
+
+def _bodies_match(bodies: list[dict[str, Any]], entries: list[tuple]) -> bool:
+    """Every body states the number, kind and allocation of its row ``(seq, kind, body,
+    allocation_id)``, compared in bulk (C-level ``map``/list equality)."""
+    try:
+        return list(map(_IDENTITY, bodies)) == [(e[0], e[1], e[3]) for e in entries]
+    except (KeyError, TypeError):
+        return False
+
+
+def _plain_batch(
+    report: AuditReport,
+    allocations: list[tuple],
+    entries: list[tuple],
+    range_rows: list[tuple],
+    cert_rows: list[tuple],
+    facts: _LogFacts,
+    totals: dict[int, list[int]],
+) -> bool:
+    """A whole batch of allocations in bulk, when every one of them is the common case of
+    :func:`_plain_retirement` (a reservation, then its retirement of the same single run,
+    one retired range row, at most one valid certificate for the name and quantity
+    retired, and a row that shows exactly that): list comparisons instead of a replay per
+    allocation. Counts what it checked and returns True; returns False, having changed
+    nothing, as soon as anything differs — the caller then replays the batch allocation
+    by allocation, which names the row and the entry."""
+    n = len(allocations)
+    if len(entries) != 2 * n or len(range_rows) != n or len(cert_rows) > n:
+        return False
+    ids = tuple(row[0] for row in allocations)
+    seqs, kinds, texts, aids = zip(*entries, strict=True)
+    if kinds != _RES_RET * n or aids[0::2] != ids or aids[1::2] != ids:
+        return False
+    bodies = _parse_many(list(texts))
+    if bodies is None or not _bodies_match(bodies, entries):
+        return False
+    reservations, retirements = bodies[0::2], bodies[1::2]
+    try:
+        runs = [(b["ranges"], b["quantity_kg"]) for b in retirements]
+        if [(b["ranges"], b["quantity_kg"]) for b in reservations] != runs:
+            return False
+        if any(type(r) is not list or len(r) != 1 for r, _q in runs):
+            return False
+        shown = [
+            (
+                "retired",
+                qty,
+                b.get("beneficiary"),
+                b.get("purpose"),
+                b.get("purpose_detail"),
+                b.get("case_number"),
+                b.get("court"),
+                seq,
+            )
+            for b, (_r, qty), seq in zip(retirements, runs, seqs[1::2], strict=True)
+        ]
+        if shown != [row[1:] for row in allocations]:
+            return False
+        held = [(r[0]["issuance"], r[0]["first"], r[0]["last"], "retired") for r, _q in runs]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    if tuple(r[0] for r in range_rows) != ids or [r[2:] for r in range_rows] != held:
+        return False
+    if cert_rows:
+        owners = [c[0] for c in cert_rows]
+        if len(set(owners)) != len(owners):
+            return False
+        retired = dict(zip(ids, ((s[2], s[1]) for s in shown), strict=True))
+        try:
+            wanted = [("valid", *retired[aid], None) for aid in owners]
+        except KeyError:
+            return False
+        if [c[3:] for c in cert_rows] != wanted:
+            return False
+        if not facts.revoked.keys().isdisjoint(c[2] for c in cert_rows):
+            return False
+    # A reservation and its retirement of the same serials: reserved_kg back to where it
+    # was, retired_kg up by the run.
+    for issuance, first, last, _state in held:
+        totals[issuance][1] += last - first + 1
+    report.allocations += n
+    report.certificates += len(cert_rows)
+    return True
+
+
 def check_public(
     session: Session,
     report: AuditReport,
@@ -739,35 +828,39 @@ def check_public(
         if not allocations:
             break
         lo, hi = last, allocations[-1][0]
+        # Each allocation's entries together, in ledger order within it.
         entries = raw.all(
             "SELECT seq, kind, body, allocation_id FROM ledger_entries "
-            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY seq",
+            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY allocation_id, seq",
             lo=lo,
             hi=hi,
         )
-        ranges: dict[int, list[tuple]] = defaultdict(list)
-        for aid, *rest in raw.all(
+        range_rows = raw.all(
             "SELECT allocation_id, id, issuance_id, first, last, state FROM serial_ranges "
-            "WHERE allocation_id > :lo AND allocation_id <= :hi",
+            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY allocation_id, id",
             lo=lo,
             hi=hi,
-        ):
+        )
+        cert_rows = raw.all(
+            "SELECT allocation_id, id, public_id, status, holder_public, quantity_kg, "
+            "parent_id FROM certificates WHERE allocation_id > :lo AND allocation_id <= :hi "
+            "ORDER BY allocation_id, id",
+            lo=lo,
+            hi=hi,
+        )
+        if _plain_batch(report, allocations, entries, range_rows, cert_rows, facts, totals):
+            last = hi
+            continue
+        ranges: dict[int, list[tuple]] = defaultdict(list)
+        for aid, *rest in range_rows:
             ranges[aid].append(tuple(rest))
         certs: dict[int, list[tuple]] = defaultdict(list)
-        for aid, *rest in raw.all(
-            "SELECT allocation_id, id, public_id, status, holder_public, quantity_kg, "
-            "parent_id FROM certificates WHERE allocation_id > :lo AND allocation_id <= :hi",
-            lo=lo,
-            hi=hi,
-        ):
+        for aid, *rest in cert_rows:
             certs[aid].append(tuple(rest))
         expected: dict[int, _Expected] = {}
         entries = [e for e in entries if e[1] in ALLOCATION_KINDS]
         bodies = _parse_many([e[2] for e in entries])
-        if bodies is None or not all(
-            b.get("seq") == e[0] and b.get("kind") == e[1] and b.get("allocation") == e[3]
-            for e, b in zip(entries, bodies, strict=True)
-        ):
+        if bodies is None or not _bodies_match(bodies, entries):
             # Name the entries that are wrong; the others are replayed.
             bodies = [_check_body(report, seq, kind, body, aid) for seq, kind, body, aid in entries]
         grouped: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
