@@ -25,13 +25,17 @@ totals (a handful). A mismatch names the table, the row and the ledger entry.
 
 from __future__ import annotations
 
+import binascii
 import gc
 import hashlib
 import json
 import operator
+import queue
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +55,7 @@ MOVES = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reve
 SPONSORED = ("sponsored", "planted", "inspected", "failed", "replanted")
 
 LOG_BATCH = 16_384  # 2**14: aligned batches hash as perfect subtrees
-ALLOCATION_BATCH = 2_000
+ALLOCATION_BATCH = 8_000
 
 
 @dataclass
@@ -98,11 +102,25 @@ class _Raw:
         self.dbapi = self.conn.connection.dbapi_connection
         self.postgresql = self.conn.dialect.name == "postgresql"
 
+    def utf8(self, column: str) -> str:
+        """SQL for a text column's UTF-8 bytes: hashed and parsed as they are, without
+        decoding a million bodies to Python strings and encoding them again."""
+        return f"convert_to({column}, 'UTF8')" if self.postgresql else f"CAST({column} AS BLOB)"
+
     def _sql(self, sql: str) -> str:
         return re.sub(r":(\w+)", r"%(\1)s", sql) if self.postgresql else sql
 
+    def _cursor(self, name: str | None = None) -> Any:
+        """Binary results on PostgreSQL: bytea and integers as they are stored, no text
+        escaping and parsing of a million hashes and bodies."""
+        if not self.postgresql:
+            return self.dbapi.cursor()
+        if name is None:
+            return self.dbapi.cursor(binary=True)
+        return self.dbapi.cursor(name=name, binary=True)
+
     def all(self, sql: str, **params: Any) -> list[tuple]:
-        cur = self.dbapi.cursor()
+        cur = self._cursor()
         try:
             cur.execute(self._sql(sql), params)
             return cur.fetchall()
@@ -112,16 +130,62 @@ class _Raw:
     def stream(self, sql: str, batch: int, **params: Any) -> Iterator[list[tuple]]:
         """Rows in batches; a server-side cursor on PostgreSQL so memory stays flat."""
         if self.postgresql:
-            cur = self.dbapi.cursor(name="registry_verify")
+            cur = self._cursor(name="registry_verify")
             cur.itersize = batch
         else:
-            cur = self.dbapi.cursor()
+            cur = self._cursor()
         try:
             cur.execute(self._sql(sql), params)
             while rows := cur.fetchmany(batch):
                 yield rows
         finally:
             cur.close()
+
+
+def _ahead(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The items of ``batches``, the next ones read in a thread while the caller works on
+    the current one: PostgreSQL scans and sends on the other core meanwhile (the driver
+    releases the GIL while it waits). The connection is used by that thread alone until
+    this generator is closed, which stops and joins it. Not for SQLite, whose connection
+    belongs to the thread that made it."""
+    items: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put((True, batch)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=produce, name="registry-verify-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            more, item = items.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _no_float(text: str) -> Any:
@@ -138,12 +202,12 @@ def parse_canonical(body: str) -> dict[str, Any]:
     return parsed
 
 
-_PREV = re.compile(r'"prev":"([^"]*)"')
+_PREV = re.compile(rb'"prev":"([^"]*)"')
 _DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _parse_many(bodies: list[str]) -> list[dict[str, Any]] | None:
+def _parse_many(bodies: list[bytes]) -> list[dict[str, Any]] | None:
     """Parse many canonical bodies with one decode and one encode of the JSON array they
     make; None if any of them is not a canonical JSON object (the caller then looks at
     them one by one, with the exact checks of :func:`parse_canonical`, to name it).
@@ -156,28 +220,28 @@ def _parse_many(bodies: list[str]) -> list[dict[str, Any]] | None:
     """
     if not bodies:
         return []
-    joined = "[" + ",".join(bodies) + "]"
+    joined = b"[" + b",".join(bodies) + b"]"
     try:
-        parsed = orjson.loads(joined) if orjson is not None else _DECODER.decode(joined)
+        parsed = orjson.loads(joined) if orjson else _DECODER.decode(joined.decode())
     except ValueError:
         return None
     if len(parsed) != len(bodies) or not all(type(p) is dict for p in parsed):
         return None
     try:
         if orjson is not None:
-            again = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS).decode()
+            again = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
         else:
-            again = _ENCODER.encode(parsed)
+            again = _ENCODER.encode(parsed).encode()
     except (TypeError, ValueError):
         return None
     return parsed if again == joined else None
 
 
 def _check_body(
-    report: AuditReport, seq: int, kind: str, body: str, allocation_id: int | None
+    report: AuditReport, seq: int, kind: str, body: str | bytes, allocation_id: int | None
 ) -> dict[str, Any] | None:
     try:
-        parsed = parse_canonical(body)
+        parsed = parse_canonical(body.decode() if isinstance(body, bytes) else body)
     except ValueError as exc:
         report.fail(f"entry {seq} body is not valid canonical JSON ({exc})", seq=seq)
         return None
@@ -282,7 +346,11 @@ def check_log(
                 report.fail(f"tree_heads row at size {tree_size}: bad signature")
 
     check_heads()
-    sql = "SELECT seq, kind, body, leaf_hash, allocation_id FROM ledger_entries ORDER BY seq"
+    # raw.utf8 returns one of two constant expressions: nothing from outside goes in.
+    sql = (
+        f"SELECT seq, kind, {raw.utf8('body')}, leaf_hash, allocation_id "  # noqa: S608
+        "FROM ledger_entries ORDER BY seq"
+    )
 
     def one_by_one(rows: list[tuple]) -> bool:
         """Entry by entry: names the first entry that does not match."""
@@ -295,12 +363,13 @@ def check_log(
                     f"entry {expected} is missing (next entry found is {seq})", seq=expected
                 )
                 return False
-            leaf = sha256(b"\x00" + body.encode()).digest()
+            leaf = sha256(b"\x00" + body).digest()
             if leaf != stored_leaf:
                 report.fail(f"entry {seq} was altered: its hash does not match its body", seq=seq)
                 return False
-            at = body.find('"prev":"')
-            recorded = body[at + 8 : body.find('"', at + 8)] if at >= 0 else None
+            text = body.decode()
+            at = text.find('"prev":"')
+            recorded = text[at + 8 : text.find('"', at + 8)] if at >= 0 else None
             if recorded != prev_hex:
                 bad = max(0, seq - 1)
                 report.fail(
@@ -309,7 +378,7 @@ def check_log(
                 )
                 return False
             if parse_all or kind not in ALLOCATION_KINDS:
-                parsed = _check_body(report, seq, kind, body, allocation_id)
+                parsed = _check_body(report, seq, kind, text, allocation_id)
                 if parsed is None:
                     return False
                 if kind not in ALLOCATION_KINDS:
@@ -330,67 +399,75 @@ def check_log(
         compact.extend(leaves)
         return True
 
-    for rows in raw.stream(sql, batch):
-        # In bulk: one list comprehension per check, one JSON decode/encode per batch.
-        # Anything unexpected falls back to one_by_one, which names the entry.
-        n = len(rows)
-        seqs, kinds, bodies, stored, allocation_ids = zip(*rows, strict=True)
-        leaves = [sha256(b"\x00" + body.encode()).digest() for body in bodies]
-        # The predecessor's hash, found without parsing: in canonical JSON the text
-        # "prev":" can only be a key (a quote inside a string is escaped); a second match
-        # or a miss takes the slow path.
-        prevs = _PREV.findall("\n".join(bodies))
-        ok = (
-            seqs == tuple(range(expected, expected + n))
-            and leaves == list(stored)
-            and len(prevs) == n
-            and prevs[0] == prev_hex
-            and prevs[1:] == [leaf.hex() for leaf in leaves[:-1]]
-        )
-        if ok:
-            wanted = (
-                range(n)
-                if parse_all
-                else [i for i, kind in enumerate(kinds) if kind not in ALLOCATION_KINDS]
+    stream = raw.stream(sql, batch)
+    if raw.postgresql:
+        stream = _ahead(stream)
+    with closing(stream):
+        for rows in stream:
+            # In bulk: one list comprehension per check, one JSON decode/encode per batch.
+            # Anything unexpected falls back to one_by_one, which names the entry.
+            n = len(rows)
+            seqs, kinds, bodies, stored, allocation_ids = zip(*rows, strict=True)
+            leaves = [sha256(b"\x00" + body).digest() for body in bodies]
+            # The predecessor's hash, found without parsing: in canonical JSON the text
+            # "prev":" can only be a key (a quote inside a string is escaped); a second match
+            # or a miss takes the slow path.
+            # Each recorded hash is 64 characters, so the joined texts are equal only if
+            # each one is the lowercase hex of the leaf before it.
+            prevs = _PREV.findall(b"\n".join(bodies))
+            ok = (
+                seqs == tuple(range(expected, expected + n))
+                and leaves == list(stored)
+                and len(prevs) == n
+                and prevs[0] == prev_hex.encode()
+                and set(map(len, prevs[1:])) <= {64}
+                and b"".join(prevs[1:]) == binascii.hexlify(b"".join(leaves[:-1]))
             )
-            parsed = _parse_many([bodies[i] for i in wanted])
-            ok = parsed is not None and all(
-                body.get("seq") == seqs[i]
-                and body.get("kind") == kinds[i]
-                and (
-                    kinds[i] not in ALLOCATION_KINDS or body.get("allocation") == allocation_ids[i]
+            if ok:
+                wanted = (
+                    range(n)
+                    if parse_all
+                    else [i for i, kind in enumerate(kinds) if kind not in ALLOCATION_KINDS]
                 )
-                for i, body in zip(wanted, parsed, strict=True)
-            )
-            ok = ok and not any(
-                a is None and k in ALLOCATION_KINDS
-                for k, a in zip(kinds, allocation_ids, strict=True)
-            )
-        if not ok:
-            if not one_by_one(rows):
-                report.entries = expected
-                return report, facts
-            continue
-        for i, body in zip(wanted, parsed, strict=True):
-            if kinds[i] not in ALLOCATION_KINDS:
-                _note(facts, seqs[i], kinds[i], body)
-        base = expected
-        pos = 0
-        cut = heads[head_i][0] if head_i < len(heads) else -1
-        while cut != -1 and cut <= base + n:
-            compact.extend(leaves[pos : cut - base])
-            pos = cut - base
-            check_heads()
+                parsed = _parse_many([bodies[i] for i in wanted])
+                ok = parsed is not None and all(
+                    body.get("seq") == seqs[i]
+                    and body.get("kind") == kinds[i]
+                    and (
+                        kinds[i] not in ALLOCATION_KINDS
+                        or body.get("allocation") == allocation_ids[i]
+                    )
+                    for i, body in zip(wanted, parsed, strict=True)
+                )
+                ok = ok and not any(
+                    a is None and k in ALLOCATION_KINDS
+                    for k, a in zip(kinds, allocation_ids, strict=True)
+                )
+            if not ok:
+                if not one_by_one(rows):
+                    report.entries = expected
+                    return report, facts
+                continue
+            for i, body in zip(wanted, parsed, strict=True):
+                if kinds[i] not in ALLOCATION_KINDS:
+                    _note(facts, seqs[i], kinds[i], body)
+            base = expected
+            pos = 0
             cut = heads[head_i][0] if head_i < len(heads) else -1
-        if pos == 0:
-            compact.extend_aligned(leaves)
-        else:
-            compact.extend(leaves[pos:])
-        prev_hex = leaves[-1].hex()
-        expected += n
-        report.entries = expected
-        if report.problems:
-            return report, facts
+            while cut != -1 and cut <= base + n:
+                compact.extend(leaves[pos : cut - base])
+                pos = cut - base
+                check_heads()
+                cut = heads[head_i][0] if head_i < len(heads) else -1
+            if pos == 0:
+                compact.extend_aligned(leaves)
+            else:
+                compact.extend(leaves[pos:])
+            prev_hex = leaves[-1].hex()
+            expected += n
+            report.entries = expected
+            if report.problems:
+                return report, facts
     report.entries = expected
 
     head_size, frontier, last_hash = head_row[0] if head_row else (0, "", "")
@@ -726,7 +803,8 @@ def _bodies_match(bodies: list[dict[str, Any]], entries: list[tuple]) -> bool:
     """Every body states the number, kind and allocation of its row ``(seq, kind, body,
     allocation_id)``, compared in bulk (C-level ``map``/list equality)."""
     try:
-        return list(map(_IDENTITY, bodies)) == [(e[0], e[1], e[3]) for e in entries]
+        seqs, kinds, _texts, aids = zip(*entries, strict=True)
+        return list(map(_IDENTITY, bodies)) == list(zip(seqs, kinds, aids, strict=True))
     except (KeyError, TypeError):
         return False
 
@@ -806,16 +884,9 @@ def _plain_batch(
     return True
 
 
-def check_public(
-    session: Session,
-    report: AuditReport,
-    facts: _LogFacts,
-    *,
-    batch: int = ALLOCATION_BATCH,
-) -> AuditReport:
-    """Pass 2: allocations, their entries, ranges and certificates; issuances; plots."""
-    raw = _Raw(session)
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+def _allocation_batches(raw: _Raw, batch: int) -> Iterator[tuple]:
+    """Allocations in id order (keyset batches), each batch with its ledger entries,
+    serial ranges and certificates: ``(allocations, entries, ranges, certificates, hi)``."""
     last = 0
     while True:
         allocations = raw.all(
@@ -826,12 +897,13 @@ def check_public(
             n=batch,
         )
         if not allocations:
-            break
+            return
         lo, hi = last, allocations[-1][0]
         # Each allocation's entries together, in ledger order within it.
         entries = raw.all(
-            "SELECT seq, kind, body, allocation_id FROM ledger_entries "
-            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY allocation_id, seq",
+            f"SELECT seq, kind, {raw.utf8('body')}, allocation_id "  # noqa: S608
+            "FROM ledger_entries WHERE allocation_id > :lo AND allocation_id <= :hi "
+            "ORDER BY allocation_id, seq",
             lo=lo,
             hi=hi,
         )
@@ -848,69 +920,91 @@ def check_public(
             lo=lo,
             hi=hi,
         )
-        if _plain_batch(report, allocations, entries, range_rows, cert_rows, facts, totals):
-            last = hi
-            continue
-        ranges: dict[int, list[tuple]] = defaultdict(list)
-        for aid, *rest in range_rows:
-            ranges[aid].append(tuple(rest))
-        certs: dict[int, list[tuple]] = defaultdict(list)
-        for aid, *rest in cert_rows:
-            certs[aid].append(tuple(rest))
-        expected: dict[int, _Expected] = {}
-        entries = [e for e in entries if e[1] in ALLOCATION_KINDS]
-        bodies = _parse_many([e[2] for e in entries])
-        if bodies is None or not _bodies_match(bodies, entries):
-            # Name the entries that are wrong; the others are replayed.
-            bodies = [_check_body(report, seq, kind, body, aid) for seq, kind, body, aid in entries]
-        grouped: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
-        for (seq, kind, _body, aid), parsed in zip(entries, bodies, strict=True):
-            if parsed is None:
-                continue
-            group = grouped.get(aid)
-            if group is None:
-                grouped[aid] = [(seq, kind, parsed)]
-            else:
-                group.append((seq, kind, parsed))
-            d_res, d_ret = MOVES[kind]
-            for r in parsed["ranges"]:
-                counter = totals[r["issuance"]]
-                qty = r["last"] - r["first"] + 1
-                counter[0] += d_res * qty
-                counter[1] += d_ret * qty
-        known = set()
-        for row in allocations:
-            aid = row[0]
-            known.add(aid)
-            group = grouped.get(aid)
-            rows = ranges.get(aid)
-            own = certs.get(aid)
-            if _plain_retirement(row, group, rows, own, facts.revoked):
-                # The common case, checked in one comparison of tuples.
-                report.allocations += 1
-                report.certificates += len(own) if own else 0
-                continue
-            exp = expected[aid] = _Expected()
-            for seq, kind, parsed in group or ():
-                exp.apply(seq, kind, parsed)
-            _check_allocation(report, row, exp, rows or [])
-            _check_certificates(report, exp, aid, own or [], facts.revoked)
-            report.allocations += 1
-        for aid, group in grouped.items():
-            if aid not in known:
-                expected[aid] = _Expected(state_seq=group[-1][0])
-        for aid, exp in expected.items():
-            if aid not in known:
-                report.fail(
-                    f"allocations row {aid} is missing (ledger entry {exp.state_seq} names it)",
-                    seq=exp.state_seq,
-                )
-        for aid in set(ranges) - known:
-            report.row("serial_ranges", f"of allocation {aid}", None, "allocation is missing")
-        for aid in set(certs) - known:
-            for cert in certs[aid]:
-                report.row("certificates", cert[0], None, f"allocation {aid} is missing")
+        yield allocations, entries, range_rows, cert_rows, hi
         last = hi
+
+
+def check_public(
+    session: Session,
+    report: AuditReport,
+    facts: _LogFacts,
+    *,
+    batch: int = ALLOCATION_BATCH,
+) -> AuditReport:
+    """Pass 2: allocations, their entries, ranges and certificates; issuances; plots."""
+    raw = _Raw(session)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    last = 0
+    batches = _allocation_batches(raw, batch)
+    if raw.postgresql:
+        batches = _ahead(batches)
+    with closing(batches):
+        for allocations, entries, range_rows, cert_rows, hi in batches:
+            if _plain_batch(report, allocations, entries, range_rows, cert_rows, facts, totals):
+                last = hi
+                continue
+            ranges: dict[int, list[tuple]] = defaultdict(list)
+            for aid, *rest in range_rows:
+                ranges[aid].append(tuple(rest))
+            certs: dict[int, list[tuple]] = defaultdict(list)
+            for aid, *rest in cert_rows:
+                certs[aid].append(tuple(rest))
+            expected: dict[int, _Expected] = {}
+            entries = [e for e in entries if e[1] in ALLOCATION_KINDS]
+            bodies = _parse_many([e[2] for e in entries])
+            if bodies is None or not _bodies_match(bodies, entries):
+                # Name the entries that are wrong; the others are replayed.
+                bodies = [
+                    _check_body(report, seq, kind, body, aid) for seq, kind, body, aid in entries
+                ]
+            grouped: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
+            for (seq, kind, _body, aid), parsed in zip(entries, bodies, strict=True):
+                if parsed is None:
+                    continue
+                group = grouped.get(aid)
+                if group is None:
+                    grouped[aid] = [(seq, kind, parsed)]
+                else:
+                    group.append((seq, kind, parsed))
+                d_res, d_ret = MOVES[kind]
+                for r in parsed["ranges"]:
+                    counter = totals[r["issuance"]]
+                    qty = r["last"] - r["first"] + 1
+                    counter[0] += d_res * qty
+                    counter[1] += d_ret * qty
+            known = set()
+            for row in allocations:
+                aid = row[0]
+                known.add(aid)
+                group = grouped.get(aid)
+                rows = ranges.get(aid)
+                own = certs.get(aid)
+                if _plain_retirement(row, group, rows, own, facts.revoked):
+                    # The common case, checked in one comparison of tuples.
+                    report.allocations += 1
+                    report.certificates += len(own) if own else 0
+                    continue
+                exp = expected[aid] = _Expected()
+                for seq, kind, parsed in group or ():
+                    exp.apply(seq, kind, parsed)
+                _check_allocation(report, row, exp, rows or [])
+                _check_certificates(report, exp, aid, own or [], facts.revoked)
+                report.allocations += 1
+            for aid, group in grouped.items():
+                if aid not in known:
+                    expected[aid] = _Expected(state_seq=group[-1][0])
+            for aid, exp in expected.items():
+                if aid not in known:
+                    report.fail(
+                        f"allocations row {aid} is missing (ledger entry {exp.state_seq} names it)",
+                        seq=exp.state_seq,
+                    )
+            for aid in set(ranges) - known:
+                report.row("serial_ranges", f"of allocation {aid}", None, "allocation is missing")
+            for aid in set(certs) - known:
+                for cert in certs[aid]:
+                    report.row("certificates", cert[0], None, f"allocation {aid} is missing")
+            last = hi
     for (seq,) in raw.all("SELECT min(seq) FROM ledger_entries WHERE allocation_id > :hi", hi=last):
         if seq is not None:
             report.fail(f"ledger entry {seq} names an allocation that is missing", seq=seq)
