@@ -55,7 +55,7 @@ MOVES = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reve
 SPONSORED = ("sponsored", "planted", "inspected", "failed", "replanted")
 
 LOG_BATCH = 16_384  # 2**14: aligned batches hash as perfect subtrees
-ALLOCATION_BATCH = 8_000
+ALLOCATION_BATCH = 5_000
 
 
 @dataclass
@@ -142,7 +142,7 @@ class _Raw:
             cur.close()
 
 
-def _ahead(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+def _ahead(batches: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """The items of ``batches``, the next ones read in a thread while the caller works on
     the current one: PostgreSQL scans and sends on the other core meanwhile (the driver
     releases the GIL while it waits). The connection is used by that thread alone until
