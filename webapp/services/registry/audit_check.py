@@ -225,7 +225,7 @@ def _parse_many(bodies: list[bytes]) -> list[dict[str, Any]] | None:
         parsed = orjson.loads(joined) if orjson else _DECODER.decode(joined.decode())
     except ValueError:
         return None
-    if len(parsed) != len(bodies) or not all(type(p) is dict for p in parsed):
+    if len(parsed) != len(bodies) or set(map(type, parsed)) != {dict}:
         return None
     try:
         if orjson is not None:
@@ -797,6 +797,7 @@ def _check_certificates(
 
 _IDENTITY = operator.itemgetter("seq", "kind", "allocation")
 _RES_RET = ("reservation", "retirement")
+_RUN = operator.itemgetter("ranges", "quantity_kg")
 
 
 def _bodies_match(bodies: list[dict[str, Any]], entries: list[tuple]) -> bool:
@@ -837,10 +838,11 @@ def _plain_batch(
         return False
     reservations, retirements = bodies[0::2], bodies[1::2]
     try:
-        runs = [(b["ranges"], b["quantity_kg"]) for b in retirements]
-        if [(b["ranges"], b["quantity_kg"]) for b in reservations] != runs:
+        runs = list(map(_RUN, retirements))
+        if list(map(_RUN, reservations)) != runs:
             return False
-        if any(type(r) is not list or len(r) != 1 for r, _q in runs):
+        lists = [r for r, _q in runs]
+        if set(map(type, lists)) != {list} or set(map(len, lists)) != {1}:
             return False
         shown = [
             (
