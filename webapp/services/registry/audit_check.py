@@ -30,6 +30,8 @@ import gc
 import hashlib
 import json
 import operator
+import os
+import pickle
 import queue
 import re
 import threading
@@ -97,10 +99,14 @@ class AuditReport:
 class _Raw:
     """Plain DB-API cursors on the session's own connection (same transaction/snapshot)."""
 
-    def __init__(self, session: Session) -> None:
-        self.conn = session.connection()
-        self.dbapi = self.conn.connection.dbapi_connection
-        self.postgresql = self.conn.dialect.name == "postgresql"
+    def __init__(self, session: Session | None = None, *, dbapi: Any = None) -> None:
+        if session is not None:
+            conn = session.connection()
+            self.dbapi = conn.connection.dbapi_connection
+            self.postgresql = conn.dialect.name == "postgresql"
+        else:  # a PostgreSQL connection of its own (the parallel log pass)
+            self.dbapi = dbapi
+            self.postgresql = True
 
     def utf8(self, column: str) -> str:
         """SQL for a text column's UTF-8 bytes: hashed and parsed as they are, without
@@ -298,7 +304,7 @@ def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
 
 
 def check_log(
-    session: Session,
+    session: Session | _Raw,
     keyring: Keyring,
     report: AuditReport | None = None,
     *,
@@ -308,7 +314,7 @@ def check_log(
     """Pass 1. ``parse_all=False`` leaves allocation entries' bodies to pass 2."""
     report = report or AuditReport()
     facts = _LogFacts()
-    raw = _Raw(session)
+    raw = session if isinstance(session, _Raw) else _Raw(session)
     heads = raw.all(
         "SELECT tree_size, root_hash, timestamp_ms, key_id, signature FROM tree_heads "
         "ORDER BY tree_size"
@@ -1134,14 +1140,96 @@ def verify_registry(session: Session, keyring: Keyring) -> AuditReport:
     The cyclic garbage collector is paused meanwhile: parsing a million bodies creates
     tens of millions of short-lived containers (none of them in a cycle), and each
     collection it triggers would walk all the live ones again — about half the CPU time.
+
+    On PostgreSQL, inside a REPEATABLE READ transaction (``flask registry verify``), the
+    two passes run at once on the machine's cores: a forked process checks the log on a
+    connection of its own that imports this transaction's snapshot, while this one checks
+    the public tables. The result is the same as one pass after the other: the public
+    tables' problems are reported only when the log is intact.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        report, facts = check_log(session, keyring, parse_all=False)
-        if report.ok:
-            check_public(session, report, facts)
+        report = _verify_in_parallel(session, keyring)
+        if report is None:
+            report, facts = check_log(session, keyring, parse_all=False)
+            if report.ok:
+                check_public(session, report, facts)
     finally:
         if enabled:
             gc.enable()
+    return report
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+
+
+def _non_allocation_facts(raw: _Raw) -> _LogFacts | None:
+    """What pass 1 notes from entries that are not about one allocation, read directly
+    (a few rows); None if any body is not what pass 1 accepts (pass 1 then says why)."""
+    facts = _LogFacts()
+    scratch = AuditReport()
+    for seq, kind, body, allocation_id in raw.all(
+        "SELECT seq, kind, body, allocation_id FROM ledger_entries "
+        "WHERE kind NOT IN ('reservation', 'retirement', 'release', 'reversal') ORDER BY seq"
+    ):
+        parsed = _check_body(scratch, seq, kind, body, allocation_id)
+        if parsed is None:
+            return None
+        _note(facts, seq, kind, parsed)
+    return facts
+
+
+def _verify_in_parallel(session: Session, keyring: Keyring) -> AuditReport | None:
+    """Pass 1 in a forked process while this one runs pass 2; None when not possible."""
+    raw = _Raw(session)
+    if not raw.postgresql or not hasattr(os, "fork"):
+        return None
+    if raw.all("SHOW transaction_isolation")[0][0] != "repeatable read":
+        return None
+    snapshot = raw.all("SELECT pg_export_snapshot()")[0][0]
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        return None
+    facts = _non_allocation_facts(raw)
+    if facts is None:
+        return None
+    url = session.get_bind().url.set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: pass 1 on its own connection, result pickled to the parent
+        status = 1
+        try:
+            os.close(read_fd)
+            import psycopg
+
+            with psycopg.connect(conninfo) as conn:
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                result = check_log(_Raw(dbapi=conn), keyring, parse_all=False)
+                conn.rollback()
+            with os.fdopen(write_fd, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    public = AuditReport()
+    try:
+        check_public(session, public, facts)
+    finally:
+        with os.fdopen(read_fd, "rb") as result_in:
+            data = result_in.read()
+        _pid, status = os.waitpid(pid, 0)
+    if status == 0 and data:
+        report, _facts = pickle.loads(data)  # noqa: S301  (our own child's output)
+    else:  # the child could not connect or died: check the log here, on this snapshot
+        report, _facts = check_log(session, keyring, parse_all=False)
+    if not report.ok:
+        return report
+    for name in ("allocations", "certificates", "plots", "issuances", "more"):
+        setattr(report, name, getattr(report, name) + getattr(public, name))
+    report.problems.extend(public.problems)
+    if public.first_bad_seq is not None:
+        report.first_bad_seq = public.first_bad_seq
     return report
