@@ -898,16 +898,21 @@ def _plain_batch(
     return True
 
 
-def _allocation_batches(raw: _Raw, batch: int) -> Iterator[tuple]:
-    """Allocations in id order (keyset batches), each batch with its ledger entries,
-    serial ranges and certificates: ``(allocations, entries, ranges, certificates, hi)``."""
-    last = 0
+def _allocation_batches(
+    raw: _Raw, batch: int, first: int = 0, upto: int | None = None
+) -> Iterator[tuple]:
+    """Allocations with ``first < id <= upto`` in id order (keyset batches), each batch
+    with its ledger entries, serial ranges and certificates: ``(allocations, entries,
+    ranges, certificates, hi)``."""
+    last = first
+    top = 2**62 if upto is None else upto
     while True:
         allocations = raw.all(
             "SELECT id, state, quantity_kg, beneficiary_public, purpose, purpose_detail, "
-            "case_number, court, retirement_entry_seq FROM allocations WHERE id > :lo "
-            "ORDER BY id LIMIT :n",
+            "case_number, court, retirement_entry_seq FROM allocations "
+            "WHERE id > :lo AND id <= :top ORDER BY id LIMIT :n",
             lo=last,
+            top=top,
             n=batch,
         )
         if not allocations:
@@ -948,8 +953,25 @@ def check_public(
     """Pass 2: allocations, their entries, ranges and certificates; issuances; plots."""
     raw = _Raw(session)
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    last = 0
-    batches = _allocation_batches(raw, batch)
+    _check_allocations(raw, report, facts, totals, batch=batch)
+    _check_rest(report, raw, facts, totals)
+    return report
+
+
+def _check_allocations(
+    raw: _Raw,
+    report: AuditReport,
+    facts: _LogFacts,
+    totals: dict[int, list[int]],
+    *,
+    batch: int = ALLOCATION_BATCH,
+    first: int = 0,
+    upto: int | None = None,
+) -> None:
+    """Allocations with ``first < id <= upto`` (``upto`` None: all the rest, and then no
+    ledger entry may name an allocation beyond them); adds their moves to ``totals``."""
+    last = first
+    batches = _allocation_batches(raw, batch, first, upto)
     if raw.postgresql:
         batches = _ahead(batches)
     with closing(batches):
@@ -1019,16 +1041,23 @@ def check_public(
                 for cert in certs[aid]:
                     report.row("certificates", cert[0], None, f"allocation {aid} is missing")
             last = hi
+    if upto is not None:
+        return
     for (seq,) in raw.all("SELECT min(seq) FROM ledger_entries WHERE allocation_id > :hi", hi=last):
         if seq is not None:
             report.fail(f"ledger entry {seq} names an allocation that is missing", seq=seq)
+
+
+def _check_rest(
+    report: AuditReport, raw: _Raw, facts: _LogFacts, totals: dict[int, list[int]]
+) -> None:
+    """Issuances against the replayed totals, plots, and certificates that name nothing."""
     _check_issuances(report, raw, facts, totals)
     _check_plots(report, raw, facts)
     for cid, public_id in raw.all(
         "SELECT id, public_id FROM certificates WHERE allocation_id IS NULL AND plot_id IS NULL"
     ):
         report.row("certificates", f"{cid} ({public_id})", None, "names no retirement or plot")
-    return report
 
 
 def _check_issuances(
@@ -1187,7 +1216,9 @@ def _non_allocation_facts(raw: _Raw) -> _LogFacts | None:
 
 
 def _verify_in_parallel(session: Session, keyring: Keyring) -> AuditReport | None:
-    """Pass 1 in a forked process while this one runs pass 2; None when not possible."""
+    """Pass 1 and the upper part of the allocations in a forked process while this one
+    checks the lower part, then the issuances and plots; None when not possible. The
+    child gets about 30 % of the allocations, as pass 1 takes about as long as the rest."""
     raw = _Raw(session)
     if not raw.postgresql or not hasattr(os, "fork"):
         return None
@@ -1199,11 +1230,14 @@ def _verify_in_parallel(session: Session, keyring: Keyring) -> AuditReport | Non
     facts = _non_allocation_facts(raw)
     if facts is None:
         return None
+    count = raw.all("SELECT count(*) FROM allocations")[0][0]
+    split = raw.all("SELECT id FROM allocations ORDER BY id LIMIT 1 OFFSET :k", k=count * 7 // 10)
+    mid = split[0][0] if split else None
     url = session.get_bind().url.set(drivername="postgresql")
     conninfo = url.render_as_string(hide_password=False)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: pass 1 on its own connection, result pickled to the parent
+    if pid == 0:  # the child: its passes on its own connection, pickled to the parent
         status = 1
         try:
             os.close(read_fd)
@@ -1212,30 +1246,45 @@ def _verify_in_parallel(session: Session, keyring: Keyring) -> AuditReport | Non
             with psycopg.connect(conninfo) as conn:
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                 conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                result = check_log(_Raw(dbapi=conn), keyring, parse_all=False)
+                child_raw = _Raw(dbapi=conn)
+                log, _facts = check_log(child_raw, keyring, parse_all=False)
+                upper, upper_totals = AuditReport(), defaultdict(lambda: [0, 0])
+                if log.ok and mid is not None:
+                    _check_allocations(child_raw, upper, facts, upper_totals, first=mid)
                 conn.rollback()
             with os.fdopen(write_fd, "wb") as out:
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((log, upper, dict(upper_totals)), out, pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)
     os.close(write_fd)
     public = AuditReport()
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     try:
-        check_public(session, public, facts)
+        _check_allocations(raw, public, facts, totals, upto=mid)
     finally:
         with os.fdopen(read_fd, "rb") as result_in:
             data = result_in.read()
         _pid, status = os.waitpid(pid, 0)
     if status == 0 and data:
-        report, _facts = pickle.loads(data)  # noqa: S301  (our own child's output)
-    else:  # the child could not connect or died: check the log here, on this snapshot
+        report, upper, upper_totals = pickle.loads(data)  # noqa: S301  (our own child's)
+    else:  # the child could not connect or died: do its share here, on this snapshot
         report, _facts = check_log(session, keyring, parse_all=False)
+        upper, upper_totals = AuditReport(), defaultdict(lambda: [0, 0])
+        if report.ok and mid is not None:
+            _check_allocations(raw, upper, facts, upper_totals, first=mid)
     if not report.ok:
         return report
-    for name in ("allocations", "certificates", "plots", "issuances", "more"):
-        setattr(report, name, getattr(report, name) + getattr(public, name))
-    report.problems.extend(public.problems)
-    if public.first_bad_seq is not None:
-        report.first_bad_seq = public.first_bad_seq
+    for part in (public, upper):
+        for name in ("allocations", "certificates", "plots", "issuances", "more"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.problems.extend(part.problems)
+        if part.first_bad_seq is not None and (
+            report.first_bad_seq is None or part.first_bad_seq < report.first_bad_seq
+        ):
+            report.first_bad_seq = part.first_bad_seq
+    for issuance, (reserved, retired) in upper_totals.items():
+        totals[issuance][0] += reserved
+        totals[issuance][1] += retired
+    _check_rest(report, raw, facts, totals)
     return report
