@@ -1177,10 +1177,11 @@ def verify_registry(session: Session, keyring: Keyring) -> AuditReport:
     collection it triggers would walk all the live ones again — about half the CPU time.
 
     On PostgreSQL, inside a REPEATABLE READ transaction (``flask registry verify``), the
-    two passes run at once on the machine's cores: a forked process checks the log on a
-    connection of its own that imports this transaction's snapshot, while this one checks
-    the public tables. The result is the same as one pass after the other: the public
-    tables' problems are reported only when the log is intact.
+    two passes run at once on the machine's cores: a forked process checks the log and the
+    upper part of the allocations on a connection of its own that imports this
+    transaction's snapshot, while this one checks the other allocations. The result is the
+    same as one pass after the other: the public tables' problems are reported only when
+    the log is intact.
     """
     enabled = gc.isenabled()
     gc.disable()
