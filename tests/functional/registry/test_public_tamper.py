@@ -257,3 +257,101 @@ def test_the_names_shown_are_what_the_ledger_says(app, registry):
     # The fixture's rows are what the verifier compares: make sure they hold real names.
     assert db.session.get(Certificate, registry["kept_cert"]).holder_public == "居民甲"
     assert db.session.get(Plot, registry["plot"]).sponsor_public == "李梅"
+
+
+@pytest.fixture
+def plain_registry(app, project, on_sale):
+    """Only plain retirements (reservation, retirement, one range, one certificate): the
+    batch the verifier checks in bulk, without a replay per allocation."""
+    key, _ = keys.signing(app.config)
+    iss = on_sale(project, 100_000)
+    first, first_cert = _retire(project, 120, "order-p1", "居民丁", key, detail="纪念")
+    second, second_cert = _retire(project, 80, "order-p2", "居民戊", key)
+    db.session.commit()
+    return {
+        "iss": iss.id,
+        "first": first.id,
+        "first_seq": first.retirement_entry_seq,
+        "first_cert": first_cert.id,
+        "second": second.id,
+        "second_seq": second.retirement_entry_seq,
+        "second_cert": second_cert.id,
+    }
+
+
+# Tampering of a registry where every allocation takes the bulk path: the bulk comparison
+# must notice and hand the batch to the replay, which names the row and the entry.
+PLAIN_TAMPERING = {
+    "allocation name as shown": (
+        "UPDATE allocations SET beneficiary_public = 'Mallory' WHERE id = :second",
+        "allocations",
+        "second",
+        "second_seq",
+    ),
+    "allocation purpose detail": (
+        "UPDATE allocations SET purpose_detail = '婚礼' WHERE id = :first",
+        "allocations",
+        "first",
+        "first_seq",
+    ),
+    "allocation quantity": (
+        "UPDATE allocations SET quantity_kg = 81 WHERE id = :second",
+        "allocations",
+        "second",
+        None,
+    ),
+    "allocation retirement entry": (
+        "UPDATE allocations SET retirement_entry_seq = retirement_entry_seq - 1 WHERE id = :second",
+        "allocations",
+        "second",
+        "second_seq",
+    ),
+    "serial range moved (same size)": (
+        "UPDATE serial_ranges SET first = first + 50000, last = last + 50000"
+        " WHERE allocation_id = :second",
+        "serial_ranges",
+        None,
+        "second_seq",
+    ),
+    "certificate holder": (
+        "UPDATE certificates SET holder_public = 'Mallory' WHERE id = :first_cert",
+        "certificates",
+        "first_cert",
+        "first_seq",
+    ),
+    "certificate quantity": (
+        "UPDATE certificates SET quantity_kg = 1000 WHERE id = :second_cert",
+        "certificates",
+        "second_cert",
+        "second_seq",
+    ),
+    "certificate revoked by SQL": (
+        "UPDATE certificates SET status = 'revoked', revoked_at = created_at"
+        " WHERE id = :second_cert",
+        "certificates",
+        "second_cert",
+        None,
+    ),
+}
+
+
+def test_a_plain_registry_verifies_in_bulk(app, plain_registry):
+    report = _verify(app)
+    assert report.ok, report.problems
+    assert report.allocations == 2 and report.certificates == 2
+
+
+@pytest.mark.parametrize("case", list(PLAIN_TAMPERING), ids=list(PLAIN_TAMPERING))
+def test_editing_a_plain_retirement_is_caught_and_located(app, plain_registry, case):
+    sql, table, row_key, seq_key = PLAIN_TAMPERING[case]
+    params = {k: v for k, v in plain_registry.items() if f":{k}" in sql}
+    _tamper(sql, **params)
+    report = _verify(app)
+    assert not report.ok
+    located = [p for p in report.problems if p.startswith(f"{table} row")]
+    assert located, report.problems
+    if row_key is not None:
+        assert any(f"{table} row {plain_registry[row_key]}" in p for p in located), located
+    assert all("ledger entry" in p for p in located), located
+    if seq_key is not None:
+        assert any(f"ledger entry {plain_registry[seq_key]}" in p for p in located), located

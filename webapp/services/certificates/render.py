@@ -19,9 +19,8 @@ import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import weasyprint
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from webapp.services.certificates.context import (
@@ -38,6 +37,9 @@ from webapp.services.certificates.qr import make_qr
 from webapp.services.pdf import render as pdf
 from webapp.services.pdf.errors import FetchRefusedError, LayoutDoesNotFitError, RenderError
 from webapp.services.pdf.render import Rendered
+
+if TYPE_CHECKING:
+    import weasyprint
 
 __all__ = [
     "BASE_URL",

@@ -26,13 +26,14 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
-
-from webapp.services.pdf import fonts
 from webapp.services.pdf.errors import FetchRefusedError, LayoutDoesNotFitError, RenderError
+
+if TYPE_CHECKING:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 
 __all__ = [
     "STATIC_SCHEME",
@@ -58,8 +59,34 @@ _TEXT_TYPES = {".css", ".svg"}
 if STATIC_SCHEME not in urllib.parse.uses_relative:
     urllib.parse.uses_relative.append(STATIC_SCHEME)
 
-_FONT_CONFIG = FontConfiguration()
 _RENDER_LOCK = threading.Lock()
+
+
+# WeasyPrint (with its fonts and our font patch) is imported at the first render, not
+# when the app is created: it costs about a second of start-up that every command and
+# worker that renders nothing (`flask registry verify`, migrations) would pay.
+def _weasyprint() -> ModuleType:
+    import weasyprint
+
+    from webapp.services.pdf import fonts  # noqa: F401  (patches WeasyPrint's subsetting)
+
+    return weasyprint
+
+
+@functools.cache
+def font_config() -> FontConfiguration:
+    """The one ``FontConfiguration`` of this process (a new one per render keeps
+    re-reading the fonts)."""
+    _weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_FONT_CONFIG":  # the name it had when made at import
+        return font_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def static_url(folder: str) -> str:
@@ -134,7 +161,7 @@ class Rendered:
 @functools.cache
 def stylesheet(url: str) -> weasyprint.CSS:
     """The stylesheet at ``url``, fetched and parsed once per process (~20 ms a render)."""
-    return weasyprint.CSS(url=url, url_fetcher=StaticFetcher(), font_config=_FONT_CONFIG)
+    return _weasyprint().CSS(url=url, url_fetcher=StaticFetcher(), font_config=font_config())
 
 
 def render(
@@ -157,6 +184,9 @@ def render(
     :class:`LayoutDoesNotFitError` if no layout fits, and :class:`RenderError` if a
     font cannot be compacted.
     """
+    weasyprint = _weasyprint()
+    from webapp.services.pdf import fonts
+
     fetcher = StaticFetcher()
     with _RENDER_LOCK:
         subsetting = fonts.fast_subsetting() if compact_fonts else contextlib.nullcontext()
@@ -165,13 +195,13 @@ def render(
                 stylesheet(stylesheet_url)
                 if cache_stylesheet
                 else weasyprint.CSS(
-                    url=stylesheet_url, url_fetcher=fetcher, font_config=_FONT_CONFIG
+                    url=stylesheet_url, url_fetcher=fetcher, font_config=font_config()
                 )
             )
             for html in layouts:
                 document = weasyprint.HTML(
                     string=html, base_url=base_url, url_fetcher=fetcher
-                ).render(font_config=_FONT_CONFIG, stylesheets=[css])
+                ).render(font_config=font_config(), stylesheets=[css])
                 if fetcher.refused:
                     raise FetchRefusedError(f"refused resources: {fetcher.refused}")
                 if fits is None or fits(document):
