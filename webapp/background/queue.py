@@ -93,15 +93,18 @@ class QueueDepthCollector:
     """Jobs waiting in each RQ queue, read from Redis when scraped (no Redis: nothing)."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.url = config.get("RQ_REDIS_URL")
+        # The app's config itself, read at scrape time: the broker is whatever is
+        # configured then, as when the collector was built per scrape.
+        self.config = config
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "tanhui_queue_depth", "Jobs waiting in the task queue.", labels=["queue"]
         )
-        if self.url:
+        url = self.config.get("RQ_REDIS_URL")
+        if url:
             try:
-                for name, depth in queue_depths(self.url).items():
+                for name, depth in queue_depths(url).items():
                     family.add_metric([name], depth)
             except Exception as exc:  # a scrape must not fail because Redis is down
                 log.warning("queue depth unavailable: %s", exc)
