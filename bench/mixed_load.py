@@ -6,6 +6,9 @@
    connections): a static file of
    exactly the verify page's size, the verify page, the home page, ``/projects`` and the
    household calculator API.
+   Then the ratio as A/B pairs (``--ab-rounds`` pairs of ``--ab-seconds`` runs, the static
+   file and the verify page back to back in ABBA order; the median of the pairs' ratios),
+   which a shared machine's changing load disturbs far less than one run of each.
 3. The mix, with a thread pool for ``--mix-seconds``: home, calculator API, projects, the
    verify page and offset purchases with the demo provider (form, confirm, order page,
    demo checkout, pay), by weight; latency per endpoint, throughput overall.
@@ -101,6 +104,9 @@ def per_endpoint(stack: Stack, public_id: str, args, workdir: Path) -> dict[str,
     ]
     results = {}
     try:
+        static_path, verify_path = f"/static/{STATIC_NAME}", f"/v/{public_id}"
+        if args.ab_rounds:
+            results["_ab"] = interleaved(stack, static_path, verify_path, args, workdir)
         targets = [
             (f"GET /static/{STATIC_NAME} ({size} B)", f"/static/{STATIC_NAME}", None),
             (f"GET /v/<ID> ({size} B)", f"/v/{public_id}", None),
@@ -122,6 +128,35 @@ def per_endpoint(stack: Stack, public_id: str, args, workdir: Path) -> dict[str,
     finally:
         static.unlink(missing_ok=True)
     return results
+
+
+def interleaved(stack: Stack, static_path: str, verify_path: str, args, workdir: Path) -> dict:
+    """The ratio as an A/B pair: short runs of the static file and the verify page, one
+    right after the other, in ABBA order, so that a change in the machine's load (shared,
+    noisy) falls on both sides; the ratio of each adjacent pair, then their median."""
+    wrk(stack.base + static_path, 2, args.connections, workdir, None)
+    wrk(stack.base + verify_path, 2, args.connections, workdir, None)
+    pairs = []
+    for number in range(args.ab_rounds):
+        order = ("static", "verify") if number % 2 == 0 else ("verify", "static")
+        runs = {}
+        for side in order:
+            path = static_path if side == "static" else verify_path
+            runs[side] = wrk(stack.base + path, args.ab_seconds, args.connections, workdir, None)
+        ratio = runs["verify"]["rps"] / runs["static"]["rps"]
+        pairs.append({**{f"{k}_{s}": v[k] for s, v in runs.items() for k in v}, "ratio": ratio})
+        print(
+            f"  A/B round {number + 1}: static {runs['static']['rps']:.0f} req/s, "
+            f"verify {runs['verify']['rps']:.0f} req/s (p99 {runs['verify']['p99_ms']:.1f} ms), "
+            f"ratio {ratio:.2f}",
+            flush=True,
+        )
+    return {
+        "rounds": pairs,
+        "median_ratio": percentile([p["ratio"] for p in pairs], 50),
+        "median_verify_p99_ms": percentile([p["p99_ms_verify"] for p in pairs], 50),
+        "median_static_p99_ms": percentile([p["p99_ms_static"] for p in pairs], 50),
+    }
 
 
 def mixed(stack: Stack, public_id: str, args) -> tuple[dict[str, list[float]], dict, float]:
@@ -207,6 +242,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn (gunicorn.conf.py)")
     parser.add_argument("--seconds", type=int, default=10, help="wrk: seconds per endpoint")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--ab-rounds", type=int, default=6, help="static/verify A/B pairs (0: none)"
+    )
+    parser.add_argument("--ab-seconds", type=int, default=5, help="wrk: seconds per A/B run")
     parser.add_argument("--mix-seconds", type=int, default=30)
     parser.add_argument("--threads", type=int, default=8, help="mix: concurrent clients")
     parser.add_argument("--max-requests", type=int, default=20000, help="mix: at most")
@@ -259,6 +298,7 @@ def main() -> int:
 
     if "endpoints" in report:
         print(f"\n### Per endpoint (wrk -t2 -c{args.connections}, {args.seconds} s each)\n")
+        ab = report["endpoints"].pop("_ab", None)
         print(table(report["endpoints"]))
         endpoints = list(report["endpoints"].values())
         ratio = endpoints[1]["rps"] / endpoints[0]["rps"]
@@ -267,6 +307,15 @@ def main() -> int:
             f"\nverify page / static file of the same size: {ratio:.2f} (target >= 0.6); "
             f"verify page p99 {endpoints[1]['p99_ms']:.1f} ms (target <= 25 ms)"
         )
+        if ab:
+            report["ab"] = ab
+            ratios = ", ".join(f"{p['ratio']:.2f}" for p in ab["rounds"])
+            print(
+                f"A/B pairs ({len(ab['rounds'])} x {args.ab_seconds} s each side, ABBA): "
+                f"ratios {ratios}; median {ab['median_ratio']:.2f} (target >= 0.6); "
+                f"median p99 verify {ab['median_verify_p99_ms']:.1f} ms, "
+                f"static {ab['median_static_p99_ms']:.1f} ms"
+            )
     print(f"\n### Mix ({args.threads} clients, {report['mix_seconds']:.1f} s)\n")
     print(table(report["mix"]))
     print(

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask import Flask
 
-from webapp.config import ROOT, BaseConfig, load_config
+from webapp.config import ROOT, BaseConfig, ConfigError, load_config
 
 
 def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flask:
     """Build the app. No queries run here: the database is touched only by requests and commands."""
     cfg = config if isinstance(config, BaseConfig) else load_config(config)
+    if cfg.ENV_NAME == "production":
+        _refuse_unusable_signing_key(cfg)
     app = Flask(
         __name__,
         instance_path=cfg.INSTANCE_PATH,
@@ -188,3 +190,18 @@ def register_cli(app: Flask) -> None:
     from webapp import commands
 
     commands.register(app)
+
+
+def _refuse_unusable_signing_key(cfg: BaseConfig) -> None:
+    """Without a usable key every signed page and a paid order's fulfilment would fail after
+    start-up; refuse to start instead. (Here, not in config.py: the ground floor does not
+    reach up to services.)"""
+    from webapp.services import keys
+
+    settings = {
+        name: getattr(cfg, name) for name in ("ENV_NAME", "SIGNING_KEY", "SIGNING_KEY_FILE")
+    }
+    try:
+        keys.check(settings)
+    except keys.KeyConfigError as exc:
+        raise ConfigError(str(exc)) from exc

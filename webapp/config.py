@@ -225,20 +225,6 @@ class ProductionConfig(BaseConfig):
                 "BASE_URL must be set to the public address (https://…): QR codes, printed "
                 "links and e-mails carry it."
             )
-        # Without a usable key every signed page and a paid order's fulfilment would fail
-        # after start-up; refuse to start instead.
-        from webapp.services import keys
-
-        try:
-            keys.check(
-                {
-                    "ENV_NAME": self.ENV_NAME,
-                    "SIGNING_KEY": self.SIGNING_KEY,
-                    "SIGNING_KEY_FILE": self.SIGNING_KEY_FILE,
-                }
-            )
-        except keys.KeyConfigError as exc:
-            raise ConfigError(str(exc)) from exc
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

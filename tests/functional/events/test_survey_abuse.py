@@ -20,10 +20,10 @@ def _count() -> int:
     return db.session.scalar(select(func.count(SurveyResponse.id))) or 0
 
 
-def _answer(client, event, **fields):
+def _answer(client, event, token=None, **fields):
     data = {"mode": "rail", "origin": "", "one_way_km": "120", "comment": ""}
     data.update(fields)
-    data["csrf_token"] = csrf_token(client, f"/events/{event.code}/survey")
+    data["csrf_token"] = token or csrf_token(client, f"/events/{event.code}/survey")
     return client.post(f"/events/{event.code}/survey", data=data)
 
 
@@ -50,8 +50,10 @@ def test_one_thousand_submissions_from_one_client_are_throttled(app, event):
 
 def test_a_device_answers_once(app, event):
     client = app.test_client()
-    assert _answer(client, event).status_code == 302
-    again = _answer(client, event)
+    # The form as first loaded (a second tab): once answered, the page shows no form.
+    token = csrf_token(client, f"/events/{event.code}/survey")
+    assert _answer(client, event, token).status_code == 302
+    again = _answer(client, event, token)
     assert again.status_code == 409
     assert "此设备已经回答过" in again.get_data(as_text=True)
     assert _count() == 1
@@ -129,12 +131,14 @@ def test_aggregation_is_exact():
 
 def test_a_closed_survey_refuses_answers(app, client, organiser, event):
     manage = f"/events/{event.code}/manage"
+    attendee = app.test_client()
+    # The attendee opened the form before the organiser closed the survey.
+    token = csrf_token(attendee, f"/events/{event.code}/survey")
     client.post(
         f"/events/{event.code}/survey-state",
         data={"open": "0", "csrf_token": csrf_token(client, manage)},
     )
-    attendee = app.test_client()
-    response = _answer(attendee, event)
+    response = _answer(attendee, event, token)
     assert response.status_code == 409 and "本调查已关闭" in response.get_data(as_text=True)
     assert "本调查已关闭" in attendee.get(f"/events/{event.code}/survey").get_data(as_text=True)
     assert _count() == 0

@@ -124,6 +124,19 @@ def test_models_and_services_import_nothing_above_them():
     assert offenders == []
 
 
+def test_the_ground_floor_reaches_no_higher_than_the_models():
+    """config, extensions, errors, labels… are used by every floor; they use no service
+    (labels and extensions name model classes, nothing above)."""
+    offenders = []
+    for path in sorted(WEBAPP.glob("*.py")):
+        if path.name == "__init__.py":  # the app factory: the top floor
+            continue
+        for name in _imports(path):
+            if name.startswith((*UPPER, "webapp.services")) or name == "webapp":
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
 def test_no_blueprint_imports_another():
     offenders = []
     for path in _module_files("blueprints"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.app import csrf_token
 from webapp.config import ConfigError, load_config
 from webapp.extensions import db
 from webapp.models import AuditRecord, MemorialSite, SinkProject, User
@@ -20,31 +19,63 @@ def test_home_is_chinese_by_default(client):
     assert "认建认养纪念林地" in html and "验证证书" in html
 
 
+SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
+
+
 def test_language_switch_persists_in_cookie(client):
-    token = csrf_token(client, "/")
-    response = client.post("/lang", data={"csrf_token": token, "lang": "en", "next": "/"})
+    response = client.post("/lang", data={"lang": "en", "next": "/"}, headers=SAME_SITE)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in html and "Measure your footprint" in html
-    token = csrf_token(client, "/")
-    client.post("/lang", data={"csrf_token": token, "lang": "zh_CN"})
+    client.post("/lang", data={"lang": "zh_CN"}, headers=SAME_SITE)
     assert "核算您的碳足迹" in client.get("/").get_data(as_text=True)
+
+
+def test_anonymous_pages_carry_no_token_and_give_no_session(client):
+    response = client.get("/")
+    assert 'name="csrf_token"' not in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+    ],
+)
+def test_language_switch_refuses_other_sites(client, headers):
+    """Without a token, a page of another site still cannot switch a visitor's language."""
+    response = client.post("/lang", data={"lang": "en", "next": "/"}, headers=headers)
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers
+    assert "核算您的碳足迹" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Origin": "http://localhost"}, {"Referer": "http://localhost/v"}, {}]
+)
+def test_language_switch_from_this_site_without_fetch_metadata(client, headers):
+    response = client.post("/lang", data={"lang": "en"}, headers=headers)
+    assert response.status_code == 302
+    assert "Measure your footprint" in client.get("/").get_data(as_text=True)
 
 
 def test_language_choice_is_saved_for_the_user(client, auth, make_user):
     make_user(email="lin@example.cn")
     auth.login()
-    token = csrf_token(client, "/")
-    client.post("/lang", data={"csrf_token": token, "lang": "en"})
+    client.post("/lang", data={"lang": "en"}, headers=SAME_SITE)
     assert db.session.scalar(select(User.locale)) == "en"
     client.delete_cookie("lang")
     assert "My account" in client.get("/account").get_data(as_text=True)
 
 
 def test_language_switch_refuses_offsite_next_and_unknown_language(client):
-    token = csrf_token(client, "/")
     response = client.post(
-        "/lang", data={"csrf_token": token, "lang": "xx", "next": "https://evil.example"}
+        "/lang", data={"lang": "xx", "next": "https://evil.example"}, headers=SAME_SITE
     )
     assert response.headers["Location"] == "/"
     assert "核算您的碳足迹" in client.get("/").get_data(as_text=True)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.public import bp
-from webapp.extensions import db
+from webapp.errors import Forbidden
+from webapp.extensions import csrf, db
 from webapp.i18n import LANG_COOKIE
-from webapp.security import safe_next
+from webapp.security import from_this_site, safe_next
 from webapp.services import accounts
 from webapp.unit_of_work import committing
 
@@ -31,8 +33,13 @@ def well_known_keys():
 
 
 @bp.post("/lang")
+@csrf.exempt
 def set_language():
-    # CSRF is checked by CSRFProtect like every other POST.
+    # No CSRF token: the form is on every page, and a token would give each anonymous
+    # visitor a session, so pages shared between visitors (the verify page) could not be
+    # sent as they are. The browser's own word on where the request comes from stands in.
+    if not from_this_site():
+        raise Forbidden(_("The language can only be changed from this site's pages."))
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]

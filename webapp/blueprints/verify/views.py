@@ -13,7 +13,6 @@ import logging
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.blueprints.verify import bp
@@ -24,9 +23,6 @@ from webapp.services.certificates import freshness, verification
 from webapp.services.certificates.ids import normalize_public_id
 
 log = logging.getLogger(__name__)
-
-# Where the visitor's own CSRF token (the language form) goes in a shared rendered page.
-MARK = "\x00csrf\x00"
 
 
 def _page(status: str, http_status: int, **context):
@@ -67,12 +63,13 @@ def _verify(public_id: str, token: str | None):
     # revocation the key differs, so no copy of the valid page can be served.
     store = freshness.copies(current_app.config)
     page_key = ("page", *found.key, public_id, current_lang())
+    # The anonymous page holds no per-visitor token (the language form needs none), so it
+    # is sent as stored and the visitor gets no session.
     html = store.get(page_key)
     if html is None:
         html, _status = _page(record.status, 200, record=record, check=None, queried=public_id)
-        store.put(page_key, html.replace(generate_csrf(), MARK))
-        return html, 200
-    return html.replace(MARK, generate_csrf()), 200
+        store.put(page_key, html)
+    return html, 200
 
 
 @bp.after_request
