@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
-from webapp.models.accounts import Role, User
+from webapp.models.accounts import CodePurpose, PhoneCode, Role, User
 from webapp.models.audit import AuditRecord
 from webapp.models.base import Base
 from webapp.models.certificate_batches import CertificateBatch
@@ -67,6 +67,7 @@ __all__ = [
     "AuditRecord",
     "Base",
     "CalculationKind",
+    "CodePurpose",
     "Certificate",
     "CertificateBatch",
     "CertificateKind",
@@ -93,6 +94,7 @@ __all__ = [
     "OrganisationMember",
     "PaymentEvent",
     "PaymentMethod",
+    "PhoneCode",
     "Plot",
     "PlotPhoto",
     "PlotStatus",
