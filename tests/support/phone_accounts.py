@@ -58,7 +58,7 @@ def register_by_phone(page, base_url: str, number: str, display_name: str = "") 
     """In the browser: sign in (registering) with ``number`` and the code read from the
     development outbox page (``/dev/outbox``, loopback only). Ends on the account page."""
     page.goto(f"{base_url}/account/login")
-    page.locator(f'a[href^="/account/phone"]').first.click()
+    page.locator('a[href^="/account/phone"]').first.click()
     page.fill("#phone", number)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(f"{base_url}/account/phone/verify")

@@ -188,7 +188,9 @@ def _check(
 ) -> Outcome | None:
     """None when ``code`` is right (and now used); else the refusal (the guess counted)."""
     code = unicodedata.normalize("NFKC", code or "").strip()
-    if not throttle.hit(limits.verify_limit, "phone-verify-number", key_digest(limits.secret, phone)):
+    if not throttle.hit(
+        limits.verify_limit, "phone-verify-number", key_digest(limits.secret, phone)
+    ):
         return Outcome(
             error=_l("Too many wrong codes for this number. Please try again in an hour."),
             new_code_needed=True,

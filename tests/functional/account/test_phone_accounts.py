@@ -11,9 +11,11 @@ from sqlalchemy import func, select, update
 
 from tests.support.app import AuthActions, csrf_token
 from tests.support.phone_accounts import PhoneActions, last_code, sent_messages
+from tests.support.sms_servers import AliyunSmsServer, TencentSmsServer
 from webapp.extensions import db
 from webapp.models import PhoneCode, User
 from webapp.models.base import utcnow
+from webapp.services import sms
 
 NUMBER = "+8613800138000"
 
@@ -44,7 +46,13 @@ def test_register_with_a_number_and_the_code_signs_in(app, client, phone):
 
 @pytest.mark.parametrize(
     "typed",
-    ["138 0013 8000", "+86 138-0013-8000", "8613800138000", "008613800138000", "１３８００１３８０００"],
+    [
+        "138 0013 8000",
+        "+86 138-0013-8000",
+        "8613800138000",
+        "008613800138000",
+        "１３８００１３８０００",
+    ],
 )
 def test_the_ways_people_type_a_number_give_one_account(app, phone, typed):
     assert phone.send(typed).status_code == 302
@@ -275,3 +283,61 @@ def test_login_page_offers_both_ways_phone_first(client):
 def test_verify_without_a_number_goes_back(client):
     response = client.get("/account/phone/verify")
     assert response.status_code == 302 and response.headers["Location"] == "/account/phone"
+
+
+ALIYUN_KEY = ("LTAI5tTanhuiTest", "aliyun-secret-0123456789")
+TENCENT_KEY = ("AKIDTanhuiTest", "tencent-secret-0123456789")
+
+
+def _aliyun_config(server: AliyunSmsServer) -> dict:
+    return {
+        "ALIYUN_SMS_ACCESS_KEY_ID": ALIYUN_KEY[0],
+        "ALIYUN_SMS_ACCESS_KEY_SECRET": ALIYUN_KEY[1],
+        "ALIYUN_SMS_SIGN_NAME": "碳汇",
+        "ALIYUN_SMS_TEMPLATE_CODE": "SMS_100000001",
+        "ALIYUN_SMS_ENDPOINT": server.endpoint,
+        "ALIYUN_SMS_PROTOCOL": "http",
+    }
+
+
+def _tencent_config(server: TencentSmsServer) -> dict:
+    return {
+        "TENCENT_SMS_SECRET_ID": TENCENT_KEY[0],
+        "TENCENT_SMS_SECRET_KEY": TENCENT_KEY[1],
+        "TENCENT_SMS_SDK_APP_ID": "1400000001",
+        "TENCENT_SMS_SIGN_NAME": "碳汇",
+        "TENCENT_SMS_TEMPLATE_ID": "100001",
+        "TENCENT_SMS_ENDPOINT": server.endpoint,
+        "TENCENT_SMS_SCHEME": "http",
+    }
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+def test_sign_in_through_each_provider_with_nothing_in_the_logs(
+    app, client, phone, caplog, provider
+):
+    caplog.set_level(logging.DEBUG)
+    if provider == "aliyun":
+        server, make_config, key = (
+            AliyunSmsServer({ALIYUN_KEY[0]: ALIYUN_KEY[1]}),
+            _aliyun_config,
+            "code",
+        )
+    else:
+        server, make_config, key = (
+            TencentSmsServer({TENCENT_KEY[0]: TENCENT_KEY[1]}),
+            _tencent_config,
+            0,
+        )
+    with server:
+        app.config.update(make_config(server))
+        assert phone.send("138 0013 8000").status_code == 302
+        [message] = server.messages
+        code = message["params"][key]
+        assert phone.verify(code).status_code == 302
+    assert sent_messages(app) == []  # not the outbox
+    assert [u.phone for u in users()] == [NUMBER]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"SMS code sent through {type(sms.sender_from_config(app.config)).__name__}" in logged
+    for secret in ("13800138000", "0013", code):
+        assert secret not in logged

@@ -26,7 +26,7 @@ def _send_sms_code(app: Flask, message: SmsCodeRequested) -> None:
         # SmsError's text is ours (no number, no code); any other only by its type, since
         # a library's message may quote the request.
         reason = str(exc) if isinstance(exc, sms.SmsError) else type(exc).__name__
-        log.error("SMS code could not be sent: %s", reason)  # noqa: TRY400
+        log.error("SMS code could not be sent: %s", reason)
     else:
         log.info("SMS code sent through %s", type(sender).__name__)
 

@@ -44,9 +44,7 @@ def _throttle():
 
 @bp.before_request
 def _phone_accounts_available() -> None:
-    if request.endpoint in _PHONE_ENDPOINTS and not sms.phone_accounts_enabled(
-        current_app.config
-    ):
+    if request.endpoint in _PHONE_ENDPOINTS and not sms.phone_accounts_enabled(current_app.config):
         abort(404)
 
 

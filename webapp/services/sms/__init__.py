@@ -13,6 +13,7 @@ A provider configured by halves is refused at start-up (:func:`check_config`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 ALIYUN_KEYS = (
@@ -28,6 +29,24 @@ TENCENT_KEYS = (
     "TENCENT_SMS_SIGN_NAME",
     "TENCENT_SMS_TEMPLATE_ID",
 )
+
+
+# Loggers that write whole requests or responses (the number, the code) at DEBUG: the SDKs'
+# own and urllib3's request line (Alibaba Cloud's parameters travel in the query string).
+_CHATTY_LOGGERS = ("darabonba-core", "tencentcloud_sdk_common", "urllib3.connectionpool")
+
+
+class _WarningsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+def quiet_sdk_logs() -> None:
+    """Keep numbers and codes out of the logs whatever the log level (idempotent)."""
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _WarningsOnly) for f in logger.filters):
+            logger.addFilter(_WarningsOnly())
 
 
 class SmsError(RuntimeError):

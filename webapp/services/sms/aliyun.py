@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from webapp.services.sms import SmsError
+from webapp.services.sms import SmsError, quiet_sdk_logs
 
 
 class AliyunSender:
@@ -22,6 +22,7 @@ class AliyunSender:
         protocol: str = "https",
         timeout_ms: int = 10_000,
     ) -> None:
+        quiet_sdk_logs()
         from alibabacloud_dysmsapi20170525.client import Client
         from alibabacloud_tea_openapi import models as open_api_models
 
@@ -50,7 +51,9 @@ class AliyunSender:
         try:
             response = self._client.send_sms(request)
         except Exception as exc:
-            raise SmsError(f"Alibaba Cloud SMS could not be reached ({type(exc).__name__})") from None
+            raise SmsError(
+                f"Alibaba Cloud SMS could not be reached ({type(exc).__name__})"
+            ) from None
         body = response.body
         if body is None or body.code != "OK":
             raise SmsError(f"Alibaba Cloud SMS refused the message ({getattr(body, 'code', None)})")

@@ -5,7 +5,7 @@ id and its parameters (the code, the minutes). Requests are signed by the SDK
 
 from __future__ import annotations
 
-from webapp.services.sms import SmsError
+from webapp.services.sms import SmsError, quiet_sdk_logs
 
 
 class TencentSender:
@@ -22,6 +22,7 @@ class TencentSender:
         scheme: str = "https",
         timeout_s: int = 10,
     ) -> None:
+        quiet_sdk_logs()
         from tencentcloud.common import credential
         from tencentcloud.common.profile.client_profile import ClientProfile
         from tencentcloud.common.profile.http_profile import HttpProfile
@@ -49,7 +50,9 @@ class TencentSender:
             response = self._client.SendSms(request)
         except Exception as exc:
             code_name = getattr(exc, "code", None) or type(exc).__name__
-            raise SmsError(f"Tencent Cloud SMS refused or could not be reached ({code_name})") from None
+            raise SmsError(
+                f"Tencent Cloud SMS refused or could not be reached ({code_name})"
+            ) from None
         statuses = response.SendStatusSet or []
         if len(statuses) != 1 or statuses[0].Code != "Ok":
             raise SmsError(
