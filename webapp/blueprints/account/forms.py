@@ -84,7 +84,7 @@ class PhoneForm(FlaskForm):
 
 class PhoneCodeForm(FlaskForm):
     code = StringField(
-        _l("Code"),
+        _l("Verification code"),
         validators=[_required, Length(max=12)],
         filters=[strip],
         description=_l("The 6-digit code from the text message."),
@@ -100,7 +100,7 @@ class PhoneCodeForm(FlaskForm):
 
 class BindPhoneCodeForm(FlaskForm):
     code = StringField(
-        _l("Code"),
+        _l("Verification code"),
         validators=[_required, Length(max=12)],
         filters=[strip],
         description=_l("The 6-digit code from the text message."),

@@ -89,7 +89,6 @@ def phone():
                 "purpose": CodePurpose.SIGN_IN.value,
                 "next": safe_next(form.next.data, ""),
             }
-            flash(_("We have sent a code to %(number)s.", number=mask_phone(number)), "info")
             return redirect(url_for(".phone_verify"))
     status = getattr(form, "status", 400) if request.method == "POST" else 200
     return render_template("account/phone.html", form=form), status
@@ -153,7 +152,6 @@ def phone_bind():
         number = _send(form, CodePurpose.BIND)
         if number is not None:
             session[_FLOW] = {"phone": number, "purpose": CodePurpose.BIND.value}
-            flash(_("We have sent a code to %(number)s.", number=mask_phone(number)), "info")
             return redirect(url_for(".phone_bind_verify"))
     status = getattr(form, "status", 400) if request.method == "POST" else 200
     return render_template("account/phone_bind.html", form=form), status
