@@ -292,11 +292,6 @@ def bind_phone(
     ip: str | None = None,
 ) -> Outcome:
     """Add a verified mobile number to a signed-in account."""
-    other = find_by_phone(session, phone)
-    if other is not None and other.id != user.id:
-        return Outcome(
-            error=_l("This mobile number belongs to another account."), new_code_needed=True
-        )
     refused = _check(
         session,
         phone=phone,
@@ -308,6 +303,12 @@ def bind_phone(
     )
     if refused is not None:
         return refused
+    # Told only to whoever holds the code, so the page cannot be used to probe numbers.
+    other = find_by_phone(session, phone)
+    if other is not None and other.id != user.id:
+        return Outcome(
+            error=_l("This mobile number belongs to another account."), new_code_needed=True
+        )
     user.phone = phone
     session.flush()
     audit.record(session, "account.phone_bound", actor=user, subject=user, ip=ip)

@@ -65,7 +65,7 @@ def _send(form: PhoneForm, purpose: CodePurpose) -> str | None:
                 limits=_limits(),
                 throttle=_throttle(),
                 address=request.remote_addr,
-                user=current_user if current_user.is_authenticated else None,
+                user=current_user._get_current_object() if purpose is CodePurpose.BIND else None,
             )
     except DomainError as exc:
         form.phone.errors.append(str(exc.message))
