@@ -56,8 +56,8 @@ class Limits:
 
     secret: str
     ttl_seconds: int = 300
-    max_attempts: int = 5
-    verify_limit: str = "5 per hour"
+    max_attempts: int = 3
+    verify_limit: str = "6 per hour"
     send_limit: str = "1 per minute;5 per hour"
     send_address_limit: str = "20 per hour"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -15,7 +16,7 @@ from tests.support.sms_servers import AliyunSmsServer, TencentSmsServer
 from webapp.extensions import db
 from webapp.models import PhoneCode, User
 from webapp.models.base import utcnow
-from webapp.services import sms
+from webapp.services import mail, sms
 
 NUMBER = "+8613800138000"
 
@@ -346,3 +347,10 @@ def test_sign_in_through_each_provider_with_nothing_in_the_logs(
     assert f"SMS code sent through {type(sms.sender_from_config(app.config)).__name__}" in logged
     for secret in ("13800138000", "0013", code):
         assert secret not in logged
+
+
+def test_mail_for_an_account_without_email_is_skipped(app, phone):
+    phone.sign_in(app, NUMBER)
+    [user] = users()
+    mail.send(app.config, mail.Mail(to=user.email, subject="收据", text="…"))
+    assert mail.list_outbox(Path(app.config["MAIL_OUTBOX"])) == []
