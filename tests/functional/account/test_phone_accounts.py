@@ -354,3 +354,13 @@ def test_mail_for_an_account_without_email_is_skipped(app, phone):
     [user] = users()
     mail.send(app.config, mail.Mail(to=user.email, subject="收据", text="…"))
     assert mail.list_outbox(Path(app.config["MAIL_OUTBOX"])) == []
+
+
+def test_production_without_a_provider_offers_no_phone_sign_in(app, client):
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/account/phone").status_code == 404
+    assert client.get("/account/phone/verify").status_code == 404
+    page = client.get("/account/login").get_data(as_text=True)
+    assert 'href="/account/phone' not in page and 'name="email"' in page
+    app.config.update({key: "x" for key in sms.TENCENT_KEYS})
+    assert client.get("/account/phone").status_code == 200
