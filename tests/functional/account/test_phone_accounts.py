@@ -362,5 +362,5 @@ def test_production_without_a_provider_offers_no_phone_sign_in(app, client):
     assert client.get("/account/phone/verify").status_code == 404
     page = client.get("/account/login").get_data(as_text=True)
     assert 'href="/account/phone' not in page and 'name="email"' in page
-    app.config.update({key: "x" for key in sms.TENCENT_KEYS})
+    app.config.update(dict.fromkeys(sms.TENCENT_KEYS, "x"))
     assert client.get("/account/phone").status_code == 200
