@@ -95,6 +95,32 @@ class BaseConfig:
         self.SURVEY_RATE_LIMIT = _env("SURVEY_RATE_LIMIT", "30 per 10 minutes")
         self.SURVEY_EVENT_RATE_LIMIT = _env("SURVEY_EVENT_RATE_LIMIT", "600 per 10 minutes")
 
+        # Mobile-number accounts (webapp/services/phone_accounts.py): one-time SMS codes.
+        self.PHONE_CODE_TTL_SECONDS = _env_int("PHONE_CODE_TTL_SECONDS", 300)
+        self.PHONE_CODE_MAX_ATTEMPTS = _env_int("PHONE_CODE_MAX_ATTEMPTS", 3)
+        self.PHONE_VERIFY_LIMIT = _env("PHONE_VERIFY_LIMIT", "6 per hour")
+        self.PHONE_SEND_LIMIT = _env("PHONE_SEND_LIMIT", "1 per minute;5 per hour")
+        self.PHONE_SEND_ADDRESS_LIMIT = _env("PHONE_SEND_ADDRESS_LIMIT", "20 per hour")
+        # Where those counts live: Redis shared by every server (default REDIS_URL, else
+        # RATELIMIT_STORAGE_URI), else this process's memory.
+        self.PHONE_THROTTLE_STORAGE_URI = _env("PHONE_THROTTLE_STORAGE_URI")
+        # SMS providers: Alibaba Cloud or Tencent Cloud, all of a provider's keys or none;
+        # neither outside production = the development outbox (webapp/services/sms/).
+        self.ALIYUN_SMS_ACCESS_KEY_ID = _env("ALIYUN_SMS_ACCESS_KEY_ID")
+        self.ALIYUN_SMS_ACCESS_KEY_SECRET = _env("ALIYUN_SMS_ACCESS_KEY_SECRET")
+        self.ALIYUN_SMS_SIGN_NAME = _env("ALIYUN_SMS_SIGN_NAME")
+        self.ALIYUN_SMS_TEMPLATE_CODE = _env("ALIYUN_SMS_TEMPLATE_CODE")
+        self.ALIYUN_SMS_ENDPOINT = _env("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com")
+        self.ALIYUN_SMS_PROTOCOL = _env("ALIYUN_SMS_PROTOCOL", "https")
+        self.TENCENT_SMS_SECRET_ID = _env("TENCENT_SMS_SECRET_ID")
+        self.TENCENT_SMS_SECRET_KEY = _env("TENCENT_SMS_SECRET_KEY")
+        self.TENCENT_SMS_SDK_APP_ID = _env("TENCENT_SMS_SDK_APP_ID")
+        self.TENCENT_SMS_SIGN_NAME = _env("TENCENT_SMS_SIGN_NAME")
+        self.TENCENT_SMS_TEMPLATE_ID = _env("TENCENT_SMS_TEMPLATE_ID")
+        self.TENCENT_SMS_REGION = _env("TENCENT_SMS_REGION", "ap-guangzhou")
+        self.TENCENT_SMS_ENDPOINT = _env("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com")
+        self.TENCENT_SMS_SCHEME = _env("TENCENT_SMS_SCHEME", "https")
+
         # Sessions and cookies.
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -192,6 +218,8 @@ class TestingConfig(BaseConfig):
         self.DEV_PAGES = True
         self.MAIL_SERVER = None
         self.PAYMENT_PROVIDER = "demo"
+        # Each test app counts alone; the Redis tests pass a shared storage explicitly.
+        self.PHONE_THROTTLE_STORAGE_URI = "memory://"
         self.BANK_DEMO = self.BANK_ACCOUNT_NUMBER is None
 
 
@@ -220,6 +248,12 @@ class ProductionConfig(BaseConfig):
             )
         if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
             raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
+        from webapp.services import sms
+
+        try:
+            sms.check_config(vars(self))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
         if not self.BASE_URL.startswith(("https://", "http://")):
             raise ConfigError(
                 "BASE_URL must be set to the public address (https://…): QR codes, printed "

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per domain. Importing this package registers them all."""
 
-from webapp.models.accounts import Role, User
+from webapp.models.accounts import CodePurpose, PhoneCode, Role, User
 from webapp.models.audit import AuditRecord
 from webapp.models.base import Base
 from webapp.models.certificate_batches import CertificateBatch
@@ -71,6 +71,7 @@ __all__ = [
     "CertificateBatch",
     "CertificateKind",
     "CertificateStatus",
+    "CodePurpose",
     "DedicationKind",
     "Delivery",
     "DemoCheckout",
@@ -93,6 +94,7 @@ __all__ = [
     "OrganisationMember",
     "PaymentEvent",
     "PaymentMethod",
+    "PhoneCode",
     "Plot",
     "PlotPhoto",
     "PlotStatus",

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -26,15 +26,22 @@ def new_session_id() -> str:
 
 class User(UserMixin, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # An account is reached by an e-mail address, a mobile number or both.
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="email_or_phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What session and remember-me cookies name the user by (Flask-Login's alternative id):
     # a new value ends every session and remember token made before it (logout, password
     # change or reset, "log out everywhere").
     session_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_session_id)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # Mainland mobile number in E.164 (+8613800138000); shown masked (138****8000).
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for an account made with a mobile number until it binds an e-mail and password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
         str_enum(Role, length=16),
         default=Role.RESIDENT,
@@ -66,8 +73,43 @@ class User(UserMixin, Base):
         """Bank transfer (对公转账) is for organisations and the staff acting for them."""
         return self.role in (Role.ORGANISER, Role.ADMIN)
 
+    @property
+    def masked_phone(self) -> str | None:
+        return mask_phone(self.phone) if self.phone else None
+
+    @property
+    def contact(self) -> str:
+        """What staff pages show to name the account: the e-mail, else the masked number."""
+        return self.email or self.masked_phone or ""
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class CodePurpose(enum.StrEnum):
+    SIGN_IN = "sign_in"  # sign in, or register when no account has the number
+    BIND = "bind"  # a signed-in account adds this number
+
+
+class PhoneCode(Base):
+    """A one-time SMS code: only its HMAC is stored; single use, short-lived, few attempts."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("purpose <> 'bind' OR user_id IS NOT NULL", name="bind_has_user"),
+        Index("ix_phone_codes_phone_created", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[CodePurpose] = mapped_column(str_enum(CodePurpose, length=16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def email_key(email: str) -> str:
@@ -75,4 +117,12 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
-__all__ = ["Role", "User", "email_key"]
+def mask_phone(e164: str) -> str:
+    """+8613800138000 → 138****8000: the only form a number is shown or logged in."""
+    national = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    if len(national) < 8:
+        return "*" * len(national)
+    return f"{national[:3]}****{national[-4:]}"
+
+
+__all__ = ["CodePurpose", "PhoneCode", "Role", "User", "email_key", "mask_phone"]

@@ -78,7 +78,9 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None)
         check_password_hash(_DUMMY_HASH, password)
         audit.record(session, "login.failed", ip=ip, reason="unknown_email")
         return None
-    if not check_password_hash(user.password_hash, password) or not user.is_active:
+    # An account made with a mobile number has no password until it binds an e-mail.
+    stored = user.password_hash or _DUMMY_HASH
+    if not check_password_hash(stored, password) or not user.password_hash or not user.is_active:
         audit.record(session, "login.failed", subject=user, ip=ip, reason="bad_password")
         return None
     user.last_login_at = utcnow()
@@ -89,7 +91,7 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None)
 def change_password(
     session: Session, user: User, *, current: str, new: str, ip: str | None = None
 ) -> None:
-    if not check_password_hash(user.password_hash, current):
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise DomainError(_l("Your current password is not correct."))
     check_password_rules(new)
     user.password_hash = hash_password(new)
@@ -120,7 +122,7 @@ def set_locale(user: User, locale: str) -> None:
 
 def _fingerprint(user: User) -> str:
     # Changes whenever the password changes, so a used token cannot be replayed.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def make_reset_token(secret_key: str, user: User) -> str:

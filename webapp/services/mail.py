@@ -18,7 +18,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Mail:
-    to: str
+    to: str | None  # None: the account has no e-mail address (a mobile-number account)
     subject: str
     text: str
 
@@ -43,6 +43,8 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
 
 
 def send(config: dict[str, Any], mail: Mail) -> None:
+    if not mail.to:
+        return  # an account made with a mobile number and no e-mail: nothing to send
     msg = build_message(mail, config["MAIL_FROM"])
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:

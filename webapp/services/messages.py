@@ -14,11 +14,13 @@ Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
 * :class:`PartialRefundMade` — the background package sends the refund notice and
   renders the re-issued certificate. Registered by ``events.surplus.refund``.
 * :class:`CertificateBatchCreated` — the background package starts the bulk-issue job.
+* :class:`SmsCodeRequested` — the account blueprint texts a one-time sign-in code.
+  Registered by ``phone_accounts.request_code``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,13 @@ class PartialRefundMade:
 @dataclass(frozen=True)
 class CertificateBatchCreated:
     batch_id: int
+
+
+@dataclass(frozen=True)
+class SmsCodeRequested:
+    """A one-time code to text to ``phone``. Never queued or logged: the number and code are
+    left out of the repr, and the account blueprint's handler sends it in-process."""
+
+    phone: str = field(repr=False)
+    code: str = field(repr=False)
+    minutes: int = 5

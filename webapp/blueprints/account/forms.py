@@ -70,3 +70,53 @@ class ResetForm(FlaskForm):
         _l("Repeat new password"),
         validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
     )
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[_required, Length(max=32)],
+        filters=[strip],
+        description=_l("A mainland China mobile number; we text you a 6-digit code."),
+    )
+    next = HiddenField()
+
+
+class PhoneCodeForm(FlaskForm):
+    code = StringField(
+        _l("Verification code"),
+        validators=[_required, Length(max=12)],
+        filters=[strip],
+        description=_l("The 6-digit code from the text message."),
+    )
+    display_name = StringField(
+        _l("Display name (new accounts)"),
+        validators=[Length(max=80, message=_l("At most 80 characters."))],
+        filters=[strip],
+        description=_l("Shown on certificates; if you leave it empty, your masked number is."),
+    )
+    remember = BooleanField(_l("Remember me"))
+
+
+class BindPhoneCodeForm(FlaskForm):
+    code = StringField(
+        _l("Verification code"),
+        validators=[_required, Length(max=12)],
+        filters=[strip],
+        description=_l("The 6-digit code from the text message."),
+    )
+
+
+class BindEmailForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"), validators=[_required, _email, Length(max=254)], filters=[strip]
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[_required, _password_length],
+        description=_l("At least 8 characters."),
+    )
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
+    )

@@ -21,7 +21,7 @@ def rangers_page():
     form = AssignForm()
     ranger_list = rangers.rangers(db.session)
     site_list = queries.public_sites(db.session)
-    form.ranger.choices = [(u.id, f"{u.display_name} <{u.email}>") for u in ranger_list]
+    form.ranger.choices = [(u.id, f"{u.display_name} <{u.contact}>") for u in ranger_list]
     form.site.choices = [(s.id, f"{s.code} · {s.text('name', current_lang())}") for s in site_list]
     if form.validate_on_submit():
         ranger = db.session.get(User, form.ranger.data)

@@ -6,12 +6,15 @@ from flask import abort, current_app, render_template
 
 from webapp.blueprints.dev import bp
 from webapp.services import mail
+from webapp.services.sms import outbox as sms_outbox
 
 
 @bp.get("/outbox")
 def outbox():
-    items = mail.list_outbox(Path(current_app.config["MAIL_OUTBOX"]))
-    return render_template("dev/outbox.html", items=items)
+    folder = Path(current_app.config["MAIL_OUTBOX"])
+    items = mail.list_outbox(folder)
+    texts = sms_outbox.list_sms(folder / "sms")
+    return render_template("dev/outbox.html", items=items, texts=texts)
 
 
 @bp.get("/outbox/<name>")
