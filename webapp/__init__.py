@@ -14,7 +14,7 @@ def create_app(config: BaseConfig | str | None = None, **overrides: Any) -> Flas
     """Build the app. No queries run here: the database is touched only by requests and commands."""
     cfg = config if isinstance(config, BaseConfig) else load_config(config)
     if cfg.ENV_NAME == "production":
-        _refuse_unusable_signing_key(cfg)
+        _refuse_unusable_production_settings(cfg)
     app = Flask(
         __name__,
         instance_path=cfg.INSTANCE_PATH,
@@ -192,11 +192,17 @@ def register_cli(app: Flask) -> None:
     commands.register(app)
 
 
-def _refuse_unusable_signing_key(cfg: BaseConfig) -> None:
-    """Without a usable key every signed page and a paid order's fulfilment would fail after
-    start-up; refuse to start instead. (Here, not in config.py: the ground floor does not
-    reach up to services.)"""
-    from webapp.services import keys
+def _refuse_unusable_production_settings(cfg: BaseConfig) -> None:
+    """Production settings whose check needs a service (config.py, the ground floor, does
+    not reach up to services): without a usable key every signed page and a paid order's
+    fulfilment would fail after start-up, and a half-configured SMS provider would fail at
+    the first code sent; refuse to start instead."""
+    from webapp.services import keys, sms
+
+    try:
+        sms.check_config(vars(cfg))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
     settings = {
         name: getattr(cfg, name) for name in ("ENV_NAME", "SIGNING_KEY", "SIGNING_KEY_FILE")

@@ -248,12 +248,6 @@ class ProductionConfig(BaseConfig):
             )
         if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
             raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
-        from webapp.services import sms
-
-        try:
-            sms.check_config(vars(self))
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
         if not self.BASE_URL.startswith(("https://", "http://")):
             raise ConfigError(
                 "BASE_URL must be set to the public address (https://…): QR codes, printed "

@@ -30,6 +30,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.errors import Conflict, DomainError
@@ -310,7 +311,7 @@ def bind_phone(
             error=_l("This mobile number belongs to another account."), new_code_needed=True
         )
     user.phone = phone
-    session.flush()
+    _flush_unique(session, _l("This mobile number belongs to another account."))
     audit.record(session, "account.phone_bound", actor=user, subject=user, ip=ip)
     return Outcome(user=user)
 
@@ -326,5 +327,15 @@ def bind_email(
         raise Conflict(_l("An account with this e-mail address already exists."))
     user.email = email_key(email)
     user.password_hash = accounts.hash_password(password)
-    session.flush()
+    _flush_unique(session, _l("An account with this e-mail address already exists."))
     audit.record(session, "account.email_bound", actor=user, subject=user, ip=ip)
+
+
+def _flush_unique(session: Session, message: object) -> None:
+    """Flush in a savepoint: another request that took the same number or address a moment
+    earlier (the unique constraint) is a clear conflict, not a server error."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message) from exc

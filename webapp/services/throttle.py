@@ -12,9 +12,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from flask_babel import lazy_gettext as _l
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from webapp.errors import DomainError
+
+
+class ThrottleUnavailable(DomainError):
+    """The shared counter cannot be reached: refuse (a limit that cannot be counted is not
+    a limit) with a clear word, never a server error."""
+
+    status = 503
+
+
+_UNAVAILABLE = _l(
+    "Sign-in with a mobile number is unavailable for a moment. Please try again in a few "
+    "minutes, or sign in with your e-mail address."
+)
 
 
 class Throttle:
@@ -25,14 +41,20 @@ class Throttle:
     def hit(self, limits_text: str, *key: str) -> bool:
         """Count one event under ``key``; False (and not counted) when any limit is reached."""
         items = parse_many(limits_text)
-        if not all(self._limiter.test(item, *key) for item in items):
-            return False
-        for item in items:
-            self._limiter.hit(item, *key)
+        try:
+            if not all(self._limiter.test(item, *key) for item in items):
+                return False
+            for item in items:
+                self._limiter.hit(item, *key)
+        except Exception as exc:  # the storage's own errors (redis, connection) vary
+            raise ThrottleUnavailable(_UNAVAILABLE) from exc
         return True
 
     def allows(self, limits_text: str, *key: str) -> bool:
-        return all(self._limiter.test(item, *key) for item in parse_many(limits_text))
+        try:
+            return all(self._limiter.test(item, *key) for item in parse_many(limits_text))
+        except Exception as exc:
+            raise ThrottleUnavailable(_UNAVAILABLE) from exc
 
 
 def key_digest(secret: str, value: str) -> str:

@@ -364,3 +364,32 @@ def test_production_without_a_provider_offers_no_phone_sign_in(app, client):
     assert 'href="/account/phone' not in page and 'name="email"' in page
     app.config.update(dict.fromkeys(sms.TENCENT_KEYS, "x"))
     assert client.get("/account/phone").status_code == 200
+
+
+def test_an_unreachable_throttle_store_refuses_clearly_and_sends_nothing(app, phone):
+    """A limit that cannot be counted is not a limit: no code goes out, and the person reads
+    why (503), never a server error."""
+    from webapp.services.throttle import Throttle
+
+    app.extensions["phone_throttle"] = Throttle("redis://127.0.0.1:1/0")  # nothing listens
+    response = phone.send("138 0013 8000")
+    assert response.status_code == 503
+    assert "暂时无法使用手机号登录" in response.get_data(as_text=True)
+    assert sent_messages(app) == []
+    assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 0
+
+
+def test_a_number_taken_a_moment_earlier_is_a_conflict_not_a_crash(app, make_user):
+    """The unique constraint decides a race between two bindings; the loser is told."""
+    from webapp.errors import Conflict
+    from webapp.services import phone_accounts
+
+    first = make_user(email="first@example.cn")
+    second = make_user(email="second@example.cn")
+    first.phone = NUMBER
+    db.session.commit()
+    second.phone = NUMBER  # what a concurrent request's check could not yet see
+    with pytest.raises(Conflict):
+        phone_accounts._flush_unique(db.session, "taken")
+    db.session.rollback()
+    assert db.session.get(User, second.id).phone is None
