@@ -14,6 +14,8 @@ Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
 * :class:`PartialRefundMade` — the background package sends the refund notice and
   renders the re-issued certificate. Registered by ``events.surplus.refund``.
 * :class:`CertificateBatchCreated` — the background package starts the bulk-issue job.
+* :class:`LossConfirmed` — holders of certificates resting on the project are e-mailed
+  (``registry/loss_notice.py``). Registered by ``registry.losses.confirm``.
 """
 
 from __future__ import annotations
@@ -42,3 +44,11 @@ class PartialRefundMade:
 @dataclass(frozen=True)
 class CertificateBatchCreated:
     batch_id: int
+
+
+# --- buffer pool and losses (issue 18) ---
+
+
+@dataclass(frozen=True)
+class LossConfirmed:
+    loss_id: int
