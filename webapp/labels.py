@@ -165,10 +165,19 @@ def purpose_label(value: str) -> str:
         return value
 
 
+def loss_cause_label(value: str) -> str:
+    """A loss cause as stored in a ledger entry body (issue 18)."""
+    try:
+        return label(LossCause(value))
+    except ValueError:
+        return value
+
+
 def register_labels(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["purpose_label"] = purpose_label
+    app.jinja_env.globals["loss_cause_label"] = loss_cause_label
     app.jinja_env.globals["role_label"] = label
     app.jinja_env.globals["certificate_kind_label"] = certificate_kind_label
     app.jinja_env.globals["certificate_status_label"] = certificate_status_label

@@ -35,6 +35,7 @@ from webapp.services import audit
 from webapp.services.certificates.ids import ALPHABET
 from webapp.services.plots import reservations as plot_reservations
 from webapp.services.registry import allocation as allocations
+from webapp.services.registry import sales_stop
 from webapp.services.registry.allocation import Beneficiary, check_beneficiary
 
 FEN = Decimal("0.01")
@@ -359,8 +360,11 @@ class Offer:
 
 
 def offers(session: Session) -> list[Offer]:
+    stopped = sales_stop.stopped_projects(session)  # a loss stopped their sales (issue 18)
     result = []
     for project in offerable_projects(session):
+        if project.id in stopped:
+            continue
         issuances = [i for i in _on_sale(session, project) if i.available_kg > 0]
         if not issuances:
             continue

@@ -822,8 +822,8 @@ def _bodies_match(bodies: list[dict[str, Any]], entries: list[tuple]) -> bool:
     try:
         seqs, kinds, _texts, aids = zip(*entries, strict=True)
         return list(map(_IDENTITY, bodies)) == list(zip(seqs, kinds, aids, strict=True))
-    except (KeyError, TypeError):
-        return False
+    except (KeyError, TypeError, ValueError):  # ValueError: no entries at all
+        return not entries and not bodies
 
 
 def _plain_batch(

@@ -336,7 +336,7 @@ def confirm(session: Session, loss: Loss, *, actor: User, now: datetime | None =
         raise Forbidden(
             _l("A loss must be confirmed by a different staff member than the one who reported it.")
         )
-    loss.status = loss_transition(loss.status, LossStatus.CONFIRMED)
+    target = loss_transition(loss.status, LossStatus.CONFIRMED)
     project = loss.project
     buffer_runs = _cancel_buffer(session, project, loss.estimated_kg)
     buffer_kg = sum(la - f + 1 for _i, f, la in buffer_runs)
@@ -350,6 +350,7 @@ def confirm(session: Session, loss: Loss, *, actor: User, now: datetime | None =
     loss.stops_sales = buffer_kg < loss.estimated_kg
     loss.confirmed_by_id = actor.id
     loss.confirmed_at = now
+    loss.status = target  # with its cover: the CHECK cover_adds_up holds at every flush
     entry = ledger.append(
         session,
         head,
@@ -478,3 +479,63 @@ def public_dict(loss: Loss) -> dict[str, object]:
         "ledger_entry": loss.cancellation_seq,
         "photos": [p.sha256 for p in loss.photos],
     }
+
+
+@dataclass(frozen=True)
+class LossNote:
+    """A confirmed loss as a certificate's verify page shows it (plain, public data)."""
+
+    ref: str
+    cause: LossCause
+    occurred_on: date
+    area_ha: Decimal
+    estimated_kg: int
+    buffer_kg: int
+    stock_kg: int
+    uncovered_kg: int
+    sales_stopped: bool
+    resolved: bool
+    resolution: str | None
+    ledger_entry: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ref": self.ref,
+            "cause": self.cause.value,
+            "occurred_on": self.occurred_on.isoformat(),
+            "area_ha": str(self.area_ha),
+            "estimated_kg": self.estimated_kg,
+            "buffer_kg": self.buffer_kg,
+            "stock_kg": self.stock_kg,
+            "uncovered_kg": self.uncovered_kg,
+            "sales_stopped": self.sales_stopped,
+            "resolved": self.resolved,
+            "resolution": self.resolution,
+            "ledger_entry": self.ledger_entry,
+        }
+
+
+def notes_for_project(session: Session, project_code: str | None) -> tuple[LossNote, ...]:
+    """Confirmed losses of the project a certificate rests on, oldest first."""
+    if project_code is None:
+        return ()
+    project = session.scalar(select(SinkProject).where(SinkProject.code == project_code))
+    if project is None:
+        return ()
+    return tuple(
+        LossNote(
+            ref=loss.ref,
+            cause=loss.cause,
+            occurred_on=loss.occurred_on,
+            area_ha=loss.area_ha,
+            estimated_kg=loss.estimated_kg,
+            buffer_kg=loss.buffer_kg,
+            stock_kg=loss.stock_kg,
+            uncovered_kg=loss.uncovered_kg,
+            sales_stopped=loss.sales_stopped,
+            resolved=loss.status is LossStatus.RESOLVED,
+            resolution=loss.resolution_note or None,
+            ledger_entry=loss.cancellation_seq,
+        )
+        for loss in reversed(public_losses(session, project.id))
+    )
