@@ -104,7 +104,7 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (RiskRating.LOW, _l("Low risk (10% buffer)")),
     (RiskRating.MEDIUM, _l("Medium risk (20% buffer)")),
     (RiskRating.HIGH, _l("High risk (30% buffer)")),
-    (RiskRating.EXTERNAL, _l("Buffer kept by the issuing programme (0% here)")),
+    (RiskRating.EXTERNAL, _l("Buffer kept by the issuing programme (none withheld here)")),
     (LossCause.FIRE, _l("Forest fire")),
     (LossCause.PESTS, _l("Pests and disease (e.g. pine wilt)")),
     (LossCause.FELLING, _l("Felling")),
