@@ -142,9 +142,12 @@ def _line(issuance: Issuance, quantity_kg: int) -> QuoteLine:
 
 
 def offerable_projects(session: Session) -> list[SinkProject]:
-    """Active projects with credits on sale, for the offset form."""
-    return list(
-        session.scalars(
+    """Active projects with credits on sale, for the offset form; not those whose sales a
+    loss has stopped (issue 18: ``registry/sales_stop.py``)."""
+    stopped = sales_stop.stopped_projects(session)
+    return [
+        project
+        for project in session.scalars(
             select(SinkProject)
             .where(
                 SinkProject.status == ProjectStatus.ACTIVE,
@@ -154,7 +157,8 @@ def offerable_projects(session: Session) -> list[SinkProject]:
             )
             .order_by(SinkProject.code)
         )
-    )
+        if project.id not in stopped
+    ]
 
 
 def choose_project(session: Session, quantity_kg: int) -> Quote | None:
@@ -360,11 +364,8 @@ class Offer:
 
 
 def offers(session: Session) -> list[Offer]:
-    stopped = sales_stop.stopped_projects(session)  # a loss stopped their sales (issue 18)
     result = []
     for project in offerable_projects(session):
-        if project.id in stopped:
-            continue
         issuances = [i for i in _on_sale(session, project) if i.available_kg > 0]
         if not issuances:
             continue

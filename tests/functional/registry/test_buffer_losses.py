@@ -34,7 +34,7 @@ from webapp.services import keys
 from webapp.services.certificates import issuing
 from webapp.services.certificates.token import CertificateKind
 from webapp.services.registry import allocation as alloc
-from webapp.services.registry import audit_check, losses, queries
+from webapp.services.registry import audit_check, buffer, losses, queries
 from webapp.unit_of_work import committing
 
 
@@ -187,9 +187,14 @@ def test_confirmed_loss_cancels_buffer_and_every_verify_page_says_so(
     assert _verify(app).ok
 
 
-def test_loss_larger_than_the_buffer_stops_sales_until_resolved(app, client, forest, make_user):
+def test_loss_larger_than_the_buffer_stops_sales_until_resolved(
+    app, client, auth, forest, make_user
+):
     project, issuance = forest
     ranger, staff = make_user("ranger"), make_user("admin")
+    make_user(email="buyer@example.cn")
+    auth.login("buyer@example.cn")
+    assert "TA-LSS" in client.get("/offset").get_data(as_text=True)
     loss = _report(project, ranger, tonnes="3")
     losses.confirm(db.session, loss, actor=staff)
     db.session.commit()
@@ -203,11 +208,13 @@ def test_loss_larger_than_the_buffer_stops_sales_until_resolved(app, client, for
     db.session.rollback()
     assert client.get("/api/v1/projects/TA-LSS").get_json()["sales_stopped"] is True
     assert "sales-stopped" in client.get("/projects/TA-LSS").get_data(as_text=True)
+    assert "TA-LSS" not in client.get("/offset").get_data(as_text=True)  # not offered
     assert _verify(app).ok
     losses.resolve(db.session, loss, actor=staff, note="重新测算并补植")
     db.session.commit()
     alloc.reserve(db.session, project, 10, "buyer", hold=HOLD)
     db.session.commit()
+    assert "TA-LSS" in client.get("/offset").get_data(as_text=True)
     assert _verify(app).ok
 
 
@@ -327,3 +334,39 @@ def test_registry_verify_catches_tampering_with_buffer_and_losses(
     report = _verify(app)
     assert not report.ok
     assert any(needle in p for p in report.problems), report.problems
+
+
+def test_backfill_takes_older_issuances_buffer_from_unsold_stock(app, on_sale):
+    """Migration 0017's data step: an issuance approved before the buffer existed gets its
+    share from unsold stock; when less is unsold, what there is, and the gap is recorded."""
+    project = make_project("TA-OLD")  # no buffer at approval, as before the migration
+    db.session.commit()
+    older = on_sale(project, 10_000)
+    sold = alloc.reserve(db.session, project, 9_000, "sold", hold=HOLD)
+    alloc.retire(
+        db.session, sold, alloc.Beneficiary(name="甲", privacy=Privacy.FULL, purpose=Purpose.GIFT)
+    )
+    roomy = on_sale(project, 5_000, vintage=2025)
+    project.risk_rating = RiskRating.MEDIUM
+    db.session.commit()
+    buffer.backfill(db.session)
+    db.session.commit()
+    db.session.refresh(older)
+    db.session.refresh(roomy)
+    # older: 2,000 wanted, 1,000 unsold → 1,000 withheld, 1,000 short; roomy: 1,000 of 5,000.
+    assert (older.buffer_held_kg, older.available_kg) == (1_000, 0)
+    assert (roomy.buffer_held_kg, roomy.available_kg) == (1_000, 4_000)
+    entries = [
+        e.body for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "buffer"))
+    ]
+    assert any('"shortfall_kg":1000' in b and '"reason":"migration"' in b for b in entries)
+    assert _adds_up(queries.project_counters(db.session)[project.id])
+    buffer.backfill(db.session)  # idempotent
+    db.session.commit()
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "buffer")
+        )
+        == 2
+    )
+    assert _verify(app).ok

@@ -51,6 +51,7 @@ def site(code: str):
         site_map=site_map,
         photos=photos_of(db.session, item),
         counts=queries.status_counts(plots),
+        figures=queries.site_figures(plots),
         statuses=list(PlotStatus),
         sponsor_url=sponsor_url,
         can_report=current_user.is_authenticated
@@ -73,6 +74,7 @@ def plot(code: str, plot_code: str):
         site_map=site_map,
         projection=queries.projection(found),
         survival=queries.latest_survival(found),
+        alive=queries.alive(found),
         visit_count=visit_count,
         visits=visits,
         sponsor_link=(
