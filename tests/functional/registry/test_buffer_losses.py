@@ -171,6 +171,10 @@ def test_confirmed_loss_cancels_buffer_and_every_verify_page_says_so(
     data = client.get(f"/api/v1/certificates/{cert.public_id}").get_json()
     assert data["project_losses"][0]["buffer_kg"] == 1_500
     assert data["project_losses"][0]["ref"] == loss.ref
+    project_page = client.get("/projects/TA-LSS").get_data(as_text=True)
+    assert "Buffer withheld from issuance" in project_page  # the timeline
+    assert f"Loss {loss.ref} confirmed (Forest fire)" in project_page
+    assert f'id="{loss.ref}"' in project_page  # the project's losses
     register = client.get("/registry/losses").get_data(as_text=True)
     assert loss.ref in register and "Forest fire" in register
     csv_text = client.get("/registry/losses.csv").get_data(as_text=True)
