@@ -27,14 +27,16 @@ from webapp.models import (
     LossCause,
     LossStatus,
     Privacy,
+    ProjectType,
     Purpose,
     RiskRating,
+    SinkInstrument,
 )
 from webapp.services import keys
 from webapp.services.certificates import issuing
 from webapp.services.certificates.token import CertificateKind
 from webapp.services.registry import allocation as alloc
-from webapp.services.registry import audit_check, buffer, losses, queries
+from webapp.services.registry import audit_check, buffer, losses, projects, queries
 from webapp.unit_of_work import committing
 
 
@@ -374,3 +376,64 @@ def test_backfill_takes_older_issuances_buffer_from_unsold_stock(app, on_sale):
         == 2
     )
     assert _verify(app).ok
+
+
+def test_staff_reject_and_resolve_on_the_admin_page(app, client, auth, forest, make_user, english):
+    project, _issuance = forest
+    make_user("admin", email="staff@example.cn")
+    mistaken = _report(project, make_user("ranger"), tonnes="0.5")
+    stopping = _report(project, make_user("ranger"), tonnes="2.5")
+    losses.confirm(db.session, stopping, actor=make_user("admin"))
+    db.session.commit()
+    auth.login("staff@example.cn")
+    token = csrf_token(client, "/admin/losses")
+    refused = client.post(f"/admin/losses/{mistaken.id}/reject", data={"csrf_token": token})
+    assert refused.status_code == 303
+    assert "Please say why" in client.get("/admin/losses").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Loss, mistaken.id).status is LossStatus.REPORTED
+    client.post(
+        f"/admin/losses/{mistaken.id}/reject", data={"csrf_token": token, "note": "重复报告"}
+    )
+    db.session.expire_all()
+    assert db.session.get(Loss, mistaken.id).status is LossStatus.REJECTED
+    client.post(
+        f"/admin/losses/{stopping.id}/resolve", data={"csrf_token": token, "note": "补植完成"}
+    )
+    db.session.expire_all()
+    resolved = db.session.get(Loss, stopping.id)
+    assert resolved.status is LossStatus.RESOLVED and not resolved.sales_stopped
+    # Rejected reports never appear in public; the resolved loss stays, with its cover.
+    api = client.get("/api/v1/registry/losses").get_json()["losses"]
+    assert [(x["ref"], x["status"], x["stock_kg"]) for x in api] == [
+        (stopping.ref, "resolved", 500)
+    ]
+    assert _verify(app).ok
+
+
+def test_the_project_form_records_a_risk_rating(app, make_user):
+    data = projects.ProjectData(
+        code="TA-HI",
+        name_zh="高风险",
+        name_en="High risk",
+        type=ProjectType.AFFORESTATION,
+        instrument=SinkInstrument.CCER,
+        province="CN-SD",
+        city_zh="泰安市",
+        city_en="Tai'an",
+        county_zh="",
+        county_en="",
+        latitude=None,
+        longitude=None,
+        area_mu=Decimal("100"),
+        developer_zh="林场",
+        developer_en="Farm",
+        methodology="CCER-14-001-V01",
+        crediting_start=date(2024, 1, 1),
+        crediting_end=None,
+        risk_rating=RiskRating.HIGH,
+    )
+    project = projects.create(db.session, data, actor=make_user("admin"))
+    db.session.commit()
+    assert project.risk_rating is RiskRating.HIGH
+    assert buffer.percent_for(project) == 30
