@@ -17,6 +17,8 @@ from webapp.models import (
     Delivery,
     EventKind,
     IssuanceStatus,
+    LossCause,
+    LossStatus,
     MemberRole,
     OrganisationKind,
     PlotStatus,
@@ -24,6 +26,7 @@ from webapp.models import (
     ProjectStatus,
     ProjectType,
     Purpose,
+    RiskRating,
     Role,
     SinkInstrument,
     TravelMode,
@@ -97,6 +100,20 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (CertificateKind.EVENT, _l("Zero-carbon event")),
     (CertificateStatus.VALID, _l("Valid")),
     (CertificateStatus.REVOKED, _l("Revoked")),
+    # --- buffer pool and losses (issue 18) ---
+    (RiskRating.LOW, _l("Low risk (10% buffer)")),
+    (RiskRating.MEDIUM, _l("Medium risk (20% buffer)")),
+    (RiskRating.HIGH, _l("High risk (30% buffer)")),
+    (RiskRating.EXTERNAL, _l("Buffer kept by the issuing programme (none withheld here)")),
+    (LossCause.FIRE, _l("Forest fire")),
+    (LossCause.PESTS, _l("Pests and disease (e.g. pine wilt)")),
+    (LossCause.FELLING, _l("Felling")),
+    (LossCause.STORM, _l("Storm, snow or ice")),
+    (LossCause.DROUGHT, _l("Drought")),
+    (LossStatus.REPORTED, _l("Reported, awaiting confirmation")),
+    (LossStatus.CONFIRMED, _l("Confirmed")),
+    (LossStatus.RESOLVED, _l("Confirmed and resolved")),
+    (LossStatus.REJECTED, _l("Rejected")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {
@@ -115,6 +132,10 @@ KIND_LABELS: dict[str, object] = {
     "reversal": _l("Reversal (refund)"),
     "revocation": _l("Certificate revoked"),
     "sponsorship": _l("Plot sponsorship"),
+    # --- buffer pool and losses (issue 18) ---
+    "buffer": _l("Buffer withheld"),
+    "cancellation": _l("Cancellation (loss)"),
+    "loss_resolved": _l("Loss resolved"),
 }
 
 
@@ -144,10 +165,19 @@ def purpose_label(value: str) -> str:
         return value
 
 
+def loss_cause_label(value: str) -> str:
+    """A loss cause as stored in a ledger entry body (issue 18)."""
+    try:
+        return label(LossCause(value))
+    except ValueError:
+        return value
+
+
 def register_labels(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["purpose_label"] = purpose_label
+    app.jinja_env.globals["loss_cause_label"] = loss_cause_label
     app.jinja_env.globals["role_label"] = label
     app.jinja_env.globals["certificate_kind_label"] = certificate_kind_label
     app.jinja_env.globals["certificate_status_label"] = certificate_status_label

@@ -20,7 +20,12 @@ from webapp import observability, unit_of_work
 from webapp.background import batches, tasks
 from webapp.background.queue import QueueDepthCollector, remember_app
 from webapp.extensions import db
-from webapp.services.messages import CertificateBatchCreated, OrderPaid, PartialRefundMade
+from webapp.services.messages import (
+    CertificateBatchCreated,
+    LossConfirmed,
+    OrderPaid,
+    PartialRefundMade,
+)
 
 
 def _order_paid(app: Flask, message: OrderPaid) -> None:
@@ -46,9 +51,15 @@ def _batch_created(app: Flask, message: CertificateBatchCreated) -> None:
     batches.start(app, db.session, message.batch_id)
 
 
+def _loss_confirmed(app: Flask, message: LossConfirmed) -> None:
+
+    tasks.dispatch(db.session, app.config, "after_loss", message.loss_id)
+
+
 def init_app(app: Flask) -> None:
     unit_of_work.on(app, OrderPaid, _order_paid)
     unit_of_work.on(app, PartialRefundMade, _partial_refund)
     unit_of_work.on(app, CertificateBatchCreated, _batch_created)
+    unit_of_work.on(app, LossConfirmed, _loss_confirmed)
     observability.add_collector(app, QueueDepthCollector(app.config))
     remember_app(app)

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, Order
+from webapp.models import Certificate, Loss, Order
 from webapp.services import mail
 from webapp.services.certificates import documents
 from webapp.services.payments import fulfilment
 from webapp.services.payments.receipts import receipt_mail, refund_mail
+from webapp.services.registry import loss_notice
 from webapp.unit_of_work import committing
 
 log = logging.getLogger(__name__)
@@ -63,3 +64,19 @@ def _render(session: Session, config: dict[str, Any], certificate: Any) -> None:
             documents.ensure_pdf(session, certificate, config)
     except Exception:
         log.exception("certificate %s not rendered yet", certificate.public_id)
+
+
+def after_loss(session: Session, config: dict[str, Any], loss_id: int) -> int:
+    """E-mail every holder of a valid certificate on the project of a confirmed loss;
+    returns how many were sent (a failed one is logged and skipped)."""
+    loss = session.get(Loss, loss_id)
+    if loss is None or not loss.counted:
+        return 0
+    sent = 0
+    for holder in loss_notice.holders(session, loss):
+        try:
+            mail.send(config, loss_notice.loss_mail(loss, holder, config["BASE_URL"]))
+            sent += 1
+        except Exception:
+            log.exception("loss notice for certificate %s not sent", holder.public_id)
+    return sent

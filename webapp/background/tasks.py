@@ -69,6 +69,11 @@ def after_partial_refund(
     aftermath.after_partial_refund(session, dict(config), order_id, amount, kg, certificate_id)
 
 
+def after_loss(session: Session, config: Mapping[str, Any], loss_id: int) -> int:
+    """E-mail the holders of certificates resting on a project with a confirmed loss."""
+    return aftermath.after_loss(session, dict(config), loss_id)
+
+
 def expire_reservations(session: Session, config: Mapping[str, Any]) -> str:
     with committing(session):
         released = allocation.expire_due(session)
@@ -133,6 +138,7 @@ def reconcile_payments(
 TASKS: dict[str, Callable[..., Any]] = {
     "after_payment": after_payment,
     "after_partial_refund": after_partial_refund,
+    "after_loss": after_loss,
     "expire_reservations": expire_reservations,
     "expire_plots": expire_plots,
     "publish_tree_head": publish_tree_head,

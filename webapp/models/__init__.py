@@ -17,6 +17,7 @@ from webapp.models.events import (
     TravelMode,
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
+from webapp.models.losses import Loss, LossCause, LossPhoto, LossStatus
 from webapp.models.orders import (
     DemoCheckout,
     Order,
@@ -41,6 +42,7 @@ from webapp.models.projects import (
     MemorialSite,
     ProjectStatus,
     ProjectType,
+    RiskRating,
     SinkInstrument,
     SinkProject,
 )
@@ -82,6 +84,10 @@ __all__ = [
     "IssuanceStatus",
     "LedgerEntry",
     "LedgerHead",
+    "Loss",
+    "LossCause",
+    "LossPhoto",
+    "LossStatus",
     "MemberRole",
     "MemorialSite",
     "MerkleNode",
@@ -106,6 +112,7 @@ __all__ = [
     "Purpose",
     "RangeState",
     "RangerAssignment",
+    "RiskRating",
     "Role",
     "ScanResult",
     "ScanVisit",

@@ -211,6 +211,8 @@ class PlotUpdate(Base):
     __tablename__ = "plot_updates"
     __table_args__ = (
         CheckConstraint("survival_count IS NULL OR survival_count >= 0", name="survival_count"),
+        # Plots alive (issue 18): trees replanted on this visit.
+        CheckConstraint("replanted_count IS NULL OR replanted_count >= 0", name="replanted_count"),
         Index("ix_plot_updates_plot_created", "plot_id", "created_at"),
     )
 
@@ -218,6 +220,7 @@ class PlotUpdate(Base):
     plot_id: Mapped[int] = mapped_column(ForeignKey("plots.id"))
     kind: Mapped[PlotUpdateKind] = mapped_column(str_enum(PlotUpdateKind, length=16))
     survival_count: Mapped[int | None] = mapped_column(Integer)
+    replanted_count: Mapped[int | None] = mapped_column(Integer)  # plots alive (issue 18)
     note: Mapped[str] = mapped_column(Text, default="")
     ranger_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

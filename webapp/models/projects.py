@@ -30,6 +30,18 @@ class SinkInstrument(enum.StrEnum):
     VOLUNTARY_PLANTING = "voluntary_planting"  # 义务植树
 
 
+class RiskRating(enum.StrEnum):
+    """Non-permanence risk of a project: sets the share of each delivered issuance
+    withheld into the buffer pool (services/registry/buffer.py, docs/METHODOLOGY.md)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    # The programme that issued the credits already withholds a buffer for them (chosen
+    # by staff only with that programme's buffer documented): nothing withheld here.
+    EXTERNAL = "external"
+
+
 class ProjectStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
@@ -85,6 +97,10 @@ class SinkProject(Bilingual, Base):
     # Demonstration content loaded by `flask demo-data`; pages label it as such.
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # --- buffer pool (issue 18) ---
+    risk_rating: Mapped[RiskRating] = mapped_column(
+        str_enum(RiskRating, length=16), default=RiskRating.MEDIUM, server_default="medium"
+    )
 
 
 class MemorialSite(Bilingual, Base):

@@ -49,12 +49,18 @@ class AllocationState(enum.StrEnum):
     EXPIRED = "expired"  # the hold lapsed; serials returned
     RELEASED = "released"  # the order was cancelled; serials returned
     REVERSED = "reversed"  # refunded after retirement; serials returned (冲正)
+    # --- buffer pool and losses (issue 18: services/registry/buffer.py, losses.py) ---
+    BUFFER = "buffer"  # 缓冲池: withheld from a delivered issuance, never for sale
+    CANCELLED = "cancelled"  # unsold stock cancelled to cover a loss (碳流失)
 
 
 class RangeState(enum.StrEnum):
     RESERVED = "reserved"
     RETIRED = "retired"
     RETURNED = "returned"
+    # --- buffer pool and losses (issue 18) ---
+    BUFFER = "buffer"  # held in the buffer pool
+    CANCELLED = "cancelled"  # cancelled for a loss (from the buffer or from unsold stock)
 
 
 class Privacy(enum.StrEnum):
@@ -81,6 +87,16 @@ class Issuance(Base):
         CheckConstraint("reserved_kg >= 0 AND retired_kg >= 0", name="counters_non_negative"),
         CheckConstraint(
             "reserved_kg + retired_kg <= serial_last - serial_first + 1", name="not_oversold"
+        ),
+        # --- buffer pool and losses (issue 18) ---
+        CheckConstraint(
+            "buffer_held_kg >= 0 AND buffer_used_kg >= 0 AND cancelled_kg >= 0",
+            name="buffer_counters_non_negative",
+        ),
+        CheckConstraint(
+            "reserved_kg + retired_kg + buffer_held_kg + buffer_used_kg + cancelled_kg "
+            "<= serial_last - serial_first + 1",
+            name="stock_adds_up",
         ),
         CheckConstraint("price_per_tonne >= 0", name="price_non_negative"),
         CheckConstraint(
@@ -109,6 +125,10 @@ class Issuance(Base):
     )
     reserved_kg: Mapped[int] = mapped_column(BigInteger, default=0)
     retired_kg: Mapped[int] = mapped_column(BigInteger, default=0)
+    # --- buffer pool and losses (issue 18) ---
+    buffer_held_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    buffer_used_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cancelled_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
     drafted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -123,7 +143,15 @@ class Issuance(Base):
 
     @property
     def available_kg(self) -> int:
-        return self.quantity_kg - self.reserved_kg - self.retired_kg
+        """Unsold: not reserved, retired, withheld in the buffer or cancelled."""
+        return (
+            self.quantity_kg
+            - self.reserved_kg
+            - self.retired_kg
+            - self.buffer_held_kg
+            - self.buffer_used_kg
+            - self.cancelled_kg
+        )
 
 
 class Allocation(Base):

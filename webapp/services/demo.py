@@ -262,6 +262,7 @@ def load(session: Session) -> DemoReport:
         report.created += 1
     session.flush()
     _load_registry(session, report)
+    _load_loss(session, report)
     from webapp.services.plots import demo as plot_demo
 
     plot_demo.load(session, report)
@@ -321,6 +322,44 @@ def _load_registry(session: Session, report: DemoReport) -> None:
             ),
         )
         report.created += 1
+
+
+# A demonstration loss (issue 18): pine wilt in the demo forest-management project, covered
+# from its buffer pool (its delivered issuance withheld 20 % at approval).
+DEMO_LOSS = {
+    "project": "LS-FM",
+    "cause": "pests",
+    "occurred_on": date(2025, 9, 10),
+    "area_ha": Decimal("12.00"),
+    "estimated_t": Decimal("35"),
+    "note": "松材线虫病：疫木已清理，拟于明春补植。Pine wilt: infected trees removed; "
+    "replanting next spring.",
+}
+
+
+def _load_loss(session: Session, report: DemoReport) -> None:
+    from webapp.models import Loss, LossCause
+    from webapp.services.registry import losses
+
+    project = session.scalar(select(SinkProject).where(SinkProject.code == DEMO_LOSS["project"]))
+    if session.scalar(select(Loss).where(Loss.project_id == project.id)) is not None:
+        report.existing += 1
+        return
+    loss = losses.report(
+        session,
+        project,
+        losses.LossReport(
+            cause=LossCause(DEMO_LOSS["cause"]),
+            occurred_on=DEMO_LOSS["occurred_on"],
+            area_ha=DEMO_LOSS["area_ha"],
+            estimated_t=DEMO_LOSS["estimated_t"],
+            note=DEMO_LOSS["note"],
+        ),
+        [],
+        actor=accounts.find_by_email(session, "ranger@tanhui.local"),
+    )
+    losses.confirm(session, loss, actor=accounts.find_by_email(session, "checker@tanhui.local"))
+    report.created += 1
 
 
 # The demo certificate: the retirement for 王小林's 2025 household footprint (RETIREMENTS[0]),

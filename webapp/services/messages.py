@@ -16,6 +16,8 @@ Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
 * :class:`CertificateBatchCreated` — the background package starts the bulk-issue job.
 * :class:`SmsCodeRequested` — the account blueprint texts a one-time sign-in code.
   Registered by ``phone_accounts.request_code``.
+* :class:`LossConfirmed` — holders of certificates resting on the project are e-mailed
+  (``registry/loss_notice.py``). Registered by ``registry.losses.confirm``.
 """
 
 from __future__ import annotations
@@ -54,3 +56,11 @@ class SmsCodeRequested:
     phone: str = field(repr=False)
     code: str = field(repr=False)
     minutes: int = 5
+
+
+# --- buffer pool and losses (issue 18) ---
+
+
+@dataclass(frozen=True)
+class LossConfirmed:
+    loss_id: int

@@ -35,6 +35,7 @@ from webapp.services import audit
 from webapp.services.certificates.ids import ALPHABET
 from webapp.services.plots import reservations as plot_reservations
 from webapp.services.registry import allocation as allocations
+from webapp.services.registry import sales_stop
 from webapp.services.registry.allocation import Beneficiary, check_beneficiary
 
 FEN = Decimal("0.01")
@@ -141,9 +142,12 @@ def _line(issuance: Issuance, quantity_kg: int) -> QuoteLine:
 
 
 def offerable_projects(session: Session) -> list[SinkProject]:
-    """Active projects with credits on sale, for the offset form."""
-    return list(
-        session.scalars(
+    """Active projects with credits on sale, for the offset form; not those whose sales a
+    loss has stopped (issue 18: ``registry/sales_stop.py``)."""
+    stopped = sales_stop.stopped_projects(session)
+    return [
+        project
+        for project in session.scalars(
             select(SinkProject)
             .where(
                 SinkProject.status == ProjectStatus.ACTIVE,
@@ -153,7 +157,8 @@ def offerable_projects(session: Session) -> list[SinkProject]:
             )
             .order_by(SinkProject.code)
         )
-    )
+        if project.id not in stopped
+    ]
 
 
 def choose_project(session: Session, quantity_kg: int) -> Quote | None:

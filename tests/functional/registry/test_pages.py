@@ -51,6 +51,9 @@ def test_pages_csv_and_json_agree_on_totals(client, populated):
         "reserved_kg": 500,
         "retired_kg": 3003,
         "available_kg": 11_497,
+        "buffer_held_kg": 0,
+        "buffer_used_kg": 0,
+        "cancelled_kg": 0,
     }
     html = client.get("/projects/TA-CLS").get_data(as_text=True)
     for figure in ("15.000 t", "0.500 t", "3.003 t", "11.497 t"):

@@ -94,6 +94,9 @@ def test_reserve_takes_lowest_serials_oldest_vintage_first(project, on_sale):
         "reserved_kg": 1500,
         "retired_kg": 0,
         "available_kg": 500,
+        "buffer_held_kg": 0,
+        "buffer_used_kg": 0,
+        "cancelled_kg": 0,
     }
 
 

@@ -22,6 +22,7 @@ def _admins_only() -> None:
 
 from webapp.blueprints.admin import (  # noqa: E402,F401
     certificates,
+    losses,
     orders,
     projects,
     rangers,

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from webapp.models import Delivery, ProjectType, SinkInstrument
+from webapp.models import Delivery, ProjectType, RiskRating, SinkInstrument
 from webapp.services.certificates.issuing import MAX_REASON
 from webapp.services.footprint import provinces
 from webapp.web.fields import QuantityField, strip, strip_multiline
@@ -106,6 +106,16 @@ class ProjectForm(FlaskForm):
         validators=[Optional(), Length(max=4000)],
     )
 
+    # Buffer pool (issue 18): the share of each delivered issuance withheld.
+    risk_rating = SelectField(
+        _l("Non-permanence risk (buffer share)"),
+        choices=[],
+        default=RiskRating.MEDIUM.value,
+        description=_l(
+            "Share of every delivered issuance withheld in the buffer pool; see the methodology."
+        ),
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         from webapp.labels import label
@@ -115,6 +125,7 @@ class ProjectForm(FlaskForm):
         ]
         self.type.choices = [SelectChoice(t.value, label(t)) for t in ProjectType]
         self.instrument.choices = [SelectChoice(i.value, label(i)) for i in SinkInstrument]
+        self.risk_rating.choices = [SelectChoice(r.value, label(r)) for r in RiskRating]
 
 
 class IssuanceForm(FlaskForm):

@@ -14,7 +14,14 @@ from webapp.blueprints.admin import bp
 from webapp.blueprints.admin.forms import IssuanceForm, ProjectForm
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Delivery, Issuance, IssuanceStatus, ProjectType, SinkInstrument
+from webapp.models import (
+    Delivery,
+    Issuance,
+    IssuanceStatus,
+    ProjectType,
+    RiskRating,
+    SinkInstrument,
+)
 from webapp.services.registry import issuance as issuance_service
 from webapp.services.registry import projects as project_service
 from webapp.services.registry import queries
@@ -55,6 +62,7 @@ def new_project():
             crediting_end=form.crediting_end.data,
             description_zh=form.description_zh.data or "",
             description_en=form.description_en.data or "",
+            risk_rating=RiskRating(form.risk_rating.data),
         )
         try:
             with committing(db.session):

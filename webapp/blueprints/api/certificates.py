@@ -88,6 +88,8 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
         },
         "tree_head": None if proof is None else proof.tree_head,
         "credentialStatus": status_list.credential_status(_list_url(), record.index),
+        # Losses (issue 18): what happened to the project's forest and how it was covered.
+        "project_losses": [note.to_dict() for note in record.losses],
     }
 
 

@@ -13,7 +13,7 @@ from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import SinkProject
 from webapp.services import keys
-from webapp.services.registry import ledger, published, queries
+from webapp.services.registry import buffer, ledger, published, queries, sales_stop
 from webapp.services.registry.serials import format_range, parse_serial_query
 
 MAX_PAGE = 1000
@@ -56,6 +56,10 @@ def _project_dict(p: SinkProject, counters: queries.Counters, projected: bool) -
         "sells_projected_tonnes": projected,
         "demo": p.is_demo,
         **counters.to_dict(),
+        # --- buffer pool and losses (issue 18) ---
+        "risk_rating": (p.risk_rating or buffer.DEFAULT_RATING).value,
+        "buffer_percent": buffer.percent_for(p),
+        "sales_stopped": sales_stop.stopping_loss(db.session, p.id) is not None,
         "url": url_for("registry.project", code=p.code, _external=True),
     }
 
@@ -92,7 +96,11 @@ def project(code: str):
             "issued_kg": i.quantity_kg,
             "reserved_kg": i.reserved_kg,
             "retired_kg": i.retired_kg,
-            "available_kg": i.available_kg if i.status.value == "on_sale" else 0,
+            "available_kg": i.available_kg,
+            # --- buffer pool and losses (issue 18) ---
+            "buffer_held_kg": i.buffer_held_kg,
+            "buffer_used_kg": i.buffer_used_kg,
+            "cancelled_kg": i.cancelled_kg,
             "price_per_tonne": str(i.price_per_tonne),
             "currency": "CNY",
             "delivery": i.delivery.value,

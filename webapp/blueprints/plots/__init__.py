@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("plots", __name__)
 
-from webapp.blueprints.plots import printing, rangers, views  # noqa: E402,F401
+from webapp.blueprints.plots import losses, printing, rangers, views  # noqa: E402,F401

@@ -28,6 +28,14 @@ class UpdateForm(FlaskForm):
         ],
         description=_l("Count of living trees on the plot today (optional)."),
     )
+    replanted = IntegerField(
+        _l("Trees replanted"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, message=_l("The number replanted must be a whole number of trees.")),
+        ],
+        description=_l("Trees planted today in place of dead ones (optional)."),
+    )
     note = TextAreaField(
         _l("Note"),
         validators=[

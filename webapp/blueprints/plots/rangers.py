@@ -91,6 +91,7 @@ def ranger_plot(code: str, plot_code: str):
                     form.survival.data,
                     form.note.data or "",
                     prepared,
+                    replanted=form.replanted.data,
                 )
                 created = photos.save(store, prepared)
         except DomainError as exc:

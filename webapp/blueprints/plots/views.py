@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, current_app, redirect, render_template, send_file, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from webapp.blueprints.plots import bp
 from webapp.extensions import db
 from webapp.models import PlotPhoto, PlotStatus, SitePhoto
-from webapp.services import storage
-from webapp.services.plots import geometry, photos, queries, rangers
+from webapp.services.plots import geometry, queries, rangers
 from webapp.services.plots.sites import photos_of
 from webapp.services.scan import visits as scan_visits
+from webapp.web.photos import send_stored_photo
 
 
 def sponsor_url(site_code: str, plot_codes: list[str]) -> str:
@@ -53,6 +51,7 @@ def site(code: str):
         site_map=site_map,
         photos=photos_of(db.session, item),
         counts=queries.status_counts(plots),
+        figures=queries.site_figures(plots),
         statuses=list(PlotStatus),
         sponsor_url=sponsor_url,
         can_report=current_user.is_authenticated
@@ -75,6 +74,7 @@ def plot(code: str, plot_code: str):
         site_map=site_map,
         projection=queries.projection(found),
         survival=queries.latest_survival(found),
+        alive=queries.alive(found),
         visit_count=visit_count,
         visits=visits,
         sponsor_link=(
@@ -103,23 +103,6 @@ def photo(photo_id: int):
     if record is None:
         abort(404)
     return send_stored_photo(record.path, record.sha256)
-
-
-def send_stored_photo(path: str, sha256: str):
-    """A re-encoded photo (plot or site) from the photo store; 404 if it is missing."""
-    store = storage.from_config(current_app.config, "photos")
-    if isinstance(store, storage.LocalStore):
-        source = photos.path_for(store.directory, path)
-    else:
-        try:
-            source = io.BytesIO(store.get(path))
-        except (FileNotFoundError, ValueError):
-            source = None
-    if source is None:
-        abort(404)
-    response = send_file(source, mimetype="image/jpeg", max_age=86400, etag=sha256)
-    response.headers["Content-Disposition"] = "inline"
-    return response
 
 
 @bp.get("/site-photos/<int:photo_id>.jpg")

@@ -10,7 +10,8 @@ from webapp.blueprints.registry import bp
 from webapp.extensions import db
 from webapp.localtime import local_iso
 from webapp.services import csv_export, keys
-from webapp.services.registry import ledger, published, queries
+from webapp.services.registry import buffer, ledger, losses, published, queries, sales_stop
+from webapp.services.registry import timeline as project_timeline
 from webapp.services.registry.serials import parse_serial_query
 
 PAGE = 50
@@ -47,6 +48,11 @@ def project(code: str):
         counters=counters,
         issuances=queries.project_issuances(db.session, item),
         rows=queries.search_retirements(db.session, project=item, limit=10),
+        # --- buffer pool and losses (issue 18) ---
+        buffer_percent=buffer.percent_for(item),
+        stopping_loss=sales_stop.stopping_loss(db.session, item.id),
+        losses=losses.public_losses(db.session, item.id),
+        timeline=project_timeline.project_timeline(db.session, item),
     )
 
 

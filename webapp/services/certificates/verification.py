@@ -22,6 +22,7 @@ from webapp.services.certificates.coverage import Coverage, coverage
 from webapp.services.certificates.ids import format_public_id, normalize_public_id
 from webapp.services.certificates.token import TokenClaims, TokenError, verify_token
 from webapp.services.registry import ledger, merkle, published
+from webapp.services.registry import losses as loss_register
 from webapp.services.signing import Keyring
 
 # The revocation reason a partial refund writes (``services/events/surplus``), followed by
@@ -67,6 +68,10 @@ class PublicRecord:
     site_code: str | None = None
     site_name_zh: str | None = None
     site_name_en: str | None = None
+    # Losses (issue 18): confirmed losses of the project the certificate rests on. The
+    # record is rebuilt when a loss is confirmed or resolved: both append a ledger entry,
+    # which publishes a new head, part of every copy's key (freshness).
+    losses: tuple[loss_register.LossNote, ...] = ()
 
     @property
     def superseded_by(self) -> str | None:
@@ -162,6 +167,7 @@ def public_record(
         site_code=site.code if site else None,
         site_name_zh=site.name_zh if site else None,
         site_name_en=site.name_en if site else None,
+        losses=loss_register.notes_for_project(session, facts.project_code),
     )
 
 

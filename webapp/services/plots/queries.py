@@ -161,15 +161,23 @@ class Projection:
     source: str  # the rate's citation (see :func:`citation`)
     source_url: str | None
     verification: str
+    # Plots alive (issue 18): the share of the planted trees alive at the last inspection
+    # (None: no count yet, or the plot's planted trees are unknown); the area counted is
+    # the plot's area times that share.
+    alive_share: Decimal | None = None
+    area_alive_mu: Decimal | None = None
 
 
 def projection(plot: Plot) -> Projection | None:
-    """rate (t/mu/yr, sourced) × area (mu); None for plots counted only in trees."""
+    """rate (t/mu/yr, sourced) × area (mu) × share of trees alive at the last inspection;
+    None for plots counted only in trees."""
     species = plot.species
     if plot.area_mu is None or species is None:
         return None
-    per_year = (species.rate_t_per_mu_year * plot.area_mu).quantize(TONNES, ROUND_HALF_UP)
-    total = (species.rate_t_per_mu_year * plot.area_mu * species.projection_years).quantize(
+    share = alive(plot).share
+    area = plot.area_mu if share is None else (plot.area_mu * share)
+    per_year = (species.rate_t_per_mu_year * area).quantize(TONNES, ROUND_HALF_UP)
+    total = (species.rate_t_per_mu_year * area * species.projection_years).quantize(
         TONNES, ROUND_HALF_UP
     )
     first = plot.planted_on.year if plot.planted_on else None
@@ -187,6 +195,8 @@ def projection(plot: Plot) -> Projection | None:
         source=cited.text,
         source_url=cited.url,
         verification=cited.verification,
+        alive_share=share,
+        area_alive_mu=None if share is None else area.quantize(TONNES, ROUND_HALF_UP),
     )
 
 
@@ -196,3 +206,68 @@ def latest_survival(plot: Plot) -> tuple[int, date] | None:
         if update.survival_count is not None:
             return update.survival_count, local_date(update.created_at)
     return None
+
+
+# --- plots alive (issue 18) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alive:
+    """Trees of a plot: planted, alive at the last inspection (and its date), replanted."""
+
+    planted: int | None
+    alive: int | None
+    counted_on: date | None
+    replanted: int
+
+    @property
+    def share(self) -> Decimal | None:
+        """Alive ÷ planted (at most 1), when both are known."""
+        if self.alive is None or not self.planted:
+            return None
+        return min(Decimal(1), Decimal(self.alive) / Decimal(self.planted))
+
+
+def alive(plot: Plot) -> Alive:
+    survival = latest_survival(plot)
+    replanted = sum(u.replanted_count or 0 for u in plot.updates)
+    planted = plot.tree_count if plot.planted_on is not None else None
+    return Alive(
+        planted=planted,
+        alive=survival[0] if survival else None,
+        counted_on=survival[1] if survival else None,
+        replanted=replanted,
+    )
+
+
+@dataclass(frozen=True)
+class SiteFigures:
+    """A site's public figures: trees planted, alive at the last inspection of each plot
+    (a plot never counted counts as planted), replanted; projected t CO₂e per year of its
+    planted plots, each scaled by its trees alive."""
+
+    trees_planted: int
+    trees_alive: int
+    trees_replanted: int
+    plots_counted: int
+    projected_t_per_year: Decimal
+
+
+def site_figures(plots: Sequence[Plot]) -> SiteFigures:
+    planted = alive_total = replanted = counted = 0
+    per_year = Decimal(0)
+    for plot in plots:
+        if plot.planted_on is None:
+            continue
+        a = alive(plot)
+        planted += a.planted or 0
+        replanted += a.replanted
+        if a.alive is not None:
+            counted += 1
+            alive_total += a.alive
+        else:
+            alive_total += a.planted or 0
+        p = projection(plot)
+        if p is not None:
+            per_year += p.t_per_year
+    return SiteFigures(planted, alive_total, replanted, counted, per_year)

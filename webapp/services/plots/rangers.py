@@ -135,6 +135,7 @@ def record_update(
     photos: Sequence[PreparedPhoto] = (),
     *,
     now: datetime | None = None,
+    replanted: int | None = None,
 ) -> UpdateOutcome:
     """Record a ranger's update and move the plot; raises DomainError and changes nothing
     when the ranger is not assigned, the move is not allowed, or the input is invalid."""
@@ -156,6 +157,8 @@ def record_update(
                     n=plot.tree_count,
                 )
             )
+    if replanted is not None and not 0 <= replanted <= MAX_SURVIVAL:
+        raise DomainError(_l("The number of trees replanted must be a whole number of trees."))
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_l("At most 3 photos per update."))
     # Lock the plot and re-read its status: two rangers reporting at once move it in turn.
@@ -168,6 +171,7 @@ def record_update(
         plot_id=plot.id,
         kind=kind,
         survival_count=survival,
+        replanted_count=replanted,
         note=note,
         ranger_id=ranger.id,
         created_at=now,

@@ -30,7 +30,7 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services import audit, text_policy
-from webapp.services.registry import ledger
+from webapp.services.registry import ledger, sales_stop
 from webapp.services.registry.privacy import display_name
 from webapp.services.registry.states import allocation_transition
 
@@ -89,6 +89,11 @@ def _free_runs(session: Session, issuance: Issuance, wanted: int) -> list[tuple[
     return runs
 
 
+def free_runs(session: Session, issuance: Issuance, wanted: int) -> list[tuple[int, int]]:
+    """The lowest free serials of an issuance adding up to ``wanted`` (losses use it)."""
+    return _free_runs(session, issuance, wanted)
+
+
 def find_by_holder(session: Session, holder_ref: str) -> Allocation | None:
     return session.scalar(select(Allocation).where(Allocation.holder_ref == holder_ref))
 
@@ -113,6 +118,8 @@ def reserve(
     existing = find_by_holder(session, holder_ref)
     if existing is not None:
         return existing
+    # Losses (issue 18): no new reservation while a loss has stopped the project's sales.
+    sales_stop.refuse_if_stopped(session, project.id)
     issuances = list(
         session.scalars(
             select(Issuance)

@@ -54,7 +54,7 @@ try:
 except ImportError:  # pragma: no cover - the standard library does the same, slower
     orjson = None
 
-from webapp.services.registry import merkle
+from webapp.services.registry import buffer_audit, merkle
 from webapp.services.signing import Keyring, verify_tree_head
 
 ALLOCATION_KINDS = frozenset({"reservation", "retirement", "release", "reversal"})
@@ -285,6 +285,8 @@ class _LogFacts:
     )
     # public id -> seq of the ``revocation`` entry that names it
     revoked: dict[str, int] = field(default_factory=dict)
+    # --- buffer pool and losses (issue 18): buffer_audit replays these ---
+    buffer_entries: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
@@ -302,6 +304,8 @@ def _note(facts: _LogFacts, seq: int, kind: str, body: dict[str, Any]) -> None:
     elif kind == "revocation":
         for public_id in body.get("certificates", []):
             facts.revoked.setdefault(public_id, seq)
+    elif kind in buffer_audit.KINDS:
+        facts.buffer_entries.append((seq, kind, body))
     elif kind == "sponsorship_withdrawn":
         for code in body.get("freed", []):
             facts.plots[(body["site"], code)] = (seq, False, None, None)
@@ -818,8 +822,8 @@ def _bodies_match(bodies: list[dict[str, Any]], entries: list[tuple]) -> bool:
     try:
         seqs, kinds, _texts, aids = zip(*entries, strict=True)
         return list(map(_IDENTITY, bodies)) == list(zip(seqs, kinds, aids, strict=True))
-    except (KeyError, TypeError):
-        return False
+    except (KeyError, TypeError, ValueError):  # ValueError: no entries at all
+        return not entries and not bodies
 
 
 def _plain_batch(
@@ -910,7 +914,8 @@ def _allocation_batches(
         allocations = raw.all(
             "SELECT id, state, quantity_kg, beneficiary_public, purpose, purpose_detail, "
             "case_number, court, retirement_entry_seq FROM allocations "
-            "WHERE id > :lo AND id <= :top ORDER BY id LIMIT :n",
+            "WHERE id > :lo AND id <= :top AND state NOT IN ('buffer', 'cancelled') "
+            "ORDER BY id LIMIT :n",
             lo=last,
             top=top,
             n=batch,
@@ -928,7 +933,8 @@ def _allocation_batches(
         )
         range_rows = raw.all(
             "SELECT allocation_id, id, issuance_id, first, last, state FROM serial_ranges "
-            "WHERE allocation_id > :lo AND allocation_id <= :hi ORDER BY allocation_id, id",
+            "WHERE allocation_id > :lo AND allocation_id <= :hi "
+            "AND state NOT IN ('buffer', 'cancelled') ORDER BY allocation_id, id",
             lo=lo,
             hi=hi,
         )
@@ -1064,17 +1070,36 @@ def _check_issuances(
     report: AuditReport, raw: _Raw, facts: _LogFacts, totals: dict[int, list[int]]
 ) -> None:
     held: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for iid, state, qty in raw.all(
-        "SELECT issuance_id, state, sum(last - first + 1) FROM serial_ranges "
-        "WHERE state <> 'returned' GROUP BY issuance_id, state"
+    # --- buffer pool and losses (issue 18): buffer, used buffer, cancelled stock ---
+    pool: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for iid, state, from_buffer, qty in raw.all(
+        "SELECT r.issuance_id, r.state, a.state = 'buffer', sum(r.last - r.first + 1) "
+        "FROM serial_ranges r JOIN allocations a ON a.id = r.allocation_id "
+        "WHERE r.state <> 'returned' GROUP BY r.issuance_id, r.state, a.state = 'buffer'"
     ):
-        held[iid][0 if state == "reserved" else 1] += int(qty)
+        if state in ("reserved", "retired"):
+            held[iid][0 if state == "reserved" else 1] += int(qty)
+        elif state == "buffer":
+            pool[iid][0] += int(qty)
+        elif state == "cancelled":
+            pool[iid][1 if from_buffer else 2] += int(qty)
+    replayed = buffer_audit.check(report, raw, facts.buffer_entries)
     rows = raw.all(
         "SELECT i.id, p.code, i.vintage, i.serial_first, i.serial_last, i.delivery, "
-        "i.status, i.reserved_kg, i.retired_kg FROM issuances i "
+        "i.status, i.reserved_kg, i.retired_kg, i.buffer_held_kg, i.buffer_used_kg, "
+        "i.cancelled_kg FROM issuances i "
         "JOIN sink_projects p ON p.id = i.project_id ORDER BY i.id"
     )
-    for iid, code, vintage, first, last, delivery, status, reserved, retired in rows:
+    for row in rows:
+        iid, code, vintage, first, last, delivery, status, reserved, retired = row[:9]
+        buffer_counters = tuple(row[9:])
+        ledger_pool = tuple(replayed.counters.get(iid, [0, 0, 0]))
+        ranges_pool = tuple(pool.get(iid, [0, 0, 0]))
+        if not (buffer_counters == ledger_pool == ranges_pool):
+            report.fail(
+                f"issuances row {iid}: counters buffer held/used/cancelled {buffer_counters}, "
+                f"ledger {ledger_pool}, serial ranges {ranges_pool}"
+            )
         report.issuances += 1
         seq, body = facts.issuances.get(iid, (None, None))
         if body is None:
@@ -1103,7 +1128,7 @@ def _check_issuances(
                 f"issuances row {iid}: counters reserved/retired {counters}, "
                 f"ledger {ledger_says}, serial ranges {ranges_say}"
             )
-        if reserved + retired > last - first + 1:
+        if reserved + retired + sum(buffer_counters) > last - first + 1:
             report.fail(f"issuances row {iid} is oversold")
     for iid in set(facts.issuances) - {r[0] for r in rows}:
         seq = facts.issuances[iid][0]

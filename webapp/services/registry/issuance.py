@@ -13,7 +13,7 @@ from webapp.errors import DomainError, Forbidden
 from webapp.models import Delivery, Issuance, IssuanceStatus, Role, SinkProject, User
 from webapp.models.base import utcnow
 from webapp.services import audit
-from webapp.services.registry import ledger
+from webapp.services.registry import buffer, ledger
 from webapp.services.registry.states import issuance_transition
 
 MAX_ISSUANCE_KG = 10**10  # 10 Mt: far above any municipal project, far below overflow
@@ -147,6 +147,8 @@ def approve(
         project_id=issuance.project_id,
         now=now,
     )
+    # Buffer pool (issue 18): a delivered issuance withholds its share at approval.
+    buffer.withhold(session, head, issuance, now=now)
     audit.record(session, "registry.issuance_approved", actor=actor, subject=issuance)
     return issuance
 

@@ -10,7 +10,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from webapp.errors import Conflict, DomainError, Forbidden
-from webapp.models import ProjectStatus, ProjectType, Role, SinkInstrument, SinkProject, User
+from webapp.models import (
+    ProjectStatus,
+    ProjectType,
+    RiskRating,
+    Role,
+    SinkInstrument,
+    SinkProject,
+    User,
+)
 from webapp.services import audit
 from webapp.services.registry.queries import project_by_code
 
@@ -37,6 +45,7 @@ class ProjectData:
     crediting_end: date | None
     description_zh: str = ""
     description_en: str = ""
+    risk_rating: RiskRating = RiskRating.MEDIUM  # buffer share (issue 18)
 
 
 def create(session: Session, data: ProjectData, *, actor: User) -> SinkProject:

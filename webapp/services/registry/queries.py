@@ -32,10 +32,18 @@ from webapp.services.registry.serials import format_range, parse_serial_query
 
 @dataclass(frozen=True)
 class Counters:
+    """A project's stock, in kg. ``issued = available + reserved + retired + buffer_held +
+    buffer_used + cancelled`` always (the issuances' CHECK ``stock_adds_up``): available is
+    every unsold kg of an issued (approved) issuance, on sale or not."""
+
     issued_kg: int = 0
     reserved_kg: int = 0
     retired_kg: int = 0
     available_kg: int = 0
+    # --- buffer pool and losses (issue 18) ---
+    buffer_held_kg: int = 0
+    buffer_used_kg: int = 0
+    cancelled_kg: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -43,48 +51,58 @@ class Counters:
             "reserved_kg": self.reserved_kg,
             "retired_kg": self.retired_kg,
             "available_kg": self.available_kg,
+            # --- buffer pool and losses (issue 18) ---
+            "buffer_held_kg": self.buffer_held_kg,
+            "buffer_used_kg": self.buffer_used_kg,
+            "cancelled_kg": self.cancelled_kg,
         }
 
 
+_COUNTER_FIELDS = (
+    "issued_kg",
+    "reserved_kg",
+    "retired_kg",
+    "available_kg",
+    "buffer_held_kg",
+    "buffer_used_kg",
+    "cancelled_kg",
+)
+
+
 def project_counters(session: Session, project_ids: list[int] | None = None) -> dict[int, Counters]:
-    """Issued counts approved issuances (drafts are not issued); available counts on-sale ones."""
+    """Issued counts approved issuances (drafts are not issued)."""
     quantity = Issuance.serial_last - Issuance.serial_first + 1
-    on_sale = Issuance.status == IssuanceStatus.ON_SALE
     stmt = (
         select(
             Issuance.project_id,
             func.sum(quantity),
             func.sum(Issuance.reserved_kg),
             func.sum(Issuance.retired_kg),
+            func.sum(
+                quantity
+                - Issuance.reserved_kg
+                - Issuance.retired_kg
+                - Issuance.buffer_held_kg
+                - Issuance.buffer_used_kg
+                - Issuance.cancelled_kg
+            ),
+            func.sum(Issuance.buffer_held_kg),
+            func.sum(Issuance.buffer_used_kg),
+            func.sum(Issuance.cancelled_kg),
         )
         .where(Issuance.status != IssuanceStatus.DRAFT)
         .group_by(Issuance.project_id)
     )
     if project_ids is not None:
         stmt = stmt.where(Issuance.project_id.in_(project_ids))
-    result: dict[int, Counters] = {}
-    for pid, issued, reserved, retired in session.execute(stmt):
-        result[pid] = Counters(int(issued or 0), int(reserved or 0), int(retired or 0), 0)
-    avail_stmt = (
-        select(Issuance.project_id, func.sum(quantity - Issuance.reserved_kg - Issuance.retired_kg))
-        .where(on_sale)
-        .group_by(Issuance.project_id)
-    )
-    if project_ids is not None:
-        avail_stmt = avail_stmt.where(Issuance.project_id.in_(project_ids))
-    for pid, available in session.execute(avail_stmt):
-        c = result.get(pid, Counters())
-        result[pid] = Counters(c.issued_kg, c.reserved_kg, c.retired_kg, int(available or 0))
-    return result
+    return {
+        pid: Counters(**{k: int(v or 0) for k, v in zip(_COUNTER_FIELDS, values, strict=True)})
+        for pid, *values in session.execute(stmt)
+    }
 
 
 def totals(counters: dict[int, Counters]) -> Counters:
-    return Counters(
-        sum(c.issued_kg for c in counters.values()),
-        sum(c.reserved_kg for c in counters.values()),
-        sum(c.retired_kg for c in counters.values()),
-        sum(c.available_kg for c in counters.values()),
-    )
+    return Counters(**{k: sum(getattr(c, k) for c in counters.values()) for k in _COUNTER_FIELDS})
 
 
 def public_projects(session: Session) -> list[SinkProject]:
@@ -363,7 +381,7 @@ def counter_mismatches(session: Session) -> list[str]:
             SerialRange.state,
             func.sum(SerialRange.last - SerialRange.first + 1),
         )
-        .where(SerialRange.state != RangeState.RETURNED)
+        .where(SerialRange.state.in_((RangeState.RESERVED, RangeState.RETIRED)))
         .group_by(SerialRange.issuance_id, SerialRange.state)
     ):
         held[iid][0 if st is RangeState.RESERVED else 1] += int(qty)
@@ -376,6 +394,6 @@ def counter_mismatches(session: Session) -> list[str]:
                 f"issuance {issuance.id}: counters reserved/retired {counters}, "
                 f"ledger {ledger_says}, serial ranges {ranges_say}"
             )
-        if issuance.reserved_kg + issuance.retired_kg > issuance.quantity_kg:
+        if issuance.available_kg < 0:
             problems.append(f"issuance {issuance.id} is oversold")
     return problems
