@@ -19,11 +19,13 @@ from webapp.models import (
     IssuanceStatus,
     MemberRole,
     OrganisationKind,
+    PlantingDayStatus,
     PlotStatus,
     Privacy,
     ProjectStatus,
     ProjectType,
     Purpose,
+    RegistrationStatus,
     Role,
     SinkInstrument,
     TravelMode,
@@ -97,6 +99,11 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (CertificateKind.EVENT, _l("Zero-carbon event")),
     (CertificateStatus.VALID, _l("Valid")),
     (CertificateStatus.REVOKED, _l("Revoked")),
+    (PlantingDayStatus.SCHEDULED, _l("Scheduled")),
+    (PlantingDayStatus.CANCELLED, _l("Cancelled")),
+    (RegistrationStatus.REGISTERED, _l("Registered")),
+    (RegistrationStatus.WAITLISTED, _l("On the waiting list")),
+    (RegistrationStatus.CANCELLED, _l("Registration cancelled")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {

@@ -26,6 +26,15 @@ from webapp.models.orders import (
     PaymentEvent,
     PaymentMethod,
 )
+from webapp.models.planting import (
+    PlantedTrees,
+    PlantingCheckIn,
+    PlantingDay,
+    PlantingDayStatus,
+    PlantingParticipant,
+    PlantingRegistration,
+    RegistrationStatus,
+)
 from webapp.models.plots import (
     DedicationKind,
     Plot,
@@ -93,6 +102,12 @@ __all__ = [
     "OrganisationMember",
     "PaymentEvent",
     "PaymentMethod",
+    "PlantedTrees",
+    "PlantingCheckIn",
+    "PlantingDay",
+    "PlantingDayStatus",
+    "PlantingParticipant",
+    "PlantingRegistration",
     "Plot",
     "PlotPhoto",
     "PlotStatus",
@@ -104,6 +119,7 @@ __all__ = [
     "Purpose",
     "RangeState",
     "RangerAssignment",
+    "RegistrationStatus",
     "Role",
     "ScanResult",
     "ScanVisit",

@@ -23,6 +23,7 @@ def _admins_only() -> None:
 from webapp.blueprints.admin import (  # noqa: E402,F401
     certificates,
     orders,
+    planting,
     projects,
     rangers,
     sites,

@@ -1,0 +1,186 @@
+"""Public planting-day pages, registration, the holder's passes, and the pass check page."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.blueprints.planting import bp
+from webapp.blueprints.planting.forms import RegisterForm
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.i18n import current_lang
+from webapp.labels import label
+from webapp.models import PlantingDayStatus, Privacy, RegistrationStatus
+from webapp.models.base import utcnow
+from webapp.services import keys
+from webapp.services.certificates import shares
+from webapp.services.certificates.qr import make_qr
+from webapp.services.planting import passes, queries, registrations
+from webapp.unit_of_work import committing
+
+PASS_QR_MM = 45
+
+
+def _day_or_404(code: str):
+    day = queries.day_by_code(db.session, code)
+    if day is None:
+        abort(404)
+    return day
+
+
+def _register_form() -> RegisterForm:
+    form = RegisterForm()
+    form.privacy.choices = [(p.value, label(p)) for p in Privacy]
+    if request.method == "GET" and current_user.is_authenticated:
+        form.your_name.data = current_user.display_name
+    return form
+
+
+@bp.get("/planting-days")
+def days():
+    now = utcnow()
+    return render_template(
+        "planting/days.html",
+        upcoming=queries.upcoming(db.session, now),
+        past=queries.past(db.session, now),
+    )
+
+
+def _render_day(day, form, status=200):
+    now = utcnow()
+    held = taken = None
+    if current_user.is_authenticated:
+        held = next(
+            (
+                r
+                for r in day.registrations
+                if r.user_id == current_user.id and r.status is not RegistrationStatus.CANCELLED
+            ),
+            None,
+        )
+        taken = registrations.outcome(db.session, held) if held else None
+    over = day.ends_at <= now
+    return render_template(
+        "planting/day.html",
+        day=day,
+        form=form,
+        over=over,
+        open=day.status is PlantingDayStatus.SCHEDULED and day.starts_at > now,
+        results=queries.results(db.session, day) if over else None,
+        waiting=queries.waiting_count(db.session, day),
+        species=sorted({p.species for p in day.plots}, key=lambda s: s.code),
+        held=held,
+        held_outcome=taken,
+    ), status
+
+
+@bp.get("/planting-days/<code>")
+def day(code: str):
+    return _render_day(_day_or_404(code), _register_form())
+
+
+def _people(form: RegisterForm) -> list[registrations.Person]:
+    people = [registrations.Person(form.your_name.data or "")]
+    people += [registrations.Person(n) for n in (form.adults.data or "").splitlines() if n.strip()]
+    people += [
+        registrations.Person(n, is_child=True)
+        for n in (form.children.data or "").splitlines()
+        if n.strip()
+    ]
+    upload = form.names_file.data
+    if upload and getattr(upload, "filename", ""):
+        rows = shares.parse_csv(upload.read(shares.MAX_FILE_BYTES + 1))
+        people += [registrations.Person(row.name) for row in rows]
+    return people
+
+
+@bp.post("/planting-days/<code>/register")
+@login_required
+def register(code: str):
+    item = _day_or_404(code)
+    form = _register_form()
+    if not form.validate_on_submit():
+        return _render_day(item, form, 400)
+    try:
+        people = _people(form)
+        with committing(db.session):
+            registration = registrations.register(
+                db.session,
+                item,
+                current_user,
+                people,
+                group_name=form.group_name.data or None,
+                name_privacy=Privacy(form.privacy.data),
+                locale=current_lang(),
+            )
+            message = registrations.outcome(db.session, registration)
+    except shares.SharesRefused as exc:
+        for error in exc.errors[:10]:
+            line = _("Line %(n)s: ", n=error.line) if error.line else ""
+            form.names_file.errors = [*form.names_file.errors, f"{line}{error.message}"]
+        return _render_day(item, form, 400)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return _render_day(item, form, exc.status)
+    flash(message, "success" if registration.status is RegistrationStatus.REGISTERED else "info")
+    return redirect(url_for(".mine"))
+
+
+@bp.get("/account/planting")
+@login_required
+def mine():
+    key, _keyring = keys.signing(current_app.config)
+    base = current_app.config["BASE_URL"]
+    items = []
+    for registration in queries.registrations_of(db.session, current_user):
+        qr = None
+        if registration.status is RegistrationStatus.REGISTERED:
+            text = passes.qr_text(
+                base,
+                key,
+                passes.PassClaims(
+                    pass_id=registration.pass_id,
+                    day_code=registration.day.code,
+                    site_code=registration.day.site.code,
+                    places=registration.places,
+                ),
+            )
+            qr = {"text": text, "svg": make_qr(text).svg(PASS_QR_MM)}
+        items.append(
+            {
+                "registration": registration,
+                "outcome": registrations.outcome(db.session, registration),
+                "qr": qr,
+            }
+        )
+    return render_template("planting/mine.html", items=items, now=utcnow())
+
+
+@bp.post("/account/planting/<pass_id>/cancel")
+@login_required
+def cancel(pass_id: str):
+    registration = queries.registration_by_pass(db.session, pass_id)
+    if registration is None or registration.user_id != current_user.id:
+        abort(404)
+    try:
+        with committing(db.session):
+            registrations.cancel(db.session, registration, current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Your registration is cancelled; your places went to the waiting list."))
+    return redirect(url_for(".mine"))
+
+
+@bp.get("/T/<path:rest>")
+def pass_check(rest: str):
+    """Where a phone camera lands when it reads a pass: the signature checked, no names."""
+    _key, keyring = keys.signing(current_app.config)
+    try:
+        claims = passes.verify(keyring, rest)
+    except passes.PassError:
+        return render_template("planting/pass.html", claims=None, day=None), 400
+    day = queries.day_by_code(db.session, claims.day_code)
+    return render_template("planting/pass.html", claims=claims, day=day)
