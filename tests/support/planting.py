@@ -46,3 +46,60 @@ def move_to_past(day: PlantingDay, hours_ago: int = 30) -> PlantingDay:
 
 def local_start(day: PlantingDay) -> datetime:
     return localtime.local(day.starts_at)
+
+
+def make_today(site, plots, admin, *, capacity: int = 10, trees: int = 50) -> PlantingDay:
+    """A planting day today (00:00–23:59 local), scheduled as if two days ago."""
+    day = days.schedule(
+        db.session,
+        site,
+        days.DayInput(
+            day=localtime.today(),
+            start=time(0, 0),
+            end=time(23, 59),
+            meeting_point="东门停车场",
+            plot_ids=[p.id for p in plots],
+            trees_available=trees,
+            capacity=capacity,
+        ),
+        actor=admin,
+        now=utcnow() - timedelta(days=2),
+    )
+    db.session.commit()
+    return day
+
+
+def register_early(day: PlantingDay, user, people, **kwargs):
+    """Register as if before the day began (for days that are today)."""
+    from webapp.services.planting import registrations
+
+    registration = registrations.register(
+        db.session,
+        day,
+        user,
+        [
+            registrations.Person(*p) if isinstance(p, tuple) else registrations.Person(p)
+            for p in people
+        ],
+        now=day.starts_at - timedelta(days=1),
+        **kwargs,
+    )
+    db.session.commit()
+    return registration
+
+
+def pass_text(app, registration) -> str:
+    from webapp.services import keys
+    from webapp.services.planting import passes
+
+    key, _keyring = keys.signing(app.config)
+    return passes.qr_text(
+        app.config["BASE_URL"],
+        key,
+        passes.PassClaims(
+            pass_id=registration.pass_id,
+            day_code=registration.day.code,
+            site_code=registration.day.site.code,
+            places=registration.places,
+        ),
+    )

@@ -19,3 +19,14 @@ def sponsored_plots(make_plot, sponsor_plot, make_user):
 @pytest.fixture
 def planting_day(site, sponsored_plots, planting_admin):
     return make_day(site, sponsored_plots, planting_admin, capacity=4)
+
+
+@pytest.fixture
+def planting_ranger(make_user, site, planting_admin):
+    from webapp.extensions import db
+    from webapp.services.plots import rangers
+
+    user = make_user("ranger", email="ranger@example.cn", name="护林员老王")
+    rangers.assign(db.session, user, site, actor=planting_admin)
+    db.session.commit()
+    return user

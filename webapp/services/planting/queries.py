@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import webapp.localtime as localtime
 from webapp.models import (
     MemorialSite,
     PlantedTrees,
@@ -168,3 +169,43 @@ def registration_by_pass(session: Session, pass_id: str) -> PlantingRegistration
     return session.scalar(
         select(PlantingRegistration).where(PlantingRegistration.pass_id == pass_id.upper())
     )
+
+
+def pack_days(
+    session: Session, sites: list[MemorialSite], now: datetime | None = None
+) -> list[dict]:
+    """Planting days of ``sites`` from yesterday to two weeks ahead, for the scanner's pack:
+    codes, times, plots and each registered pass's places — no names, no e-mail, no phone,
+    no account."""
+    now = now or utcnow()
+    if not sites:
+        return []
+    days = session.scalars(
+        select(PlantingDay)
+        .where(
+            PlantingDay.site_id.in_([s.id for s in sites]),
+            PlantingDay.status == PlantingDayStatus.SCHEDULED,
+            PlantingDay.ends_at > now - timedelta(days=1),
+            PlantingDay.starts_at < now + timedelta(days=14),
+        )
+        .order_by(PlantingDay.starts_at, PlantingDay.id)
+    )
+    out = []
+    for day in days:
+        out.append(
+            {
+                "code": day.code,
+                "site": day.site.code,
+                "date": localtime.local_date(day.starts_at).isoformat(),
+                "starts_at": localtime.local(day.starts_at).isoformat(),
+                "ends_at": localtime.local(day.ends_at).isoformat(),
+                "trees_available": day.trees_available,
+                "plots": [p.code for p in day.plots],
+                "passes": {
+                    r.pass_id: r.places
+                    for r in day.registrations
+                    if r.status is RegistrationStatus.REGISTERED
+                },
+            }
+        )
+    return out
