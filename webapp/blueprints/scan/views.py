@@ -175,6 +175,23 @@ def _strings() -> dict[str, str]:
         "online": _("Online"),
         "no_camera": _("No camera is available here: type or paste the code, or decode a photo."),
         "no_qr": _("No QR code was found in that picture."),
+        "pass": _("Pass"),
+        "people": _("People"),
+        "trees_n": _("%(n)s trees"),
+        "pass_no_day": _("Choose the planting day first."),
+        "pass_invalid": _("This is not a genuine pass: it was altered or not signed by Tanhui."),
+        "pass_other_site": _("This pass is for another site (%(site)s), not this one."),
+        "pass_other_day": _("This pass is for another planting day (%(code)s), not this one."),
+        "pass_valid": _("A genuine pass for this planting day, for %(n)s people."),
+        "pass_not_in_pack": _(
+            "A genuine pass for this planting day, registered after the pack was downloaded: "
+            "the server checks its registration when the check-in is uploaded."
+        ),
+        "pass_first": _("Check a pass first."),
+        "attendees_range": _("People present: a whole number from 0 to %(n)s."),
+        "trees_range": _("Trees planted must be a whole number from 0 to 10,000."),
+        "pass_already_here": _("This pass was already checked in on this device."),
+        "checkin_recorded": _("Check-in recorded on this device."),
         "crypto_missing": _(
             "This browser cannot verify Ed25519 signatures. Use an up-to-date Chrome or Edge."
         ),
