@@ -27,6 +27,7 @@ from webapp.models.orders import (
     PaymentMethod,
 )
 from webapp.models.planting import (
+    DutyCertificate,
     PlantedTrees,
     PlantingCheckIn,
     PlantingDay,
@@ -83,6 +84,7 @@ __all__ = [
     "DedicationKind",
     "Delivery",
     "DemoCheckout",
+    "DutyCertificate",
     "Event",
     "EventKind",
     "FootprintCalculation",

@@ -206,3 +206,32 @@ class PlantedTrees(Base):
 
     checkin: Mapped[PlantingCheckIn] = relationship(back_populates="trees")
     plot: Mapped[Plot] = relationship()
+
+
+class DutyCertificate(Base):
+    """A signed record of one account's tree-planting duty (义务植树尽责证明) for a year, as
+    the figures stood when it was issued. Its QR code carries the id, year and total trees,
+    signed; the verify page (``/D/…``) compares them with this row."""
+
+    __tablename__ = "duty_certificates"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2999", name="year_range"),
+        CheckConstraint(
+            "trees_planted >= 0 AND trees_converted >= 0"
+            " AND total_trees = trees_planted + trees_converted",
+            name="totals_add_up",
+        ),
+        Index("ix_duty_certificates_user_year", "user_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(MAX_PASS_ID), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    trees_planted: Mapped[int] = mapped_column(Integer)
+    trees_converted: Mapped[int] = mapped_column(Integer)
+    total_trees: Mapped[int] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(120))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import webapp.localtime as localtime
 from webapp.blueprints.planting import bp
 from webapp.blueprints.planting.forms import RegisterForm
 from webapp.errors import DomainError
@@ -17,7 +27,9 @@ from webapp.models.base import utcnow
 from webapp.services import keys
 from webapp.services.certificates import shares
 from webapp.services.certificates.qr import make_qr
+from webapp.services.planting import duty as duty_service
 from webapp.services.planting import passes, queries, registrations
+from webapp.services.registry.privacy import initials
 from webapp.unit_of_work import committing
 
 PASS_QR_MM = 45
@@ -184,3 +196,73 @@ def pass_check(rest: str):
         return render_template("planting/pass.html", claims=None, day=None), 400
     day = queries.day_by_code(db.session, claims.day_code)
     return render_template("planting/pass.html", claims=claims, day=day)
+
+
+def _year(value: str | None) -> int:
+    this_year = localtime.today().year
+    try:
+        year = int(value) if value else this_year
+    except ValueError:
+        abort(404)
+    if not 2000 <= year <= this_year:
+        abort(404)
+    return year
+
+
+@bp.get("/account/duty")
+@login_required
+def duty():
+    year = _year(request.args.get("year"))
+    record = duty_service.record(db.session, current_user, year, current_app.config)
+    return render_template(
+        "planting/duty.html",
+        record=record,
+        year=year,
+        years=list(range(localtime.today().year, 2019, -1)),
+        rule=duty_service.rule_for(current_app.config, ""),
+        minimum=duty_service.TREES_PER_YEAR_MIN,
+        maximum=duty_service.TREES_PER_YEAR_MAX,
+    )
+
+
+@bp.get("/account/duty/<int:year>.pdf")
+@login_required
+def duty_pdf(year: int):
+    year = _year(str(year))
+    key, _keyring = keys.signing(current_app.config)
+    record = duty_service.record(db.session, current_user, year, current_app.config)
+    with committing(db.session):
+        certificate = duty_service.issue(db.session, current_user, record)
+        public_id = certificate.public_id
+    certificate = duty_service.by_public_id(db.session, public_id)
+    text = duty_service.qr_text(current_app.config["BASE_URL"], key, certificate)
+    pdf = duty_service.render_pdf(certificate, record, text, current_app.config)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=tanhui-duty-{year}-{public_id}.pdf"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/D/<path:rest>")
+def duty_check(rest: str):
+    """Where a duty certificate's QR code leads: signature, and the figures it stated."""
+    _key, keyring = keys.signing(current_app.config)
+    try:
+        claims = duty_service.verify(keyring, rest)
+    except duty_service.DutyTokenError:
+        return render_template("planting/duty_check.html", claims=None, certificate=None), 400
+    certificate = duty_service.by_public_id(db.session, claims.public_id)
+    matches = (
+        certificate is not None
+        and certificate.year == claims.year
+        and certificate.total_trees == claims.total
+    )
+    return render_template(
+        "planting/duty_check.html",
+        claims=claims,
+        certificate=certificate if matches else None,
+        holder=initials(certificate.holder_name) if matches else None,
+    ), (200 if matches else 404)
