@@ -103,3 +103,86 @@ def pass_text(app, registration) -> str:
             places=registration.places,
         ),
     )
+
+
+def browser_scene(app, password: str) -> dict[str, str]:
+    """For the browser test: a ranger of CLS-JN, a resident, two sponsored plots and a
+    planting day today from 23:00 to 23:59 (registration still open)."""
+    from decimal import Decimal
+
+    from tests.support.plots import make_site
+    from webapp.models import DedicationKind, Privacy, Role
+    from webapp.services import accounts
+    from webapp.services.plots import catalogue, rangers, reservations
+
+    with app.app_context():
+        ranger = accounts.register(
+            db.session,
+            email="ranger@example.cn",
+            password=password,
+            display_name="老王",
+            role=Role.RANGER,
+        )
+        admin = accounts.register(
+            db.session,
+            email="boss@example.cn",
+            password=password,
+            display_name="站长",
+            role=Role.ADMIN,
+        )
+        accounts.register(
+            db.session, email="lin@example.cn", password=password, display_name="林小树"
+        )
+        sponsor = accounts.register(
+            db.session, email="zhao@example.cn", password=password, display_name="赵"
+        )
+        site = make_site()
+        rangers.assign(db.session, ranger, site, actor=admin)
+        species = catalogue.add_species(
+            db.session,
+            site,
+            code="arborvitae",
+            name_zh="侧柏",
+            name_en="Chinese arborvitae",
+            factor_id="forest.project.suichuan.per_mu",
+        )
+        plots = []
+        for code, x in (("B-01", 10), ("B-02", 40)):
+            plot = catalogue.add_plot(
+                db.session,
+                site,
+                code=code,
+                species=species,
+                price=Decimal("600.00"),
+                polygon=[[x, 10], [x + 20, 10], [x + 20, 30], [x, 30]],
+                area_mu=Decimal("1.50"),
+                tree_count=100,
+            )
+            reservations.reserve(db.session, [plot], f"T-{code}", timedelta(minutes=30))
+            reservations.sponsor(
+                db.session,
+                f"T-{code}",
+                user=sponsor,
+                sponsor_name="赵",
+                privacy=Privacy.FULL,
+                dedication=DedicationKind.WEDDING,
+                message="",
+                locale="zh_CN",
+            )
+            plots.append(plot)
+        day = days.schedule(
+            db.session,
+            site,
+            days.DayInput(
+                day=localtime.today(),
+                start=time(23, 0),
+                end=time(23, 59),
+                meeting_point="东门停车场",
+                plot_ids=[p.id for p in plots],
+                trees_available=50,
+                capacity=20,
+            ),
+            actor=admin,
+        )
+        db.session.commit()
+        return {"day": day.code}
