@@ -59,6 +59,8 @@ def test_duty_record_counts_planted_and_converted_trees_and_the_certificate_veri
     assert f"35 trees in {year}" in page and "the yearly duty is fulfilled." in page
     assert day.code in page and "CLS-JN / D-01" in page and "¥20 per tree" in page
     assert "not a carbon offset" in page
+    # Points: 2 people present × 10, 5 trees × 2, 1 plot sponsored × 20.
+    assert "50 points in" in page and "20 for attending, 10 for planting, 20 for adoption" in page
 
     response = english.get(f"/account/duty/{year}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -93,3 +95,9 @@ def test_duty_pages_need_an_account_and_a_sensible_year(client, auth, make_user)
     assert client.get("/account/duty?year=1999").status_code == 404
     assert client.get("/account/duty?year=abc").status_code == 404
     assert client.get("/account/duty/3000.pdf").status_code == 404
+
+
+def test_the_points_rules_are_public_and_say_they_never_become_tonnes_or_money(english):
+    page = english.get("/planting-days/points").get_data(as_text=True)
+    assert "2 points for each tree planted at a planting day" in page
+    assert "never convert into tonnes of CO₂, carbon credits or money" in page

@@ -28,7 +28,7 @@ from webapp.services import keys
 from webapp.services.certificates import shares
 from webapp.services.certificates.qr import make_qr
 from webapp.services.planting import duty as duty_service
-from webapp.services.planting import passes, queries, registrations
+from webapp.services.planting import passes, points, queries, registrations
 from webapp.services.registry.privacy import initials
 from webapp.unit_of_work import committing
 
@@ -140,6 +140,11 @@ def register(code: str):
     return redirect(url_for(".mine"))
 
 
+@bp.get("/planting-days/points")
+def points_rules():
+    return render_template("planting/points.html", rules=points.RULES)
+
+
 @bp.get("/account/planting")
 @login_required
 def mine():
@@ -220,6 +225,7 @@ def duty():
         year=year,
         years=list(range(localtime.today().year, 2019, -1)),
         rule=duty_service.rule_for(current_app.config, ""),
+        points=points.for_record(record),
         minimum=duty_service.TREES_PER_YEAR_MIN,
         maximum=duty_service.TREES_PER_YEAR_MAX,
     )
