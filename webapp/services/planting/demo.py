@@ -68,7 +68,7 @@ def load(session: Session, key: Any, report: _Report, *, now: datetime | None = 
         [registrations.Person("王小林"), registrations.Person("王小禾", True)],
         now=now,
     )
-    # Past (two weeks ago, after the plots were sponsored): C-03 and C-04 were planted that day; C-03 was inspected.
+    # Past (two weeks ago, after the sponsorships): C-03 and C-04 planted; C-03 inspected.
     past_date = localtime.today(now) - timedelta(days=14)
     scheduled_at = datetime.combine(past_date, time(0, 0), tzinfo=localtime.zone()) - timedelta(
         days=3
