@@ -35,6 +35,7 @@ from webapp.models.planting import (
     PlantingParticipant,
     PlantingRegistration,
     RegistrationStatus,
+    VolunteerHours,
 )
 from webapp.models.plots import (
     DedicationKind,
@@ -135,5 +136,6 @@ __all__ = [
     "TravelMode",
     "TreeHead",
     "User",
+    "VolunteerHours",
 ]
 from webapp.models import registry_ddl  # noqa: F401 - attaches DB-level guards

@@ -10,14 +10,17 @@ concurrency (``services/planting/registrations.py``).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -235,3 +238,26 @@ class DutyCertificate(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class VolunteerHours(Base):
+    """Volunteering (志愿服务) for the forest, recorded by a ranger of the site for an
+    account: counted in that account's duty record at the conversion rule in force."""
+
+    __tablename__ = "volunteer_hours"
+    __table_args__ = (
+        CheckConstraint("hours > 0 AND hours <= 12", name="hours_in_range"),
+        Index("ix_volunteer_hours_user_day", "user_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("memorial_sites.id"))
+    day: Mapped[date] = mapped_column(Date)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    site: Mapped[MemorialSite] = relationship()

@@ -60,7 +60,10 @@ def test_duty_record_counts_planted_and_converted_trees_and_the_certificate_veri
     assert day.code in page and "CLS-JN / D-01" in page and "¥20 per tree" in page
     assert "not a carbon offset" in page
     # Points: 2 people present × 10, 5 trees × 2, 1 plot sponsored × 20.
-    assert "50 points in" in page and "20 for attending, 10 for planting, 20 for adoption" in page
+    assert (
+        "50 points in" in page
+        and "20 for attending, 10 for planting, 0 for tending, 20 for adoption" in page
+    )
 
     response = english.get(f"/account/duty/{year}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -101,3 +104,40 @@ def test_the_points_rules_are_public_and_say_they_never_become_tonnes_or_money(e
     page = english.get("/planting-days/points").get_data(as_text=True)
     assert "2 points for each tree planted at a planting day" in page
     assert "never convert into tonnes of CO₂, carbon credits or money" in page
+
+
+def test_rangers_record_volunteering_hours_that_count_in_the_duty_record(
+    english, auth, make_user, site, planting_ranger
+):
+    make_user(email="lin@example.cn", name="林小树")
+    auth.login(email="ranger@example.cn")
+    path = "/planting-days/volunteering"
+    from tests.support.app import csrf_token
+
+    def post(**fields):
+        data = {
+            "csrf_token": csrf_token(english, path),
+            "email": "lin@example.cn",
+            "site": str(site.id),
+            "day": localtime.today().isoformat(),
+            "hours": "8",
+            "note": "Weeding",
+            **fields,
+        }
+        return english.post(path, data=data, follow_redirects=True)
+
+    first = post().get_data(as_text=True)
+    assert "8 hours recorded." in first
+    too_much = post(hours="5")
+    assert too_much.status_code == 400
+    assert "At most 12 hours a day can be recorded; 8" in too_much.get_data(as_text=True)
+    future = post(day="2999-01-01")
+    assert "today or an earlier day" in future.get_data(as_text=True)
+    nobody = post(email="nobody@example.cn")
+    assert "No account has this e-mail address." in nobody.get_data(as_text=True)
+    auth.logout()
+    auth.login(email="lin@example.cn")
+    assert english.get(path).status_code == 403  # residents cannot record hours
+    page = english.get("/account/duty").get_data(as_text=True)
+    # 8 hours at 2 hours a tree: 4 trees, and 5 points an hour.
+    assert f"4 trees in {localtime.today().year}" in page and "40 for tending" in page

@@ -17,18 +17,20 @@ from flask_login import current_user, login_required
 
 import webapp.localtime as localtime
 from webapp.blueprints.planting import bp
-from webapp.blueprints.planting.forms import RegisterForm
+from webapp.blueprints.planting.forms import HoursForm, RegisterForm
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.labels import label
-from webapp.models import PlantingDayStatus, Privacy, RegistrationStatus
+from webapp.models import PlantingDayStatus, Privacy, RegistrationStatus, Role
 from webapp.models.base import utcnow
-from webapp.services import keys
+from webapp.security import role_required
+from webapp.services import accounts, keys
 from webapp.services.certificates import shares
 from webapp.services.certificates.qr import make_qr
 from webapp.services.planting import duty as duty_service
 from webapp.services.planting import passes, points, queries, registrations
+from webapp.services.plots import rangers as plot_rangers
 from webapp.services.registry.privacy import initials
 from webapp.unit_of_work import committing
 
@@ -272,3 +274,41 @@ def duty_check(rest: str):
         certificate=certificate if matches else None,
         holder=initials(certificate.holder_name) if matches else None,
     ), (200 if matches else 404)
+
+
+@bp.route("/planting-days/volunteering", methods=["GET", "POST"])
+@role_required(Role.RANGER, Role.ADMIN)
+def volunteering():
+    """Rangers record volunteers' hours (志愿服务) at their sites."""
+    form = HoursForm()
+    sites = plot_rangers.sites_for(db.session, current_user)
+    form.site.choices = [(s.id, f"{s.code} · {s.text('name', current_lang())}") for s in sites]
+    if request.method == "GET" and not form.day.data:
+        form.day.data = localtime.today()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            site = next((s for s in sites if s.id == form.site.data), None)
+            if site is None:
+                abort(404)
+            person = accounts.find_by_email(db.session, form.email.data or "")
+            try:
+                with committing(db.session):
+                    duty_service.record_hours(
+                        db.session,
+                        ranger=current_user,
+                        person=person,
+                        site=site,
+                        day=form.day.data,
+                        hours=form.hours.data,
+                        note=form.note.data or "",
+                    )
+            except DomainError as exc:
+                flash(str(exc.message), "error")
+                status = exc.status
+            else:
+                flash(_("%(hours)s hours recorded.", hours=form.hours.data), "success")
+                return redirect(url_for(".volunteering"))
+        else:
+            status = 400
+    return render_template("planting/volunteering.html", form=form), status

@@ -2,7 +2,7 @@
 
 Revision ID: 0018_planting_days
 Revises: 0015_session_ids
-Create Date: 2026-12-05 03:43:56.826857
+Create Date: 2026-12-05 03:57:46.980533
 
 """
 from alembic import op
@@ -70,6 +70,24 @@ def upgrade():
     )
     with op.batch_alter_table('planting_days', schema=None) as batch_op:
         batch_op.create_index('ix_planting_days_site_starts', ['site_id', 'starts_at'], unique=False)
+
+    op.create_table('volunteer_hours',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=4, scale=1), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('hours > 0 AND hours <= 12', name=op.f('ck_volunteer_hours_hours_in_range')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_volunteer_hours_recorded_by_id_users')),
+    sa.ForeignKeyConstraint(['site_id'], ['memorial_sites.id'], name=op.f('fk_volunteer_hours_site_id_memorial_sites')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteer_hours_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_hours'))
+    )
+    with op.batch_alter_table('volunteer_hours', schema=None) as batch_op:
+        batch_op.create_index('ix_volunteer_hours_user_day', ['user_id', 'day'], unique=False)
 
     op.create_table('planting_registrations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -182,6 +200,10 @@ def downgrade():
         batch_op.drop_index('ix_planting_registrations_day_status')
 
     op.drop_table('planting_registrations')
+    with op.batch_alter_table('volunteer_hours', schema=None) as batch_op:
+        batch_op.drop_index('ix_volunteer_hours_user_day')
+
+    op.drop_table('volunteer_hours')
     with op.batch_alter_table('planting_days', schema=None) as batch_op:
         batch_op.drop_index('ix_planting_days_site_starts')
 

@@ -11,7 +11,9 @@ donations to the provinces. Tanhui counts (docs/METHODOLOGY.md §"Tree-planting 
   registration attended (a repeated check-in counts nothing);
 * **adoption / donation** (认种认养, 捐资): each plot sponsored in the year, its price
   divided by the conversion rule of its site's jurisdiction (``DUTY_CONVERSION``; default
-  20 yuan per tree, the figure the national portal 全民义务植树网 uses), rounded down.
+  20 yuan per tree, the figure the national portal 全民义务植树网 uses), rounded down;
+* **volunteering** (志愿服务, 抚育管护): hours a ranger recorded, divided by the rule's
+  ``hours_per_tree`` (Tanhui's default 2: an 8-hour day counts 4 trees), rounded down.
 
 It records duty, never a carbon offset: no tonnes are claimed or retired.
 
@@ -28,25 +30,31 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import webapp.localtime as localtime
+from webapp.errors import DomainError, Forbidden
 from webapp.models import (
     DutyCertificate,
+    MemorialSite,
     PlantingCheckIn,
     PlantingRegistration,
     Plot,
     User,
+    VolunteerHours,
 )
 from webapp.models.base import utcnow
 from webapp.models.plots import SPONSORED_STATUSES
+from webapp.services import audit, text_policy
 from webapp.services.planting.registrations import new_pass_id
+from webapp.services.plots import rangers
 from webapp.services.signing import Keyring, SigningKey
 
 DUTY_CONTEXT = "TANHUI-DUTY:"
@@ -54,6 +62,10 @@ DUTY_PATH = "/D/"
 TREES_PER_YEAR_MIN = 3  # 三至五棵 (1981 NPC resolution)
 TREES_PER_YEAR_MAX = 5
 DEFAULT_YUAN_PER_TREE = Decimal("20")
+# Tanhui's default, pending the jurisdiction's rule: a working day of 8 hours of greening
+# work counts as 4 trees, the middle of "3 to 5 trees or the equivalent labour".
+DEFAULT_HOURS_PER_TREE = Decimal("2")
+MAX_HOURS_PER_DAY = Decimal("12")
 _DUTY = re.compile(
     r"(?P<id>[0-9A-Z]{10})/(?P<year>2[0-9]{3})/(?P<total>0|[1-9][0-9]{0,6})"
     r"/(?P<tag>[A-Z2-7]{3})\.(?P<sig>[A-Z2-7]{103})"
@@ -69,6 +81,7 @@ class ConversionRule:
     """Yuan of a sponsorship or donation counted as one tree, for one jurisdiction."""
 
     yuan_per_tree: Decimal
+    hours_per_tree: Decimal
     source: str
 
 
@@ -79,7 +92,12 @@ def rule_for(config: Mapping[str, Any], site_code: str) -> ConversionRule:
     yuan = Decimal(str(entry.get("yuan_per_tree", DEFAULT_YUAN_PER_TREE)))
     if not yuan.is_finite() or yuan <= 0:
         yuan = DEFAULT_YUAN_PER_TREE
-    return ConversionRule(yuan_per_tree=yuan, source=str(entry.get("source", "")))
+    hours = Decimal(str(entry.get("hours_per_tree", DEFAULT_HOURS_PER_TREE)))
+    if not hours.is_finite() or hours <= 0:
+        hours = DEFAULT_HOURS_PER_TREE
+    return ConversionRule(
+        yuan_per_tree=yuan, hours_per_tree=hours, source=str(entry.get("source", ""))
+    )
 
 
 @dataclass(frozen=True)
@@ -101,10 +119,20 @@ class SponsoredLine:
 
 
 @dataclass(frozen=True)
+class HoursLine:
+    site_code: str
+    date: str
+    hours: Decimal
+    hours_per_tree: Decimal
+    trees: int
+
+
+@dataclass(frozen=True)
 class DutyRecord:
     year: int
     planted: list[PlantedLine]
     sponsored: list[SponsoredLine]
+    volunteering: list[HoursLine] = field(default_factory=list)
 
     @property
     def trees_planted(self) -> int:
@@ -112,7 +140,13 @@ class DutyRecord:
 
     @property
     def trees_converted(self) -> int:
-        return sum(line.trees for line in self.sponsored)
+        return sum(line.trees for line in self.sponsored) + sum(
+            line.trees for line in self.volunteering
+        )
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((line.hours for line in self.volunteering), Decimal(0))
 
     @property
     def total(self) -> int:
@@ -178,7 +212,82 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
                 trees=trees,
             )
         )
-    return DutyRecord(year=year, planted=planted, sponsored=sponsored)
+    volunteering = []
+    rows = session.scalars(
+        select(VolunteerHours)
+        .where(
+            VolunteerHours.user_id == user.id,
+            VolunteerHours.day >= date(year, 1, 1),
+            VolunteerHours.day < date(year + 1, 1, 1),
+        )
+        .order_by(VolunteerHours.day, VolunteerHours.id)
+    )
+    for row in rows:
+        rule = rule_for(config, row.site.code)
+        trees = int((row.hours / rule.hours_per_tree).to_integral_value(rounding=ROUND_FLOOR))
+        volunteering.append(
+            HoursLine(
+                site_code=row.site.code,
+                date=row.day.isoformat(),
+                hours=row.hours,
+                hours_per_tree=rule.hours_per_tree,
+                trees=trees,
+            )
+        )
+    return DutyRecord(year=year, planted=planted, sponsored=sponsored, volunteering=volunteering)
+
+
+def record_hours(
+    session: Session,
+    *,
+    ranger: User,
+    person: User | None,
+    site: MemorialSite,
+    day: date,
+    hours: Decimal,
+    note: str = "",
+    now: datetime | None = None,
+) -> VolunteerHours:
+    """A ranger records someone's volunteering at their site (not in the future, at most
+    12 hours a day, the account must exist)."""
+    now = now or utcnow()
+    if not rangers.may_report(session, ranger, site):
+        raise Forbidden(_l("You are not assigned to this site."))
+    if person is None:
+        raise DomainError(_l("No account has this e-mail address."))
+    if day > localtime.today(now) or day.year < 2000:
+        raise DomainError(_l("Volunteering can be recorded for today or an earlier day."))
+    if not hours.is_finite() or hours <= 0 or hours != hours.quantize(Decimal("0.1")):
+        raise DomainError(_l("Hours must be a number such as 2 or 3.5."))
+    recorded = session.scalar(
+        select(func.coalesce(func.sum(VolunteerHours.hours), 0)).where(
+            VolunteerHours.user_id == person.id, VolunteerHours.day == day
+        )
+    )
+    if Decimal(recorded or 0) + hours > MAX_HOURS_PER_DAY:
+        raise DomainError(
+            _l(
+                "At most 12 hours a day can be recorded; %(n)s are already recorded that day.",
+                n=Decimal(recorded or 0),
+            )
+        )
+    try:
+        note = text_policy.clean(note, limit=200)
+    except text_policy.TextRefused as exc:
+        raise DomainError(exc.message) from exc
+    row = VolunteerHours(
+        user_id=person.id,
+        site_id=site.id,
+        day=day,
+        hours=hours,
+        note=note,
+        recorded_by_id=ranger.id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, "planting.hours", actor=ranger, subject=row, hours=str(hours))
+    return row
 
 
 def issue(
@@ -270,6 +379,7 @@ def render_pdf(
         fulfilled=certificate.total_trees >= TREES_PER_YEAR_MIN,
         planted=duty.planted,
         sponsored=duty.sponsored,
+        volunteering=duty.volunteering,
         default_rate=rule_for(config, "").yuan_per_tree,
         issued=localtime.local_date(certificate.issued_at).isoformat(),
         qr=make_qr(qr).svg(32),

@@ -28,6 +28,7 @@ RULES = (
         "attend", 10, _l("10 points for each person of your registration present at a planting day")
     ),
     Rule("plant", 2, _l("2 points for each tree planted at a planting day")),
+    Rule("tend", 5, _l("5 points for each hour of volunteering or tending a ranger recorded")),
     Rule("adopt", 20, _l("20 points for each plot you sponsor (认种认养)")),
 )
 _BY_KEY = {rule.key: rule.points for rule in RULES}
@@ -37,11 +38,12 @@ _BY_KEY = {rule.key: rule.points for rule in RULES}
 class Points:
     attend: int
     plant: int
+    tend: int
     adopt: int
 
     @property
     def total(self) -> int:
-        return self.attend + self.plant + self.adopt
+        return self.attend + self.plant + self.tend + self.adopt
 
 
 def for_record(duty: DutyRecord) -> Points:
@@ -49,5 +51,6 @@ def for_record(duty: DutyRecord) -> Points:
     return Points(
         attend=_BY_KEY["attend"] * sum(line.people for line in duty.planted),
         plant=_BY_KEY["plant"] * duty.trees_planted,
+        tend=int(_BY_KEY["tend"] * duty.hours),
         adopt=_BY_KEY["adopt"] * len(duty.sponsored),
     )
