@@ -13,6 +13,8 @@ from tests.support.planting import make_day, make_today, pass_text, register_ear
 from tests.support.plots import make_site
 from webapp.extensions import db
 from webapp.models import PlantedTrees, PlantingCheckIn, PlotStatus, Privacy
+from webapp.services import keys
+from webapp.services.planting import passes
 
 DEVICE_A = str(uuid.uuid4())
 DEVICE_B = str(uuid.uuid4())
@@ -114,11 +116,16 @@ def test_passes_of_another_day_or_site_tampered_or_waiting_are_rejected(
     db.session.commit()
     good = pass_text(app, family)
     foreign_site = good.replace("/CLS-JN/", "/TS-ZB/")
+    key, _keyring = keys.signing(app.config)
+    other_site_pass = passes.qr_text(
+        app.config["BASE_URL"], key, passes.PassClaims(family.pass_id, today.code, "TS-ZB", 2)
+    )
     auth.login(email="ranger@example.cn")
     cases = {
         "another day": (pass_text(app, elsewhere), "This pass is for another planting day"),
         "tampered": (good.replace("/2/", "/9/"), "This is not a genuine pass"),
-        "site": (foreign_site, "This is not a genuine pass"),
+        "altered site": (foreign_site, "This is not a genuine pass"),
+        "signed for another site": (other_site_pass, "This pass is for another site (TS-ZB)"),
         "waiting": (pass_text(app, waiting), "This pass is for another planting day"),
         "cancelled": (pass_text(app, cancelled), "This pass was cancelled or is still on"),
         "garbage": ("HELLO", "This is not a genuine pass"),
