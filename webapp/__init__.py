@@ -69,10 +69,12 @@ def register_domains(app: Flask) -> None:
     """Domains add their certificate kinds, order fulfillers and after-commit handlers."""
     from webapp import background
     from webapp.services.events import registration as events_registration
+    from webapp.services.planting import registration as planting_registration
     from webapp.services.plots import registration as plots_registration
 
     plots_registration.register()
     events_registration.register()
+    planting_registration.register(app)
     background.init_app(app)
 
 
@@ -136,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.offset import bp as offset_bp
     from webapp.blueprints.orders import bp as orders_bp
     from webapp.blueprints.payments import bp as payments_bp
+    from webapp.blueprints.planting import bp as planting_bp
     from webapp.blueprints.plots import bp as plots_bp
     from webapp.blueprints.public import bp as public_bp
     from webapp.blueprints.registry import bp as registry_bp
@@ -159,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sponsor_bp)
     app.register_blueprint(scan_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(planting_bp)
     if app.config.get("DEV_PAGES"):
         from webapp.blueprints.dev import bp as dev_bp
 

@@ -21,11 +21,13 @@ from webapp.models import (
     LossStatus,
     MemberRole,
     OrganisationKind,
+    PlantingDayStatus,
     PlotStatus,
     Privacy,
     ProjectStatus,
     ProjectType,
     Purpose,
+    RegistrationStatus,
     RiskRating,
     Role,
     SinkInstrument,
@@ -114,6 +116,11 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (LossStatus.CONFIRMED, _l("Confirmed")),
     (LossStatus.RESOLVED, _l("Confirmed and resolved")),
     (LossStatus.REJECTED, _l("Rejected")),
+    (PlantingDayStatus.SCHEDULED, _l("Scheduled")),
+    (PlantingDayStatus.CANCELLED, _l("Cancelled")),
+    (RegistrationStatus.REGISTERED, _l("Registered")),
+    (RegistrationStatus.WAITLISTED, _l("On the waiting list")),
+    (RegistrationStatus.CANCELLED, _l("Registration cancelled")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {

@@ -10,6 +10,7 @@ MAIN_LINKS = [
     ("offset.start", _l("Offset")),
     ("registry.projects", _l("Projects")),
     ("plots.sites", _l("Memorial forests")),
+    ("planting.days", _l("Planting days")),
     ("events.index", _l("Zero-carbon events")),
     ("verify.lookup", _l("Verify")),
 ]

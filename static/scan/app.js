@@ -8,11 +8,13 @@ import {
   isRevoked,
   parseCertificateNumber,
   parseCertificateText,
+  parsePassText,
   parsePlaqueText,
   verifyCertificate,
+  verifyPass,
   verifySignedDocument,
 } from "./crypto.js";
-import { allVisits, deviceId, getMeta, putVisit, setMeta } from "./store.js";
+import { allCheckins, allVisits, deviceId, getMeta, putCheckin, putVisit, setMeta } from "./store.js";
 import { cameraAvailable, decodeFile, scanCamera } from "./camera.js";
 
 const root = document.getElementById("scan-app");
@@ -21,7 +23,7 @@ const T = JSON.parse(cfg.strings);
 const locale = cfg.lang === "en" ? "en" : "zh-CN";
 const $ = (id) => document.getElementById(id);
 
-const state = { pack: null, keys: null, bits: null, current: null, plaque: null, syncing: false };
+const state = { pack: null, keys: null, bits: null, current: null, plaque: null, pass: null, syncing: false };
 
 function t(name, params = {}) {
   return (T[name] || name).replace(/%\((\w+)\)s/g, (_, k) => String(params[k] ?? ""));
@@ -91,6 +93,7 @@ function renderPack(message) {
   select.replaceChildren(...pack.sites.map((s) => el("option", { value: s.code }, s.code)));
   if (previous && pack.sites.some((s) => s.code === previous)) select.value = previous;
   $("site-choice").hidden = pack.sites.length < 2;
+  renderDays();
 }
 
 async function loadStoredPack() {
@@ -418,6 +421,7 @@ async function recordVisit() {
 }
 
 async function sync() {
+  await syncCheckins();
   if (state.syncing || !navigator.onLine) return;
   state.syncing = true; // before any await: one upload at a time
   const pending = (await allVisits()).filter((v) => !v.synced);
@@ -473,12 +477,176 @@ async function sync() {
   }
 }
 
+// ---- planting days (植树日): passes, attendance and trees, offline ---------------------
+
+function packDays() {
+  return (state.pack && state.pack.planting_days) || [];
+}
+
+function selectedDay() {
+  const code = $("day-select").value;
+  return packDays().find((d) => d.code === code) || null;
+}
+
+function renderDays() {
+  const days = packDays();
+  $("planting-mode").hidden = !days.length;
+  const select = $("day-select");
+  const previous = select.value;
+  select.replaceChildren(...days.map((d) => el("option", { value: d.code }, `${d.date} · ${d.site} · ${d.code}`)));
+  const today = shanghaiDay(new Date());
+  const todays = days.find((d) => d.date === today);
+  if (previous && days.some((d) => d.code === previous)) select.value = previous;
+  else if (todays) select.value = todays.code;
+}
+
+async function checkPass(text) {
+  const box = $("pass-result");
+  const day = selectedDay();
+  state.pass = null;
+  $("checkin-form").hidden = true;
+  const parsed = parsePassText(text);
+  if (!day) return showVerdict(box, "invalid", t("invalid"), t("pass_no_day"));
+  if (!parsed || !(await verifyPass(parsed, state.keys))) {
+    return showVerdict(box, "invalid", t("invalid"), t("pass_invalid"));
+  }
+  if (parsed.site !== day.site) {
+    return showVerdict(box, "invalid", t("invalid"), t("pass_other_site", { site: parsed.site }));
+  }
+  if (parsed.day !== day.code) {
+    return showVerdict(box, "invalid", t("invalid"), t("pass_other_day", { code: parsed.day }));
+  }
+  const known = day.passes[parsed.passId];
+  const rows = [[t("pass"), parsed.passId], [t("people"), String(parsed.places)]];
+  if (known === undefined) {
+    showVerdict(box, "unknown", t("unknown"), t("pass_not_in_pack"), rows, packSource());
+  } else {
+    showVerdict(box, "valid", t("valid"), t("pass_valid", { n: parsed.places }), rows, packSource());
+  }
+  state.pass = parsed;
+  $("attendees").value = String(parsed.places);
+  $("attendees").max = String(parsed.places);
+  $("tree-fields").replaceChildren(
+    ...day.plots.map((code) =>
+      el("label", {}, el("span", {}, t("plot") + " " + code), el("input", { type: "number", min: "0", inputmode: "numeric", "data-plot": code, value: "0" })),
+    ),
+  );
+  $("checkin-form").hidden = false;
+}
+
+async function recordCheckin() {
+  const message = $("checkin-message");
+  const day = selectedDay();
+  const pass = state.pass;
+  if (!pass || !day) {
+    message.textContent = t("pass_first");
+    return;
+  }
+  const attendees = Number($("attendees").value);
+  if (!Number.isInteger(attendees) || attendees < 0 || attendees > pass.places) {
+    message.textContent = t("attendees_range", { n: pass.places });
+    return;
+  }
+  const trees = [];
+  for (const input of $("tree-fields").querySelectorAll("input[data-plot]")) {
+    const n = Number(input.value || "0");
+    if (!Number.isInteger(n) || n < 0 || n > 10000) {
+      message.textContent = t("trees_range");
+      return;
+    }
+    if (n > 0) trees.push({ plot: input.dataset.plot, trees: n });
+  }
+  const existing = await allCheckins();
+  if (existing.some((c) => c.pass_id === pass.passId && c.day === day.code)) {
+    message.textContent = t("pass_already_here");
+    return;
+  }
+  await putCheckin({
+    id: crypto.randomUUID(),
+    day: day.code,
+    pass_text: pass.text,
+    pass_id: pass.passId,
+    attendees,
+    trees,
+    scanned_at: new Date().toISOString(),
+    synced: false,
+  });
+  state.pass = null;
+  $("checkin-form").hidden = true;
+  message.textContent = t("checkin_recorded");
+  await renderCheckins();
+  sync();
+}
+
+async function renderCheckins() {
+  const items = (await allCheckins()).sort((a, b) => b.scanned_at.localeCompare(a.scanned_at));
+  $("checkin-log").replaceChildren(
+    ...items.map((c) => {
+      const total = c.trees.reduce((sum, row) => sum + row.trees, 0);
+      let status = t("log_waiting");
+      if (c.synced) {
+        if (c.status === "rejected") status = t("log_rejected", { reason: c.message || "" });
+        else if (c.status === "duplicate") status = c.message || t("log_duplicate");
+        else status = t("log_created");
+      }
+      return el(
+        "li",
+        { "data-status": c.synced ? c.status : "waiting", "data-id": c.id },
+        el("span", { class: "scan-log-time" }, localTime(c.scanned_at)),
+        " ",
+        el("span", {}, `${c.pass_id} · ${t("people")} ${c.attendees} · ${t("trees_n", { n: total })}`),
+        " — ",
+        el("span", { class: "scan-log-status" }, status),
+      );
+    }),
+  );
+}
+
+async function syncCheckins() {
+  if (state.syncingCheckins || !navigator.onLine) return;
+  state.syncingCheckins = true;
+  try {
+    const pending = (await allCheckins()).filter((c) => !c.synced);
+    if (!pending.length) return;
+    const session = await fetch(cfg.sessionUrl, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
+    if (!session.ok || session.redirected) throw new Error(String(session.status));
+    const { csrf_token: csrf } = await session.json();
+    const device = await deviceId();
+    for (let start = 0; start < pending.length; start += UPLOAD_BATCH) {
+      const batch = pending.slice(start, start + UPLOAD_BATCH);
+      const response = await fetch(cfg.checkinsUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({
+          device_id: device,
+          checkins: batch.map((c) => ({ id: c.id, day: c.day, pass_text: c.pass_text, attendees: c.attendees, trees: c.trees, scanned_at: c.scanned_at })),
+        }),
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const { results } = await response.json();
+      for (const result of results) {
+        const item = batch.find((c) => c.id === result.id);
+        if (!item) continue;
+        Object.assign(item, { synced: true, status: result.status, message: result.message });
+        await putCheckin(item);
+      }
+    }
+  } catch {
+    $("checkin-message").textContent = t("sync_failed");
+  } finally {
+    state.syncingCheckins = false;
+    await renderCheckins();
+  }
+}
+
 // ---- inputs: camera, photo, typed code ----------------------------------------------
 
 function wireInput(container) {
   const target = container.dataset.target;
   const field = container.querySelector("textarea, input[type=text]");
-  const check = () => (target === "certificate" ? checkCertificate(field.value) : checkPlaque(field.value));
+  const checks = { certificate: checkCertificate, plaque: checkPlaque, pass: checkPass };
+  const check = () => checks[target](field.value);
   container.querySelector('[data-action="check"]').addEventListener("click", check);
   const video = container.querySelector("video");
   const camera = container.querySelector('[data-action="camera"]');
@@ -536,6 +704,12 @@ async function start() {
   $("pack-download").addEventListener("click", downloadPack);
   $("record-visit").addEventListener("click", recordVisit);
   $("sync-now").addEventListener("click", sync);
+  $("record-checkin").addEventListener("click", recordCheckin);
+  $("day-select").addEventListener("change", () => {
+    state.pass = null;
+    $("pass-result").hidden = true;
+    $("checkin-form").hidden = true;
+  });
   window.addEventListener("online", () => {
     renderNet();
     sync();
@@ -547,6 +721,7 @@ async function start() {
   }
   await loadStoredPack();
   await renderLog();
+  await renderCheckins();
   root.dataset.ready = "true";
   sync();
 }

@@ -181,3 +181,40 @@ export function isRevoked(bits, index) {
   if (!(index >= 0 && index < bits.length * 8)) return false;
   return Boolean(bits[index >> 3] & (0x80 >> (index & 7)));
 }
+
+// ---- planting-day passes (webapp/services/planting/passes.py) ----------------------
+
+const PASS = /^([0-9A-Z]{10})\/(PD[0-9A-Z]{6})\/([0-9A-Z-]{1,16})\/([1-9][0-9]{0,2})\/([A-Z2-7]{3})\.([A-Z2-7]{103})$/;
+
+/** A pass's parts from its QR text (or the part after /T/), or null. */
+export function parsePassText(text) {
+  const upper = String(text || "").trim().toUpperCase();
+  const marker = upper.lastIndexOf("/T/");
+  const rest = marker >= 0 ? upper.slice(marker + 3) : upper;
+  const m = PASS.exec(rest);
+  if (!m) return null;
+  return {
+    text: upper,
+    passId: m[1],
+    day: m[2],
+    site: m[3],
+    places: Number(m[4]),
+    tag: m[5],
+    signature: m[6],
+    body: rest.slice(0, rest.lastIndexOf(".")),
+  };
+}
+
+/** Verify a parsed pass: Ed25519 over "TANHUI-PASS:" + the body, by the key of its tag. */
+export async function verifyPass(parsed, keyDocument) {
+  const jwk = (keyDocument.keys || []).find((k) => k.kid.slice(3, 6).toUpperCase() === parsed.tag);
+  if (!jwk) return false;
+  let signature;
+  try {
+    signature = base32Decode(parsed.signature);
+  } catch {
+    return false;
+  }
+  if (signature.length !== 64) return false;
+  return verifyWith(jwk, signature, new TextEncoder().encode("TANHUI-PASS:" + parsed.body));
+}

@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 from webapp.background import aftermath
 from webapp.background.queue import DEFAULT_QUEUE, enqueue, worker_app
 from webapp.errors import DomainError
-from webapp.models import Order
+from webapp.models import Order, PlantingRegistration
 from webapp.models.base import utcnow
 from webapp.services import keys
 from webapp.services.payments import gateway, reconcile
 from webapp.services.payments.providers import ProviderError
+from webapp.services.planting import mails as planting_mails
 from webapp.services.plots import reservations
 from webapp.services.registry import allocation, published
 from webapp.unit_of_work import committing
@@ -48,6 +49,8 @@ PERIODIC: dict[str, int] = {
     # Entries written through the app publish their head as they commit; this covers
     # anything written otherwise, so a proof is available at most this late.
     "publish_tree_head": 60,
+    # Registered planters are reminded once, 48 hours before their planting day.
+    "planting_reminders": 900,
 }
 
 
@@ -135,6 +138,18 @@ def reconcile_payments(
     return f"reconciled {len(ids)} order(s): {summary}; released {len(released)} hold(s)"
 
 
+def planting_reminders(session: Session, config: Mapping[str, Any]) -> str:
+    """E-mail everyone registered for a planting day starting within 48 hours, once."""
+    with committing(session):
+        ids = planting_mails.due_reminders(session)
+    sent = 0
+    for registration_id in ids:
+        registration = session.get(PlantingRegistration, registration_id)
+        message = planting_mails.reminder_mail(registration, config["BASE_URL"])
+        sent += planting_mails.send_quietly(config, message)
+    return f"sent {sent} planting-day reminder(s)"
+
+
 TASKS: dict[str, Callable[..., Any]] = {
     "after_payment": after_payment,
     "after_partial_refund": after_partial_refund,
@@ -143,6 +158,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "expire_plots": expire_plots,
     "publish_tree_head": publish_tree_head,
     "reconcile_payments": reconcile_payments,
+    "planting_reminders": planting_reminders,
 }
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from flask import Flask
 
 from webapp.background import cli as background_cli
-from webapp.commands import certificates, demo, payments, plots, registry, users
+from webapp.commands import certificates, demo, payments, planting, plots, registry, users
 
 COMMANDS = (
     users.cli,
     registry.cli,
     certificates.cli,
     plots.cli,
+    planting.cli,
     payments.cli,
     demo.cli,
     background_cli.cli,

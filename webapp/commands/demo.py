@@ -10,6 +10,7 @@ from flask import current_app
 from webapp.extensions import db
 from webapp.services import demo, keys
 from webapp.services.certificates import documents
+from webapp.services.planting import demo as planting_demo
 from webapp.services.plots import demo as plots_demo
 from webapp.unit_of_work import committing
 
@@ -25,6 +26,7 @@ def cli() -> None:
         report = demo.load(db.session)
         certificate = demo.load_certificate(db.session, key, report)
         plot_certificates = plots_demo.load_certificates(db.session, key, report)
+        planting_demo.load(db.session, key, report)
     click.echo(f"demo data: {report.created} created, {report.existing} already present")
     click.echo("demo accounts (development only):")
     for email, password, role in demo.DEMO_ACCOUNTS:

@@ -27,6 +27,17 @@ from webapp.models.orders import (
     PaymentEvent,
     PaymentMethod,
 )
+from webapp.models.planting import (
+    DutyCertificate,
+    PlantedTrees,
+    PlantingCheckIn,
+    PlantingDay,
+    PlantingDayStatus,
+    PlantingParticipant,
+    PlantingRegistration,
+    RegistrationStatus,
+    VolunteerHours,
+)
 from webapp.models.plots import (
     DedicationKind,
     Plot,
@@ -77,6 +88,7 @@ __all__ = [
     "DedicationKind",
     "Delivery",
     "DemoCheckout",
+    "DutyCertificate",
     "Event",
     "EventKind",
     "FootprintCalculation",
@@ -101,6 +113,12 @@ __all__ = [
     "PaymentEvent",
     "PaymentMethod",
     "PhoneCode",
+    "PlantedTrees",
+    "PlantingCheckIn",
+    "PlantingDay",
+    "PlantingDayStatus",
+    "PlantingParticipant",
+    "PlantingRegistration",
     "Plot",
     "PlotPhoto",
     "PlotStatus",
@@ -112,6 +130,7 @@ __all__ = [
     "Purpose",
     "RangeState",
     "RangerAssignment",
+    "RegistrationStatus",
     "RiskRating",
     "Role",
     "ScanResult",
@@ -126,5 +145,6 @@ __all__ = [
     "TravelMode",
     "TreeHead",
     "User",
+    "VolunteerHours",
 ]
 from webapp.models import registry_ddl  # noqa: F401 - attaches DB-level guards

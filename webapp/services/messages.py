@@ -64,3 +64,22 @@ class SmsCodeRequested:
 @dataclass(frozen=True)
 class LossConfirmed:
     loss_id: int
+
+
+# --- planting days (issue 19) ---
+
+
+@dataclass(frozen=True)
+class PlantingDayCancelled:
+    """Registered by ``planting.days.cancel``: everyone registered is told by e-mail."""
+
+    day_id: int
+
+
+@dataclass(frozen=True)
+class PlantingRegistered:
+    """Registered by ``planting.registrations``: a registration was confirmed, waiting-listed
+    or moved up from the waiting list; its holder is told by e-mail (with the pass)."""
+
+    registration_id: int
+    promoted: bool = False

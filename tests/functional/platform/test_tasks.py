@@ -69,10 +69,10 @@ def test_queued_on_rq_and_once_per_interval_for_two_schedulers(app):
     assert task_queue.queue_depths(REDIS_URL) == {"default": 1, "certificates": 0}
 
     first, second = {}, {}
-    assert len(scheduler.scheduler_tick(app.config, 6000.0, first)) == len(tasks.PERIODIC) == 4
+    assert len(scheduler.scheduler_tick(app.config, 6000.0, first)) == len(tasks.PERIODIC) == 5
     assert scheduler.scheduler_tick(app.config, 6000.5, second) == []  # the other scheduler
-    assert queue.count == 5  # the payment job and the four periodic tasks
+    assert queue.count == 6  # the payment job and the five periodic tasks
     # Metrics show the queue depth at scrape time.
     text = app.test_client().get("/metrics").get_data(as_text=True)
-    assert 'tanhui_queue_depth{queue="default"} 5.0' in text
+    assert 'tanhui_queue_depth{queue="default"} 6.0' in text
     connection.flushdb()

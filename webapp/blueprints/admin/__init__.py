@@ -24,6 +24,7 @@ from webapp.blueprints.admin import (  # noqa: E402,F401
     certificates,
     losses,
     orders,
+    planting,
     projects,
     rangers,
     sites,

@@ -33,6 +33,7 @@ from webapp.extensions import db
 from webapp.models import Role, ScanResult
 from webapp.security import role_required
 from webapp.services import keys
+from webapp.services.planting import checkins
 from webapp.services.scan import pack, visits
 from webapp.unit_of_work import committing
 
@@ -174,6 +175,23 @@ def _strings() -> dict[str, str]:
         "online": _("Online"),
         "no_camera": _("No camera is available here: type or paste the code, or decode a photo."),
         "no_qr": _("No QR code was found in that picture."),
+        "pass": _("Pass"),
+        "people": _("People"),
+        "trees_n": _("%(n)s trees"),
+        "pass_no_day": _("Choose the planting day first."),
+        "pass_invalid": _("This is not a genuine pass: it was altered or not signed by Tanhui."),
+        "pass_other_site": _("This pass is for another site (%(site)s), not this one."),
+        "pass_other_day": _("This pass is for another planting day (%(code)s), not this one."),
+        "pass_valid": _("A genuine pass for this planting day, for %(n)s people."),
+        "pass_not_in_pack": _(
+            "A genuine pass for this planting day, registered after the pack was downloaded: "
+            "the server checks its registration when the check-in is uploaded."
+        ),
+        "pass_first": _("Check a pass first."),
+        "attendees_range": _("People present: a whole number from 0 to %(n)s."),
+        "trees_range": _("Trees planted must be a whole number from 0 to 10,000."),
+        "pass_already_here": _("This pass was already checked in on this device."),
+        "checkin_recorded": _("Check-in recorded on this device."),
         "crypto_missing": _(
             "This browser cannot verify Ed25519 signatures. Use an up-to-date Chrome or Edge."
         ),
@@ -313,6 +331,76 @@ def upload_visits():
                 "result": o.result,
                 "matched": o.matched,
                 "plot": o.plot,
+                "other_device": o.other_device,
+                "message": o.message,
+            }
+            for o in outcomes
+        ]
+    )
+
+
+def _checkin_input(item: object) -> checkins.CheckInInput:
+    if not isinstance(item, dict):
+        raise DomainError(_("A check-in must be an object."))
+    try:
+        scanned_at = datetime.fromisoformat(str(item.get("scanned_at", "")).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise DomainError(_("A check-in needs a scan time.")) from exc
+    trees = item.get("trees") or []
+    if not isinstance(trees, list) or not all(isinstance(t, dict) for t in trees):
+        raise DomainError(_("Trees planted must be a list of plots and numbers."))
+    return checkins.CheckInInput(
+        client_id=str(item.get("id", "")),
+        day_code=str(item.get("day", "")),
+        pass_text=str(item.get("pass_text", "")),
+        attendees=item.get("attendees") if isinstance(item.get("attendees"), int) else -1,
+        scanned_at=scanned_at,
+        trees=tuple(
+            checkins.TreesInput(
+                plot_code=str(t.get("plot", "")),
+                trees=t.get("trees") if isinstance(t.get("trees"), int) else 0,
+            )
+            for t in trees
+        ),
+    )
+
+
+@bp.post("/scan/api/checkins")
+@_api_role
+def upload_checkins():
+    """Planting-day check-ins recorded offline (attendance and trees per plot)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("checkins"), list):
+        abort(400)
+    _key, keyring = keys.signing(current_app.config)
+    outcomes: list[checkins.CheckInOutcome] = []
+    items: list[checkins.CheckInInput] = []
+    for raw in body["checkins"]:
+        try:
+            items.append(_checkin_input(raw))
+        except DomainError as exc:
+            client_id = str(raw.get("id", "")) if isinstance(raw, dict) else ""
+            outcomes.append(
+                checkins.CheckInOutcome(client_id=client_id, status="rejected", message=str(exc))
+            )
+    try:
+        with committing(db.session):
+            outcomes += checkins.record_many(
+                db.session,
+                ranger=current_user,
+                device_id=str(body.get("device_id", "")),
+                items=items,
+                keyring=keyring,
+            )
+    except DomainError as exc:
+        return jsonify(error={"status": 400, "message": str(exc.message)}), 400
+    return jsonify(
+        results=[
+            {
+                "id": o.client_id,
+                "status": o.status,
+                "pass": o.pass_id,
+                "trees": o.trees,
                 "other_device": o.other_device,
                 "message": o.message,
             }

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_phone_accounts'
-down_revision = '0017_buffer_losses'
+down_revision = '0018_planting_days'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,9 @@ A pack holds, for the sites a ranger is assigned to (every site for administrato
   size, planting date, the sponsor's name *as they allowed it* — ``sponsor_public``);
 * the site's plot certificates, keyed by public id: their status-list index, site and
   plot, issue date and ``holder_public`` (the name as the holder allowed it, ``None`` when
-  anonymous) — no more than the public verify page shows.
+  anonymous) — no more than the public verify page shows;
+* the sites' planting days (植树日) from yesterday to two weeks ahead: code, times, plots
+  and each registered pass's id and places — no planter's name.
 
 It never holds an e-mail address, a private full name, a dedication message, an order or
 an account id. The pack is signed like the status list: an Ed25519 signature (hex) by the
@@ -28,6 +30,7 @@ from webapp.models import MemorialSite, Plot, User
 from webapp.models.base import utcnow
 from webapp.services import signed_json
 from webapp.services.certificates import status_list
+from webapp.services.planting import queries as planting_queries
 from webapp.services.plots import queries, rangers
 from webapp.services.scan import links
 from webapp.services.signing import Keyring, SigningKey, well_known_document
@@ -102,7 +105,8 @@ def build(
     now = now or utcnow()
     sites: list[dict[str, Any]] = []
     certificates: dict[str, Any] = {}
-    for site in rangers.sites_for(session, user):
+    site_list = rangers.sites_for(session, user)
+    for site in site_list:
         entry, site_certificates = _site(session, site)
         sites.append(entry)
         certificates.update(site_certificates)
@@ -120,6 +124,7 @@ def build(
         "status_list": revocations,
         "sites": sites,
         "certificates": certificates,
+        "planting_days": planting_queries.pack_days(session, site_list, now),
         "proof": {"type": PACK_FORMAT, "kid": key.key_id, "created": created},
     }
     pack["proof"]["signature"] = key.sign(signing_input(pack)).hex()
