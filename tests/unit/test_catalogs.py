@@ -20,6 +20,21 @@ def test_zh_catalog_has_no_missing_or_fuzzy_entries():
     assert missing == [] and fuzzy == []
 
 
+def test_zh_catalog_defines_each_message_once():
+    """Babel keeps the last of two entries for one message without a word, so a catalog
+    merged from two branches could silently change a translation already reviewed."""
+    seen: dict[tuple[str | None, str], int] = {}
+    context = None
+    for line in PO.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgctxt "):
+            context = line
+        elif line.startswith("msgid ") and line != 'msgid ""':
+            key = (context, line)
+            seen[key] = seen.get(key, 0) + 1
+            context = None
+    assert [key for key, count in seen.items() if count > 1] == []
+
+
 def test_every_source_string_is_in_the_catalog(tmp_path):
     pot = tmp_path / "fresh.pot"
     subprocess.run(
