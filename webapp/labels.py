@@ -18,6 +18,7 @@ from webapp.models import (
     EventKind,
     IssuanceStatus,
     MemberRole,
+    MonitoringStatus,
     OrganisationKind,
     PlotStatus,
     Privacy,
@@ -97,6 +98,10 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (CertificateKind.EVENT, _l("Zero-carbon event")),
     (CertificateStatus.VALID, _l("Valid")),
     (CertificateStatus.REVOKED, _l("Revoked")),
+    # --- monitoring and verification (issue 18) ---
+    (MonitoringStatus.RECORDED, _l("Monitoring recorded")),
+    (MonitoringStatus.VERIFICATION_PENDING, _l("Verification awaiting approval")),
+    (MonitoringStatus.VERIFIED, _l("Verified")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {
@@ -115,6 +120,11 @@ KIND_LABELS: dict[str, object] = {
     "reversal": _l("Reversal (refund)"),
     "revocation": _l("Certificate revoked"),
     "sponsorship": _l("Plot sponsorship"),
+    # --- monitoring, verification and delivery (issue 18) ---
+    "monitoring": _l("Monitoring period (计量监测)"),
+    "verification": _l("Verification (核证)"),
+    "verification_approval": _l("Verification approved"),
+    "delivery": _l("Delivery of projected tonnes (交付)"),
 }
 
 

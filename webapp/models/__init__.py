@@ -17,6 +17,7 @@ from webapp.models.events import (
     TravelMode,
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
+from webapp.models.monitoring import MonitoringPeriod, MonitoringStatus
 from webapp.models.orders import (
     DemoCheckout,
     Order,
@@ -84,6 +85,8 @@ __all__ = [
     "MemberRole",
     "MemorialSite",
     "MerkleNode",
+    "MonitoringPeriod",
+    "MonitoringStatus",
     "Order",
     "OrderKind",
     "OrderPlot",

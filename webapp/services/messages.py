@@ -42,3 +42,14 @@ class PartialRefundMade:
 @dataclass(frozen=True)
 class CertificateBatchCreated:
     batch_id: int
+
+
+# --- delivery (issue 18) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryMade:
+    """A projected retirement was settled by delivered serials: the holder is told.
+    Registered by ``registry.delivery.settle``; handled by ``background.deliveries``."""
+
+    allocation_id: int  # the delivery allocation

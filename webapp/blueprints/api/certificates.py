@@ -58,6 +58,14 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
         "delivery": f.delivery,
         "expected_years": f.expected_years,
         "serials": list(f.serial_ranges),
+        # delivery of projected tonnes (issue 18): None until verified tonnes settled them
+        "delivered": None
+        if f.delivered_on is None
+        else {
+            "delivered_on": f.delivered_on.isoformat(),
+            "serials": list(f.delivered_serials),
+            "entry": f.delivery_seq,
+        },
         "share_of": f.parent_public_id,
         "revocation": None
         if record.revoked_at is None

@@ -10,7 +10,7 @@ from webapp.blueprints.registry import bp
 from webapp.extensions import db
 from webapp.localtime import local_iso
 from webapp.services import csv_export, keys
-from webapp.services.registry import ledger, published, queries
+from webapp.services.registry import ledger, monitoring_public, published, queries
 from webapp.services.registry.serials import parse_serial_query
 
 PAGE = 50
@@ -47,6 +47,8 @@ def project(code: str):
         counters=counters,
         issuances=queries.project_issuances(db.session, item),
         rows=queries.search_retirements(db.session, project=item, limit=10),
+        # monitoring, verification and delivery (issue 18 parts 1-2)
+        monitoring_record=monitoring_public.record(db.session, item),
     )
 
 

@@ -331,7 +331,13 @@ def serial_info(session: Session, serial: int) -> SerialInfo | None:
 def ledger_counters(session: Session) -> dict[int, tuple[int, int]]:
     """Replay the ledger: (reserved_kg, retired_kg) per issuance, as the ledger says."""
     state: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    moves = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reversal": (0, -1)}
+    moves = {
+        "reservation": (1, 0),
+        "retirement": (-1, 1),
+        "release": (-1, 0),
+        "reversal": (0, -1),
+        "delivery": (0, 1),  # issue 18: delivered serials retired for a projected sale
+    }
     last = -1
     while True:
         rows = session.execute(
