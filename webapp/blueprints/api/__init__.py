@@ -11,6 +11,7 @@ import webapp.blueprints.api.certificates  # noqa: E402
 import webapp.blueprints.api.certificates_openapi  # noqa: E402
 import webapp.blueprints.api.footprints  # noqa: E402,F401 - also serves openapi.json
 from webapp.blueprints.api import (  # noqa: E402,F401
+    monitoring_openapi,
     registry,
     registry_openapi,
     sites,

@@ -66,6 +66,16 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
             "serials": list(f.delivered_serials),
             "entry": f.delivery_seq,
         },
+        # refunds (issue 21 part 9): serials this certificate's retirement returned, and
+        # earlier reversals that returned serials it holds
+        "reversals": [
+            {"entry": r.seq, "quantity_kg": r.quantity_kg, "serials": list(r.serials)}
+            for r in f.reversals
+        ],
+        "earlier_reversals": [
+            {"entry": r.seq, "quantity_kg": r.quantity_kg, "serials": list(r.serials)}
+            for r in f.earlier_reversals
+        ],
         "share_of": f.parent_public_id,
         "revocation": None
         if record.revoked_at is None

@@ -20,6 +20,11 @@ from sqlalchemy.orm import Session
 
 from webapp.localtime import local_date
 from webapp.models import Allocation, AllocationState, Certificate, Order, Purpose
+from webapp.services.registry.serial_history import (
+    ReversalNote,
+    earlier_reversals,
+    reversals_of,
+)
 from webapp.services.registry.serials import format_range
 
 
@@ -63,6 +68,10 @@ class Coverage:
     delivered_on: date | None = None  # local date of the delivery
     delivered_runs: tuple[Run, ...] = ()
     delivery_seq: int | None = None  # the ``delivery`` ledger entry
+    # --- refunds (issue 21 part 9): this retirement's reversal entries, and earlier
+    # reversals that returned serials it now holds (refunded, then sold again) ---
+    reversals: tuple[ReversalNote, ...] = ()
+    earlier_reversals: tuple[ReversalNote, ...] = ()
 
     @property
     def delivered_serials(self) -> tuple[str, ...]:
@@ -210,4 +219,6 @@ def coverage(session: Session, certificate: Certificate) -> Coverage:
         delivered_on=local_date(delivered.retired_at) if delivered else None,
         delivered_runs=allocation_runs(delivered) if delivered else (),
         delivery_seq=delivered.retirement_entry_seq if delivered else None,
+        reversals=reversals_of(session, allocation),
+        earlier_reversals=earlier_reversals(session, allocation),
     )
