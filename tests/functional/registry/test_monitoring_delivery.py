@@ -349,3 +349,16 @@ def test_registry_verify_catches_tampering_with_the_new_rows(app, delivered, cas
     report = _verify(app)
     assert not report.ok
     assert any(p.startswith(table) for p in report.problems), report.problems
+
+
+def test_the_register_lists_a_settled_claim_once(app, client, delivered):
+    sold = db.session.get(Allocation, delivered["sold"])
+    settled = db.session.get(Allocation, delivered["delivery"])
+    rows = client.get("/api/v1/registry/retirements").get_json()["retirements"]
+    assert [r["entry"] for r in rows] == [sold.retirement_entry_seq]
+    # A delivered serial leads to the retirement it settled.
+    serial = settled.ranges[0].first
+    page = client.get(f"/registry/retirements?q={serial}").get_data(as_text=True)
+    assert f"#e{sold.retirement_entry_seq}" in page or str(sold.retirement_entry_seq) in page
+    data = client.get(f"/api/v1/registry/retirements?q={serial}").get_json()
+    assert [r["entry"] for r in data["retirements"]] == [sold.retirement_entry_seq]
