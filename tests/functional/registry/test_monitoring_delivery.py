@@ -362,3 +362,16 @@ def test_the_register_lists_a_settled_claim_once(app, client, delivered):
     assert f"#e{sold.retirement_entry_seq}" in page or str(sold.retirement_entry_seq) in page
     data = client.get(f"/api/v1/registry/retirements?q={serial}").get_json()
     assert [r["entry"] for r in data["retirements"]] == [sold.retirement_entry_seq]
+
+
+def test_the_ledger_pages_show_the_new_entries(app, client, delivered, english):
+    page = client.get("/registry/ledger").get_data(as_text=True)
+    for label in (
+        "Monitoring period",
+        "Verification",
+        "Verification approved",
+        "Delivery of projected tonnes",
+    ):
+        assert label in page
+    csv = client.get("/registry/ledger.csv").get_data(as_text=True)
+    assert ",delivery," in csv and ",monitoring," in csv
