@@ -375,3 +375,16 @@ def test_the_ledger_pages_show_the_new_entries(app, client, delivered, english):
         assert label in page
     csv = client.get("/registry/ledger.csv").get_data(as_text=True)
     assert ",delivery," in csv and ",monitoring," in csv
+
+
+def test_a_refund_of_a_settled_retirement_returns_its_delivered_serials(app, delivered):
+    sold = db.session.get(Allocation, delivered["sold"])
+    settled = db.session.get(Allocation, delivered["delivery"])
+    issuance = db.session.get(Issuance, settled.ranges[0].issuance_id)
+    retired_before = issuance.retired_kg
+    alloc.reverse(db.session, sold, reason="refund", actor=None)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Allocation, delivered["delivery"]).state.value == "reversed"
+    assert db.session.get(Issuance, issuance.id).retired_kg == retired_before - 700
+    assert _verify(app).ok
