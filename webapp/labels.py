@@ -20,6 +20,7 @@ from webapp.models import (
     LossCause,
     LossStatus,
     MemberRole,
+    MonitoringStatus,
     OrganisationKind,
     PlantingDayStatus,
     PlotStatus,
@@ -121,6 +122,10 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (RegistrationStatus.REGISTERED, _l("Registered")),
     (RegistrationStatus.WAITLISTED, _l("On the waiting list")),
     (RegistrationStatus.CANCELLED, _l("Registration cancelled")),
+    # --- monitoring and verification (issue 18) ---
+    (MonitoringStatus.RECORDED, _l("Monitoring recorded")),
+    (MonitoringStatus.VERIFICATION_PENDING, _l("Verification awaiting approval")),
+    (MonitoringStatus.VERIFIED, _l("Verified")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {
@@ -143,6 +148,11 @@ KIND_LABELS: dict[str, object] = {
     "buffer": _l("Buffer withheld"),
     "cancellation": _l("Cancellation (loss)"),
     "loss_resolved": _l("Loss resolved"),
+    # --- monitoring, verification and delivery (issue 18) ---
+    "monitoring": _l("Monitoring period (计量监测)"),
+    "verification": _l("Verification (核证)"),
+    "verification_approval": _l("Verification approved"),
+    "delivery": _l("Delivery of projected tonnes (交付)"),
 }
 
 

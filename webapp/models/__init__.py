@@ -18,6 +18,7 @@ from webapp.models.events import (
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.losses import Loss, LossCause, LossPhoto, LossStatus
+from webapp.models.monitoring import MonitoringPeriod, MonitoringStatus
 from webapp.models.orders import (
     DemoCheckout,
     Order,
@@ -103,6 +104,8 @@ __all__ = [
     "MemberRole",
     "MemorialSite",
     "MerkleNode",
+    "MonitoringPeriod",
+    "MonitoringStatus",
     "Order",
     "OrderKind",
     "OrderPlot",

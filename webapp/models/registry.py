@@ -194,6 +194,11 @@ class Allocation(Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retirement_entry_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # --- delivery (issue 18): an allocation of delivered serials made by a verification
+    # for a projected (ex-ante) retirement names the allocation it settles.
+    settles_allocation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("allocations.id"), unique=True
+    )
 
     project: Mapped[SinkProject] = relationship()
     ranges: Mapped[list[SerialRange]] = relationship(

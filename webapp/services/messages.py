@@ -83,3 +83,14 @@ class PlantingRegistered:
 
     registration_id: int
     promoted: bool = False
+
+
+# --- delivery (issue 18) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryMade:
+    """A projected retirement was settled by delivered serials: the holder is told.
+    Registered by ``registry.delivery.settle``; handled by ``background.deliveries``."""
+
+    allocation_id: int  # the delivery allocation

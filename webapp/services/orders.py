@@ -352,6 +352,17 @@ def close_unpaid(
 
 
 @dataclass(frozen=True)
+class VintageOffer:
+    """What one vintage of a project offers: delivered (verified) or projected tonnes."""
+
+    vintage: int
+    delivery: Delivery
+    available_kg: int
+    expected_from: int | None = None
+    expected_to: int | None = None
+
+
+@dataclass(frozen=True)
 class Offer:
     """One project's credits on sale, for the offset form's comparison table."""
 
@@ -361,6 +372,29 @@ class Offer:
     price_max: Decimal
     projected: bool
     vintages: tuple[int, ...]
+    # Per vintage and delivery, so verified 2024 and projected 2027 read as what they are.
+    per_vintage: tuple[VintageOffer, ...] = ()
+
+
+def _per_vintage(issuances: list) -> tuple[VintageOffer, ...]:
+    grouped: dict[tuple[int, Delivery], list] = {}
+    for i in issuances:
+        grouped.setdefault((i.vintage, i.delivery), []).append(i)
+    out = []
+    for (vintage, delivery), items in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        projected = [i for i in items if i.expected_from]
+        out.append(
+            VintageOffer(
+                vintage=vintage,
+                delivery=delivery,
+                available_kg=sum(i.available_kg for i in items),
+                expected_from=min((i.expected_from for i in projected), default=None),
+                expected_to=max(
+                    (i.expected_to or i.expected_from for i in projected), default=None
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def offers(session: Session) -> list[Offer]:
@@ -378,6 +412,7 @@ def offers(session: Session) -> list[Offer]:
                 price_max=max(prices),
                 projected=any(i.delivery is Delivery.PROJECTED for i in issuances),
                 vintages=tuple(sorted({i.vintage for i in issuances})),
+                per_vintage=_per_vintage(issuances),
             )
         )
     return result

@@ -2,8 +2,9 @@
 
 ``projects`` (projects and issuances, maker-checker), ``orders`` (orders, refunds, bank
 transfers by two people), ``certificates`` (search, revoke), ``sites`` (memorial sites,
-species, plot import, photos), ``rangers`` (who reports on which site). Every page is
-for administrators (the ``before_request`` below).
+species, plot import, photos), ``rangers`` (who reports on which site), ``monitoring``
+(monitoring periods and their verification, maker-checker; approval delivers projected
+tonnes). Every page is for administrators (the ``before_request`` below).
 """
 
 from flask import Blueprint
@@ -23,6 +24,7 @@ def _admins_only() -> None:
 from webapp.blueprints.admin import (  # noqa: E402,F401
     certificates,
     losses,
+    monitoring,
     orders,
     planting,
     projects,

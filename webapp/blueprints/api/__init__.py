@@ -13,6 +13,7 @@ import webapp.blueprints.api.footprints  # noqa: E402,F401 - also serves openapi
 from webapp.blueprints.api import (  # noqa: E402,F401
     losses,
     losses_openapi,
+    monitoring_openapi,
     planting,
     planting_openapi,
     registry,

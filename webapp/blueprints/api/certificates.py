@@ -58,6 +58,24 @@ def certificate_dict(record: verification.PublicRecord) -> dict[str, Any]:
         "delivery": f.delivery,
         "expected_years": f.expected_years,
         "serials": list(f.serial_ranges),
+        # delivery of projected tonnes (issue 18): None until verified tonnes settled them
+        "delivered": None
+        if f.delivered_on is None
+        else {
+            "delivered_on": f.delivered_on.isoformat(),
+            "serials": list(f.delivered_serials),
+            "entry": f.delivery_seq,
+        },
+        # refunds (issue 21 part 9): serials this certificate's retirement returned, and
+        # earlier reversals that returned serials it holds
+        "reversals": [
+            {"entry": r.seq, "quantity_kg": r.quantity_kg, "serials": list(r.serials)}
+            for r in f.reversals
+        ],
+        "earlier_reversals": [
+            {"entry": r.seq, "quantity_kg": r.quantity_kg, "serials": list(r.serials)}
+            for r in f.earlier_reversals
+        ],
         "share_of": f.parent_public_id,
         "revocation": None
         if record.revoked_at is None

@@ -13,7 +13,14 @@ from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import SinkProject
 from webapp.services import keys
-from webapp.services.registry import buffer, ledger, published, queries, sales_stop
+from webapp.services.registry import (
+    buffer,
+    ledger,
+    monitoring_public,
+    published,
+    queries,
+    sales_stop,
+)
 from webapp.services.registry.serials import format_range, parse_serial_query
 
 MAX_PAGE = 1000
@@ -109,6 +116,14 @@ def project(code: str):
         }
         for i in queries.project_issuances(db.session, p)
     ]
+    # --- monitoring, verification and delivery (issue 18 parts 1-2) ---
+    record = monitoring_public.record(db.session, p)
+    data["monitoring_periods"] = [monitoring_public.period_dict(m) for m in record.periods]
+    data["documents"] = [
+        {**d, "url": url_for("registry.document", sha256=d["sha256"], _external=True)}
+        for d in record.documents()
+    ]
+    data.update(record.figures.to_dict())
     return jsonify(data)
 
 

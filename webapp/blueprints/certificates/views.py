@@ -30,12 +30,15 @@ from webapp.blueprints.certificates.forms import SharesForm
 from webapp.database import sqlite_begin
 from webapp.errors import Conflict, DomainError
 from webapp.extensions import db
+from webapp.localtime import local_date
 from webapp.models import Certificate, CertificateStatus, Privacy, Role
 from webapp.models.certificate_batches import BatchStatus, CertificateBatch
 from webapp.services import keys
 from webapp.services.certificates import batches, documents, queries, shares
 from webapp.services.certificates.storage import StoredFile
 from webapp.services.certificates.token import CertificateKind
+from webapp.services.registry import delivery
+from webapp.services.registry.delivery_mail import serials_of
 from webapp.unit_of_work import committing
 
 BATCH_LIST_LIMIT = 100
@@ -144,6 +147,12 @@ def mine():
         share_counts=queries.share_counts(db.session, [c.id for c in items]),
         can_share={c.id for c in items if _can_share(c)},
         batches=queries.batches_of(db.session, user),
+        # delivery of projected tonnes (issue 18)
+        deliveries=delivery.deliveries_for(
+            db.session, [c.allocation_id for c in items if c.allocation_id]
+        ),
+        local_date=local_date,
+        serials_of=serials_of,
     )
 
 

@@ -7,4 +7,4 @@ from webapp.services.registry.serials import format_range
 bp = Blueprint("registry", __name__)
 bp.add_app_template_global(format_range, "serial_range")
 
-from webapp.blueprints.registry import losses, views  # noqa: E402,F401
+from webapp.blueprints.registry import documents, losses, views  # noqa: E402,F401

@@ -10,7 +10,15 @@ from webapp.blueprints.registry import bp
 from webapp.extensions import db
 from webapp.localtime import local_iso
 from webapp.services import csv_export, keys
-from webapp.services.registry import buffer, ledger, losses, published, queries, sales_stop
+from webapp.services.registry import (
+    buffer,
+    ledger,
+    losses,
+    monitoring_public,
+    published,
+    queries,
+    sales_stop,
+)
 from webapp.services.registry import timeline as project_timeline
 from webapp.services.registry.serials import parse_serial_query
 
@@ -53,6 +61,8 @@ def project(code: str):
         stopping_loss=sales_stop.stopping_loss(db.session, item.id),
         losses=losses.public_losses(db.session, item.id),
         timeline=project_timeline.project_timeline(db.session, item),
+        # monitoring, verification and delivery (issue 18 parts 1-2)
+        monitoring_record=monitoring_public.record(db.session, item),
     )
 
 

@@ -60,7 +60,7 @@ def _backfill() -> None:
 
 # revision identifiers, used by Alembic.
 revision = '0017_buffer_losses'
-down_revision = '0015_session_ids'
+down_revision = '0016_monitoring_delivery'
 branch_labels = None
 depends_on = None
 

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Allocation, Certificate, Order, Purpose
+from webapp.localtime import local_date
+from webapp.models import Allocation, AllocationState, Certificate, Order, Purpose
+from webapp.services.registry.serial_history import (
+    ReversalNote,
+    earlier_reversals,
+    reversals_of,
+)
 from webapp.services.registry.serials import format_range
 
 
@@ -57,6 +64,18 @@ class Coverage:
     retirement_seq: int | None = None
     parent_public_id: str | None = None
     parent_quantity_kg: int | None = None
+    # --- delivery (issue 18): projected serials settled by delivered ones ---
+    delivered_on: date | None = None  # local date of the delivery
+    delivered_runs: tuple[Run, ...] = ()
+    delivery_seq: int | None = None  # the ``delivery`` ledger entry
+    # --- refunds (issue 21 part 9): this retirement's reversal entries, and earlier
+    # reversals that returned serials it now holds (refunded, then sold again) ---
+    reversals: tuple[ReversalNote, ...] = ()
+    earlier_reversals: tuple[ReversalNote, ...] = ()
+
+    @property
+    def delivered_serials(self) -> tuple[str, ...]:
+        return tuple(run.label for run in self.delivered_runs)
 
     @property
     def serial_ranges(self) -> tuple[str, ...]:
@@ -176,6 +195,12 @@ def coverage(session: Session, certificate: Certificate) -> Coverage:
         runs = slice_runs(allocation_runs(allocation, every=True), 0, source.quantity_kg)
     if parent is not None and certificate.quantity_kg:
         runs = slice_runs(runs, share_offset(session, certificate), certificate.quantity_kg)
+    delivered = session.scalar(
+        select(Allocation).where(
+            Allocation.settles_allocation_id == allocation.id,
+            Allocation.state == AllocationState.RETIRED,
+        )
+    )
     order = session.get(Order, source.order_id) if source.order_id else None
     purpose_from = order if order is not None else allocation
     project = allocation.project
@@ -191,4 +216,9 @@ def coverage(session: Session, certificate: Certificate) -> Coverage:
         retirement_seq=allocation.retirement_entry_seq,
         parent_public_id=parent.public_id if parent else None,
         parent_quantity_kg=parent.quantity_kg if parent else None,
+        delivered_on=local_date(delivered.retired_at) if delivered else None,
+        delivered_runs=allocation_runs(delivered) if delivered else (),
+        delivery_seq=delivered.retirement_entry_seq if delivered else None,
+        reversals=reversals_of(session, allocation),
+        earlier_reversals=earlier_reversals(session, allocation),
     )

@@ -369,6 +369,16 @@ def reverse(
         now=now,
     )
     audit.record(session, "registry.reversal", actor=actor, subject=allocation, reason=reason)
+    # --- delivery (issue 18): a refunded projected retirement no longer needs the delivered
+    # serials that settled it; they return too (their own ``reversal`` entry).
+    settled_by = session.scalar(
+        select(Allocation).where(
+            Allocation.settles_allocation_id == allocation.id,
+            Allocation.state == AllocationState.RETIRED,
+        )
+    )
+    if settled_by is not None:
+        reverse(session, settled_by, reason=reason, actor=actor, now=now)
     return allocation
 
 

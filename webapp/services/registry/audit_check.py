@@ -54,12 +54,19 @@ try:
 except ImportError:  # pragma: no cover - the standard library does the same, slower
     orjson = None
 
-from webapp.services.registry import buffer_audit, merkle
+from webapp.services.registry import audit_monitoring, buffer_audit, merkle
 from webapp.services.signing import Keyring, verify_tree_head
 
-ALLOCATION_KINDS = frozenset({"reservation", "retirement", "release", "reversal"})
+ALLOCATION_KINDS = frozenset({"reservation", "retirement", "release", "reversal", "delivery"})
 # How each allocation entry moves an issuance's (reserved_kg, retired_kg) counters.
-MOVES = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reversal": (0, -1)}
+# ``delivery`` (issue 18): delivered serials retired at once for a projected retirement.
+MOVES = {
+    "reservation": (1, 0),
+    "retirement": (-1, 1),
+    "release": (-1, 0),
+    "reversal": (0, -1),
+    "delivery": (0, 1),
+}
 SPONSORED = ("sponsored", "planted", "inspected", "failed", "replanted")
 
 LOG_BATCH = 16_384  # 2**14: aligned batches hash as perfect subtrees
@@ -586,7 +593,7 @@ class _Expected:
             self.quantity, self.quantity_seq = body["quantity_kg"], seq
             self.held = _merge(_runs(body["ranges"]))
             self.all_runs = list(self.held)
-        elif kind == "retirement":
+        elif kind in ("retirement", "delivery"):
             self.state = "retired"
             self.quantity, self.quantity_seq = body["quantity_kg"], seq
             self.quantities.add(body["quantity_kg"])
@@ -599,6 +606,8 @@ class _Expected:
                 "court": body.get("court"),
             }
             self.held = _merge(_runs(body["ranges"]))
+            if kind == "delivery":  # no reservation before: these are all its serials
+                self.all_runs = list(self.held)
         elif kind == "release":
             self.state = "expired" if body.get("reason") == "expired" else "released"
             self.held = []
@@ -1060,6 +1069,7 @@ def _check_rest(
     """Issuances against the replayed totals, plots, and certificates that name nothing."""
     _check_issuances(report, raw, facts, totals)
     _check_plots(report, raw, facts)
+    audit_monitoring.check(report, raw)
     for cid, public_id in raw.all(
         "SELECT id, public_id FROM certificates WHERE allocation_id IS NULL AND plot_id IS NULL"
     ):
@@ -1232,7 +1242,8 @@ def _non_allocation_facts(raw: _Raw) -> _LogFacts | None:
     scratch = AuditReport()
     for seq, kind, body, allocation_id in raw.all(
         "SELECT seq, kind, body, allocation_id FROM ledger_entries "
-        "WHERE kind NOT IN ('reservation', 'retirement', 'release', 'reversal') ORDER BY seq"
+        "WHERE kind NOT IN ('reservation', 'retirement', 'release', 'reversal', 'delivery') "
+        "ORDER BY seq"
     ):
         parsed = _check_body(scratch, seq, kind, body, allocation_id)
         if parsed is None:

@@ -200,14 +200,16 @@ def _rows(session: Session, allocations: list[Allocation]) -> list[RetirementRow
     return rows
 
 
-def _retired_query():
-    return (
-        select(Allocation)
-        .where(Allocation.state == AllocationState.RETIRED)
-        .options(
-            joinedload(Allocation.project),
-            joinedload(Allocation.ranges).joinedload(SerialRange.issuance),
-        )
+def _retired_query(*, deliveries: bool = False):
+    """Retired allocations. Delivery allocations (issue 18: delivered serials settling a
+    projected retirement) are left out of the register unless ``deliveries``: the claim is
+    the original retirement's, listed once."""
+    stmt = select(Allocation).where(Allocation.state == AllocationState.RETIRED)
+    if not deliveries:
+        stmt = stmt.where(Allocation.settles_allocation_id.is_(None))
+    return stmt.options(
+        joinedload(Allocation.project),
+        joinedload(Allocation.ranges).joinedload(SerialRange.issuance),
     )
 
 
@@ -229,9 +231,14 @@ def search_retirements(
     if query:
         serial = parse_serial_query(query)
         if serial is not None:
-            stmt = stmt.where(
-                Allocation.id.in_(_allocations_holding(session, *serial, RangeState.RETIRED))
-            )
+            ids = _allocations_holding(session, *serial, RangeState.RETIRED)
+            # A delivered serial (issue 18) finds the retirement it settled.
+            ids += session.scalars(
+                select(Allocation.settles_allocation_id).where(
+                    Allocation.id.in_(ids), Allocation.settles_allocation_id.is_not(None)
+                )
+            ).all()
+            stmt = stmt.where(Allocation.id.in_(ids))
         else:
             # Prefix match: served by the pattern index at any register size (names start
             # with the family name); anonymous retirements have no public name to match.
@@ -330,10 +337,17 @@ def serial_info(session: Session, serial: int) -> SerialInfo | None:
     else:
         state = "retired"
         alloc = (
-            session.scalars(_retired_query().where(Allocation.id == held.allocation_id))
+            session.scalars(
+                _retired_query(deliveries=True).where(Allocation.id == held.allocation_id)
+            )
             .unique()
             .one()
         )
+        if alloc.settles_allocation_id is not None:  # a delivered serial: whose claim it is
+            settled = session.scalars(
+                _retired_query().where(Allocation.id == alloc.settles_allocation_id)
+            ).unique()
+            alloc = settled.one_or_none() or alloc
         retirement = _rows(session, [alloc])[0]
     return SerialInfo(
         serial,
@@ -349,7 +363,13 @@ def serial_info(session: Session, serial: int) -> SerialInfo | None:
 def ledger_counters(session: Session) -> dict[int, tuple[int, int]]:
     """Replay the ledger: (reserved_kg, retired_kg) per issuance, as the ledger says."""
     state: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    moves = {"reservation": (1, 0), "retirement": (-1, 1), "release": (-1, 0), "reversal": (0, -1)}
+    moves = {
+        "reservation": (1, 0),
+        "retirement": (-1, 1),
+        "release": (-1, 0),
+        "reversal": (0, -1),
+        "delivery": (0, 1),  # issue 18: delivered serials retired for a projected sale
+    }
     last = -1
     while True:
         rows = session.execute(
