@@ -156,6 +156,8 @@ def test_a_shortfall_is_public_and_follows_the_written_rule(
     assert data["shortfall_kg"] == 2_000
     page = client.get("/projects/TA-CLS").get_data(as_text=True)
     assert 'id="shortfall"' in page
+    # Retired counts projected and delivered serials; the page says so, so no claim reads twice.
+    assert "每项声明在注销登记中只计一次" in page
     assert _verify(app).ok
 
 
