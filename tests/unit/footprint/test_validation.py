@@ -34,7 +34,9 @@ def household_errors(**fields):
         ("1E3", "Must be a plain decimal number such as 12.5."),
         ("nan", "Must be a plain decimal number such as 12.5."),
         ("Infinity", "Must be a plain decimal number such as 12.5."),
-        ("1,000", "Must be a plain decimal number such as 12.5."),
+        ("1,00,0", "Group digits in threes (3,000 or 1,200.5), or leave out the commas."),
+        ("3000 kg", "Enter the number in kilowatt-hours (kWh)."),
+        ("3000 apples", "Must be a plain decimal number such as 12.5."),
         (float("nan"), "Must be a finite number."),
         (float("inf"), "Must be a finite number."),
         (D("NaN"), "Must be a finite number."),
@@ -51,6 +53,11 @@ def household_errors(**fields):
 )
 def test_bad_numbers(value, message):
     assert household_errors(electricity_kwh=value) == {"electricity_kwh": message}
+
+
+@pytest.mark.parametrize("value", ["3,000", "３０００", "3000 kWh", "3,000度", "３，０００ 千瓦时"])
+def test_numbers_as_people_write_them(value):
+    assert parse_household({**BASE, "electricity_kwh": value}).electricity_kwh == D(3000)
 
 
 @pytest.mark.parametrize(

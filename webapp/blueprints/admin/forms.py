@@ -74,6 +74,7 @@ class ProjectForm(FlaskForm):
     )
     area_mu = QuantityField(
         _l("Area (mu)"),
+        unit="mu",
         places=2,
         validators=[
             _required,
@@ -129,6 +130,7 @@ class IssuanceForm(FlaskForm):
     period_end = DateField(_l("Monitoring period ends"), validators=[_required])
     quantity_t = QuantityField(
         _l("Quantity (t CO₂)"),
+        unit="t",
         places=3,
         validators=[
             _required,
@@ -140,6 +142,7 @@ class IssuanceForm(FlaskForm):
     )
     price_per_tonne = QuantityField(
         _l("Price per tonne (CNY)"),
+        unit="yuan",
         places=2,
         validators=[
             _required,
