@@ -173,12 +173,14 @@ def test_flight_errors():
             {"distance_km": 0},
             {"distance_km": 30000},
             {"distance_km": 100, "return": "yes", "cabin": "first", "passengers": 0},
-            {"from": 1, "to": "TOOLONG"},
+            {"from": 1, "to": "X" * 41},
         ]
     )
     assert errs == {
         "flights[0].to": "This field is required.",
-        "flights[1].to": "Unknown airport code.",
+        "flights[1].to": (
+            "Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH)."
+        ),
         "flights[2].to": "Destination must differ from origin.",
         "flights[3].distance_km": "Give either airport codes or distance_km, not both.",
         "flights[4]": "Give from and to airport codes, or distance_km.",
@@ -188,7 +190,7 @@ def test_flight_errors():
         "flights[7].cabin": "Must be one of: average, economy, business.",
         "flights[7].passengers": "Must be at least 1.",
         "flights[8].from": "Must be text.",
-        "flights[8].to": "Must be at most 3 characters.",
+        "flights[8].to": "Must be at most 40 characters.",
     }
 
 

@@ -139,6 +139,7 @@ class SurveyForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=60, message=_l("At most 60 characters."))],
         description=_l("e.g. 北京 or Chengdu. Or give the distance below."),
+        render_kw={"list": "city-list"},
     )
     one_way_km = StringField(
         _l("Or: one-way distance (km)"),
