@@ -83,7 +83,7 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     for _click in range(2):
         client.post(
             f"/events/{event.code}/refund-surplus",
-            data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+            data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
         )
     order = fresh(Order, order.id)
     assert order.refunded_kg == surplus_kg and order.status is OrderStatus.PAID
