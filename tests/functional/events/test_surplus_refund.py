@@ -300,7 +300,9 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     manage = f"/events/{event.code}/manage"
     estimate = save_calculation(organiser, ESTIMATE)
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
-    response = post(client, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
+    response = post(
+        client, f"/events/{event.code}/offset", {"confirm": "1", "method": "bank_transfer"}, manage
+    )
     assert response.status_code == 302
     order = db.session.scalars(select(Order)).one()
     staff_confirm_transfer(app, order)
