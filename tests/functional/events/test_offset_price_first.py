@@ -34,3 +34,34 @@ def test_the_price_comes_first_and_nothing_is_reserved(client, credits, organise
     )
     assert confirmed.status_code == 302 and "/orders/" in confirmed.headers["Location"]
     assert db.session.scalars(select(Issuance)).one().reserved_kg == event.estimate_kg
+
+
+def test_expected_attendees_as_people_write_them(client, org):
+    from webapp.models import Event as EventModel
+
+    page = f"/organisations/{org.id}/events/new"
+    base = {
+        "name": "全角论坛",
+        "kind": "forum",
+        "starts_on": "2026-12-20",
+        "ends_on": "2026-12-21",
+        "venue": "会展中心",
+        "city": "济南",
+        "province": "CN-SD",
+    }
+    for typed, expected in (("３，０００ 人", 3000), ("1,200", 1200)):
+        response = post(
+            client, page, {**base, "name": f"论坛{expected}", "expected_attendees": typed}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+        event = db.session.scalars(
+            select(EventModel).where(EventModel.name == f"论坛{expected}")
+        ).one()
+        assert event.expected_attendees == expected
+    for garbage, message in (
+        ("3.5", "请输入整数。"),
+        ("abc", "请输入普通十进制数字"),
+        ("3 吨", "请以人为单位"),
+    ):
+        response = post(client, page, {**base, "expected_attendees": garbage})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), garbage

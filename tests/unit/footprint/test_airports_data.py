@@ -88,6 +88,10 @@ def test_the_names_of_chinese_airports_start_with_a_place_of_their_city_or_a_kno
         ("南昌", "KHN"),
         ("东京", "HND"),
         ("Tokyo", "HND"),
+        ("Nagoya", "NGO"),  # by city only: the airport is "Chubu Centrair"
+        ("名古屋", "NGO"),
+        ("仁怀", "WMT"),
+        ("Shantou", "SWA"),
         ("杭洲", None),
         ("x", None),
         ("", None),
