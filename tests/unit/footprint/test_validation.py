@@ -270,3 +270,13 @@ def test_messages_are_lazy_and_render_without_app_context():
         "household_size": "Must not be negative.",
     }
     assert "household_size: Must not be negative." in str(err)
+
+
+def test_event_counts_with_their_units():
+    e = parse_event(
+        {**EVENT, "participants": "3,000 人", "meals": "１２００ 餐", "room_nights": "300晚"}
+    )
+    assert (e.participants, e.meals, e.room_nights) == (3000, 1200, 300)
+    assert errors_of(parse_event, {**EVENT, "participants": "300 kg"}) == {
+        "participants": "Enter the number in people."
+    }

@@ -46,7 +46,18 @@ class _Invalid(Exception):
         self.message = message
 
 
-_UNIT_SUFFIXES = {"kwh": "kwh", "km": "km", "kg": "kg", "m3": "m3", "gj": "gj"}
+_UNIT_SUFFIXES = {
+    "kwh": "kwh",
+    "km": "km",
+    "kg": "kg",
+    "m3": "m3",
+    "gj": "gj",
+    "people": "people",
+    "participants": "people",
+    "passengers": "people",
+    "meals": "meals",
+    "nights": "nights",
+}
 
 
 def unit_of(name: str) -> str | None:
