@@ -62,6 +62,7 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (Purpose.GIFT, _l("Gift")),
     (Purpose.JUDICIAL_RESTORATION, _l("Judicial restoration (司法修复)")),
     (Purpose.OTHER, _l("Other")),
+    (Purpose.ORGANISATION, _l("An organisation's operations")),
     (Privacy.FULL, _l("Show my full name")),
     (Privacy.INITIALS, _l("Show only my initials")),
     (Privacy.ANONYMOUS, _l("Anonymous")),

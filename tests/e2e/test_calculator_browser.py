@@ -25,8 +25,8 @@ def test_household_footprint_on_a_phone_shows_the_breakdown_chart(browser, live_
         car.get_by_label("每年公里数").fill("8000")
         page.get_by_label("地铁（公里/年）").fill("2000")
         flight = page.get_by_role("group", name="航班 1")
-        flight.get_by_label("出发机场").fill("can")
-        flight.get_by_label("到达机场").fill("PEK")
+        flight.get_by_label("出发地（城市或机场）").fill("广州")
+        flight.get_by_label("目的地（城市或机场）").fill("北京")
         page.get_by_role("radio", name="低肉类（偶尔吃肉）").check()
         page.get_by_role("button", name="计算我的碳足迹").click()
 

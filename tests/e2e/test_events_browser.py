@@ -126,6 +126,7 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
 
         # Offset the estimate with the demo provider.
         page.get_by_role("button", name=re.compile(r"^抵消 [0-9.]+ 吨$")).click()
+        page.get_by_role("button", name=re.compile(r"^确认并支付 ")).click()
         _pay_with_demo(page)
         page.goto(live_server.url + f"/events/{code}")
         assert page.get_by_role("heading", name="零碳会议").is_visible()
@@ -138,6 +139,7 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
         assert page.get_by_text("实际碳足迹已取代预估值。").is_visible()
         assert page.locator("#trueup-difference").inner_text().startswith("+")
         page.get_by_role("button", name=re.compile(r"^补足 [0-9.]+ 吨$")).click()
+        page.get_by_role("button", name=re.compile(r"^确认并支付 ")).click()
         _pay_with_demo(page)
         with page.expect_download() as certificate:
             page.get_by_role("link", name="下载证书（PDF）").click()
@@ -223,6 +225,7 @@ def test_organiser_refunds_the_surplus_of_a_smaller_true_up(browser, live_server
         _choose(page, "#estimate-calculation", "论坛预估")
         page.get_by_role("button", name="用作预估值").click()
         page.get_by_role("button", name=re.compile(r"^抵消 [0-9.]+ 吨$")).click()
+        page.get_by_role("button", name=re.compile(r"^确认并支付 ")).click()
         _pay_with_demo(page)
         ref = page.url.rsplit("/", 1)[1]
         old_id = page.locator("section.card .mono").first.inner_text()

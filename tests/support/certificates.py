@@ -126,7 +126,7 @@ def scan_text(app, certificate: Certificate) -> str:
 
 
 def revoke(client, public_id: str, reason: str | None, *, token: bool = True):
-    data = {} if reason is None else {"reason": reason}
+    data = {"confirmed": "1"} if reason is None else {"reason": reason, "confirmed": "1"}
     if token:
         data["csrf_token"] = csrf_token(client, "/admin/certificates/")
     return client.post(f"/admin/certificates/{public_id}/revoke", data=data)

@@ -69,7 +69,7 @@ def post(client, path, data, page=None):
 
 
 def start_event_order(client, event) -> Order:
-    response = post(client, f"/events/{event.code}/offset", {"method": "demo"},
+    response = post(client, f"/events/{event.code}/offset", {"confirm": "1", "method": "demo"},
                     page=f"/events/{event.code}/manage")  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     match = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"])

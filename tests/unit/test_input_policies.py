@@ -29,6 +29,47 @@ def test_bounds_are_checked_before_any_arithmetic():
 
 
 @pytest.mark.parametrize(
+    ("raw", "unit", "expected"),
+    [
+        ("3,000", None, "3000"),
+        ("-1,200.50", None, "-1200.50"),
+        ("３０００", None, "3000"),
+        ("３，０００．５", None, "3000.5"),
+        ("3000 kWh", "kwh", "3000"),
+        ("3000度", "kwh", "3000"),
+        ("3 吨", "t", "3"),
+        ("2.5 t CO2e", "t", "2.5"),
+        ("¥ 1,200", "yuan", "1200"),
+        ("300 人", "people", "300"),
+    ],
+)
+def test_the_quantity_reader_takes_numbers_as_people_write_them(raw, unit, expected):
+    assert quantities.to_decimal(raw, unit=unit) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "message"),
+    [
+        ("3,00,0", None, "Group digits in threes (3,000 or 1,200.5), or leave out the commas."),
+        ("1,0", None, "Group digits in threes (3,000 or 1,200.5), or leave out the commas."),
+        ("3 kg", "t", "Enter the number in tonnes (t)."),
+        ("3000 kWh", None, "Must be a plain decimal number such as 12.5."),
+        ("3 tonnes of CO2", "t", "Must be a plain decimal number such as 12.5."),
+        ("abc", "t", "Must be a plain decimal number such as 12.5."),
+        ("1e9", None, "Must be a plain decimal number such as 12.5."),
+        ("1e9 t", "t", "Must be a plain decimal number such as 12.5."),
+        ("吨", "t", "Must be a plain decimal number such as 12.5."),
+    ],
+)
+def test_the_quantity_reader_still_refuses_garbage_with_a_message(raw, unit, message):
+    with pytest.raises(quantities.InvalidQuantity) as info:
+        quantities.to_decimal(raw, unit=unit)
+    assert str(info.value.message) == message
+    with pytest.raises(quantities.InvalidQuantity):
+        quantities.parse("-3,000", minimum=0)
+
+
+@pytest.mark.parametrize(
     "name", ["a\u202eb", "a\u200bb", "a\u2066b\u2069", "\ufeffname", "a\u0000b", "a\u2028b"]
 )
 def test_text_policy_refuses_invisible_and_direction_characters(name):

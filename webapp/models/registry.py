@@ -75,6 +75,7 @@ class Purpose(enum.StrEnum):
     GIFT = "gift"
     JUDICIAL_RESTORATION = "judicial_restoration"  # 司法修复: ordered by a court
     OTHER = "other"
+    ORGANISATION = "organisation"  # an organisation's own operations (机构运营)
     # 认建认养: paying for plots of a memorial forest; a contribution, not an offset.
     PLOT_SPONSORSHIP = "plot_sponsorship"
 

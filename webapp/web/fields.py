@@ -29,7 +29,19 @@ def strip_multiline(value: object) -> object:
 
 class QuantityField(DecimalField):
     """A DecimalField read by :mod:`webapp.services.quantities`: finite plain decimals only
-    (``1e28``, ``NaN``, ``sNaN``, ``Infinity`` are field errors, not values)."""
+    (``1e28``, ``NaN``, ``sNaN``, ``Infinity`` are field errors, not values); "3,000",
+    full-width digits and the field's ``unit`` after the number ("3 吨") are read as people
+    write them (:func:`webapp.services.quantities.normalise_text`)."""
+
+    def __init__(self, *args: Any, unit: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+
+    def _value(self) -> str:
+        # Re-show what was typed when it was refused, not an empty box.
+        if self.data is None and self.raw_data:
+            return str(self.raw_data[0])
+        return super()._value()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -39,7 +51,7 @@ class QuantityField(DecimalField):
             self.data = None
             return
         try:
-            self.data = quantities.to_decimal(raw)
+            self.data = quantities.to_decimal(raw, unit=self.unit)
         except quantities.InvalidQuantity as exc:
             self.data = None
             raise ValueError(str(exc.message)) from None
@@ -55,3 +67,17 @@ class InvoiceFields:
     invoice_tax_id = StringField(
         _l("Tax number (税号)"), filters=[strip], validators=[Optional(), Length(max=40)]
     )
+
+
+class CountField(QuantityField):
+    """A whole number typed by a person ("3,000", "３０００", "300 人"), read like
+    :class:`QuantityField`; ``data`` is an ``int``."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        if quantities.places(self.data) > 0:
+            self.data = None
+            raise ValueError(str(_l("Enter a whole number.")))
+        self.data = int(self.data)

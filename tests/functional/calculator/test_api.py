@@ -106,7 +106,11 @@ BAD_HOUSEHOLD = [
         "Unknown province. Use an ISO 3166-2:CN code such as CN-SD.",
     ),
     ({"province": 44}, "province", "Must be text."),
-    ({"flights": [{"from": "ZZZ", "to": "PEK"}]}, "flights[0].from", "Unknown airport code."),
+    (
+        {"flights": [{"from": "ZZZ", "to": "PEK"}]},
+        "flights[0].from",
+        "Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH).",
+    ),
     ({"flights": [{"from": "PEK"}]}, "flights[0].to", "This field is required."),
     ({"flights": "CAN-PEK"}, "flights", "Must be a list."),
     ({"cars": [{"fuel": "coal", "km": 1}]}, "cars[0].fuel", "Must be one of:"),

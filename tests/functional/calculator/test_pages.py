@@ -230,8 +230,8 @@ BAD_HOUSEHOLD = [
     (
         {"flights-1-origin": "ZZZ"},
         "flights-1-origin",
-        "未知机场代码。",
-        "Unknown airport code.",
+        "未知的机场或城市。请填写城市（杭州、Hangzhou）或机场代码（HGH）。",
+        "Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH).",
     ),
     ({"household_size": ""}, "household_size", "此项为必填项。", "This field is required."),
     ({"household_size": "2.5"}, "household_size", "必须是整数。", "Must be a whole number."),
@@ -285,7 +285,7 @@ def test_many_errors_at_once_are_listed_in_page_order(client):
             "cars-1-km": "-1",
             "cars-1-fuel": "diesel",
             "flights-0-origin": "PEK",
-            "waste_kg": "1,000",
+            "waste_kg": "1,00,0",
             "label": "x" * 200,
         },
     )

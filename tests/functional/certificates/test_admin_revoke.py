@@ -53,7 +53,7 @@ def test_non_admins_are_kept_out(client, auth, make_user, issue_certificate):
     token = csrf_token(client, "/account")
     response = client.post(
         f"/admin/certificates/{certificate.public_id}/revoke",
-        data={"csrf_token": token, "reason": "no"},
+        data={"confirmed": "1", "csrf_token": token, "reason": "no"},
     )
     assert response.status_code == 403
     assert _status(certificate.public_id) is CertificateStatus.VALID

@@ -116,7 +116,7 @@ def test_organisation_pages_are_for_members_only(app, client, make_user, org, ev
     assert other.get(f"/events/{event.code}").status_code == 200  # the public page
     token = csrf_token(other, "/events")
     response = other.post(
-        f"/events/{event.code}/offset", data={"method": "demo", "csrf_token": token}
+        f"/events/{event.code}/offset", data={"confirm": "1", "method": "demo", "csrf_token": token}
     )
     assert response.status_code == 404
     assert db.session.scalar(select(Order.id)) is None

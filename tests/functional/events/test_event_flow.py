@@ -65,7 +65,7 @@ def test_estimate_offset_badge_and_certificate(app, client, credits, organiser, 
     assert order.invoice_title == "济南绿色会展有限公司"
     assert order.beneficiary_name == "济南绿色会展有限公司"
     # A second order cannot be opened while this one awaits payment.
-    again = post(client, f"/events/{event.code}/offset", {"method": "demo"},
+    again = post(client, f"/events/{event.code}/offset", {"confirm": "1", "method": "demo"},
                  page=f"/events/{event.code}/manage")  # fmt: skip
     assert again.status_code == 302
     assert db.session.scalar(select(Order.id).where(Order.id != order.id)) is None
@@ -175,7 +175,7 @@ def test_true_up_below_the_estimate_keeps_the_badge_and_states_the_surplus(
     # The surplus is stated and offered back (tests/functional/events/test_surplus_refund.py).
     assert "实际排放低于已抵消量" in page and "已全部抵消" in page
     # Nothing more can be bought, and the estimate is now final.
-    again = post(client, f"/events/{event.code}/offset", {"method": "demo"}, manage)
+    again = post(client, f"/events/{event.code}/offset", {"confirm": "1", "method": "demo"}, manage)
     assert again.status_code == 302
     assert db.session.query(Order).count() == 1
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": smaller.token}, manage)
@@ -201,7 +201,9 @@ def test_bank_transfer_event_order_is_confirmed_by_two_staff(
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": calc.token}, manage)
     page = client.get(manage).get_data(as_text=True)
     assert 'value="bank_transfer"' in page  # organisers may pay by 对公转账
-    response = post(client, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
+    response = post(
+        client, f"/events/{event.code}/offset", {"confirm": "1", "method": "bank_transfer"}, manage
+    )
     assert response.status_code == 302
     order = db.session.scalars(select(Order)).one()
     assert order.kind is OrderKind.EVENT and order.status is OrderStatus.PENDING

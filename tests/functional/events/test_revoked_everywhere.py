@@ -25,7 +25,7 @@ def test_surplus_refund_is_seen_at_once_by_every_server(
     servers.assert_all([old], "valid")
     response = client.post(
         f"/events/{event.code}/refund-surplus",
-        data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+        data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
     )
     assert response.status_code == 302
     servers.assert_all([old], "revoked")

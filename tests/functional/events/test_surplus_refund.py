@@ -259,7 +259,7 @@ def test_owner_refunds_through_the_pages_and_a_double_click_is_one_refund(
     for _click in range(2):
         response = client.post(
             f"/events/{event.code}/refund-surplus",
-            data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+            data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
         )
         assert response.status_code == 302
     assert len(_reversals()) == 1
@@ -284,7 +284,8 @@ def test_owner_refunds_through_the_pages_and_a_double_click_is_one_refund(
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     # Bad input changes nothing and says why.
     response = client.post(
-        f"/events/{event.code}/refund-surplus", data={"csrf_token": token, "expected_kg": "x"}
+        f"/events/{event.code}/refund-surplus",
+        data={"confirmed": "1", "csrf_token": token, "expected_kg": "x"},
     )
     assert response.status_code == 302
     assert len(_reversals()) == 1
@@ -299,7 +300,9 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     manage = f"/events/{event.code}/manage"
     estimate = save_calculation(organiser, ESTIMATE)
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
-    response = post(client, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
+    response = post(
+        client, f"/events/{event.code}/offset", {"confirm": "1", "method": "bank_transfer"}, manage
+    )
     assert response.status_code == 302
     order = db.session.scalars(select(Order)).one()
     staff_confirm_transfer(app, order)
@@ -314,7 +317,7 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     for _click in range(2):
         client.post(
             f"/events/{event.code}/refund-surplus",
-            data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+            data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
         )
     order = fresh(Order, order.id)
     assert order.refund_requested_kg == surplus_kg and order.refunded_kg == 0
@@ -336,6 +339,7 @@ def test_bank_transfer_refund_is_requested_then_completed_by_staff(
     staff.post(
         f"{page}/surplus-refund",
         data={
+            "confirmed": "1",
             "csrf_token": csrf_token(staff, page),
             "expected_kg": str(surplus_kg),
             "reference": "ICBC-R-7",
@@ -363,7 +367,10 @@ def test_admin_full_refund_after_a_partial_one_returns_the_rest(
     page = f"/admin/orders/{order.ref}"
     remaining = order.amount - fresh(Order, order.id).refunded_amount
     assert f"{remaining:.2f}" in staff.get(page).get_data(as_text=True)
-    staff.post(f"{page}/refund", data={"csrf_token": csrf_token(staff, page), "reason": "取消"})
+    staff.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(staff, page), "reason": "取消"},
+    )
     order = fresh(Order, order.id)
     assert order.status is OrderStatus.REFUNDED
     assert (order.refunded_kg, order.refunded_amount) == (order.quantity_kg, order.amount)

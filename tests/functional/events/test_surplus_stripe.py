@@ -66,7 +66,9 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     manage = f"/events/{event.code}/manage"
     estimate = save_calculation(organiser, ESTIMATE)
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
-    response = post(client, f"/events/{event.code}/offset", {"method": "stripe"}, manage)
+    response = post(
+        client, f"/events/{event.code}/offset", {"confirm": "1", "method": "stripe"}, manage
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     ref = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"]).group(1)
     order = orders.find(db.session, ref)
@@ -83,7 +85,7 @@ def test_stripe_partial_refund_echo_foreign_refund_and_final_full_refund(
     for _click in range(2):
         client.post(
             f"/events/{event.code}/refund-surplus",
-            data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+            data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
         )
     order = fresh(Order, order.id)
     assert order.refunded_kg == surplus_kg and order.status is OrderStatus.PAID

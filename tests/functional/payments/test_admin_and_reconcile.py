@@ -34,11 +34,15 @@ def test_refund_reverses_registry_and_revokes_certificate(client, credits, buyer
     as_admin(auth, make_user)
     page = f"/admin/orders/{order.ref}"
     # No reason: refused, nothing changes.
-    r = client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": " "})
+    r = client.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": " "},
+    )
     assert r.status_code == 303
     assert fresh(order).status is OrderStatus.PAID
     r = client.post(
-        f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "buyer asked"}
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "buyer asked"},
     )
     assert r.status_code == 302
     order = fresh(order)
@@ -55,7 +59,10 @@ def test_refund_reverses_registry_and_revokes_certificate(client, credits, buyer
         == 1
     )
     # Refunding again is a no-op, not a second reversal.
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "again"})
+    client.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "again"},
+    )
     assert (
         db.session.scalar(
             select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "reversal")

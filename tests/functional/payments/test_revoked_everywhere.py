@@ -33,7 +33,9 @@ def test_admin_refund_is_seen_at_once_by_every_server(
     page = f"/admin/orders/{order.ref}"
     token = csrf_token(client, page)
     servers.assert_all([public_id], "valid")
-    response = client.post(f"{page}/refund", data={"csrf_token": token, "reason": "buyer asked"})
+    response = client.post(
+        f"{page}/refund", data={"confirmed": "1", "csrf_token": token, "reason": "buyer asked"}
+    )
     assert response.status_code == 302
     assert fresh(order).status is OrderStatus.REFUNDED
     servers.assert_all([public_id], "revoked")

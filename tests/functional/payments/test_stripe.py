@@ -209,7 +209,10 @@ def test_admin_refund_goes_through_stripe_and_its_webhook_is_idempotent(
     auth.logout()
     auth.login("staff@example.cn")
     page = f"/admin/orders/{order.ref}"
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "误购"})
+    client.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "误购"},
+    )
     order = fresh(order)
     assert order.status is OrderStatus.REFUNDED
     assert order.provider_refund_id.startswith("re_")

@@ -45,6 +45,10 @@ def parse(html: str) -> _Links:
     return parser
 
 
+def _label(parsed: _Links, href: str) -> str:
+    return next(a["aria-label"] for a in parsed.svg_links if a["href"] == href)
+
+
 def en(client):
     client.set_cookie("lang", "en")
     return client
@@ -78,10 +82,16 @@ def test_site_page_map_every_plot_focusable_with_a_name_and_a_list(
     assert "Sponsored" in parsed.svg_links[1]["aria-label"]
     assert "Available to sponsor" in parsed.svg_links[0]["aria-label"]
     # The same plots as a table, for screen readers and small screens.
-    # The table links every plot's page, in the map's order, and each free plot's
-    # sponsorship page (the "Sponsor" button).
+    # The tables link every plot's page, in the map's order within each group (free plots
+    # first, open; then the others, collapsed), and each free plot's sponsorship page.
     plot_pages = [a["href"] for a in parsed.table_links if "/sponsor" not in a["href"]]
-    assert plot_pages == [a["href"] for a in parsed.svg_links]
+    in_map_order = [a["href"] for a in parsed.svg_links]
+    free_first = [h for h in in_map_order if "Available" in _label(parsed, h)] + [
+        h for h in in_map_order if "Available" not in _label(parsed, h)
+    ]
+    assert plot_pages == free_first and sorted(plot_pages) == sorted(in_map_order)
+    assert '<details class="plot-group" id="plots-free" open>' in html
+    assert '<details class="plot-group" id="plots-taken">' in html
     sponsor_links = [a["href"] for a in parsed.table_links if "/sponsor" in a["href"]]
     free = [p.code for p in plots if p.status is PlotStatus.AVAILABLE]
     assert sponsor_links == [f"/sites/CLS-JN/sponsor?plots={code}" for code in free]

@@ -384,7 +384,8 @@ def test_refund_frees_an_unplanted_plot_and_revokes_its_certificate(
     auth.login("staff@example.cn")
     page = f"/admin/orders/{order.ref}"
     response = client.post(
-        f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "changed mind"}
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "changed mind"},
     )
     assert response.status_code == 302
     assert fresh(order).status is OrderStatus.REFUNDED
@@ -396,7 +397,10 @@ def test_refund_frees_an_unplanted_plot_and_revokes_its_certificate(
     kinds = db.session.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.seq)).all()
     assert kinds[-1] == "sponsorship_withdrawn"
     # Refunding again adds nothing.
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "x"})
+    client.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "x"},
+    )
     again = db.session.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.seq)).all()
     assert again == kinds
 
@@ -414,7 +418,10 @@ def test_refund_of_a_planted_plot_keeps_the_trees_but_hides_the_name(
     auth.logout()
     auth.login("staff@example.cn")
     page = f"/admin/orders/{order.ref}"
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "asked"})
+    client.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(client, page), "reason": "asked"},
+    )
     kept = plot("A-01")
     assert kept.status is PlotStatus.PLANTED
     assert kept.sponsor_public is None and kept.sponsor_privacy is Privacy.ANONYMOUS

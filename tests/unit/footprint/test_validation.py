@@ -34,7 +34,9 @@ def household_errors(**fields):
         ("1E3", "Must be a plain decimal number such as 12.5."),
         ("nan", "Must be a plain decimal number such as 12.5."),
         ("Infinity", "Must be a plain decimal number such as 12.5."),
-        ("1,000", "Must be a plain decimal number such as 12.5."),
+        ("1,00,0", "Group digits in threes (3,000 or 1,200.5), or leave out the commas."),
+        ("3000 kg", "Enter the number in kilowatt-hours (kWh)."),
+        ("3000 apples", "Must be a plain decimal number such as 12.5."),
         (float("nan"), "Must be a finite number."),
         (float("inf"), "Must be a finite number."),
         (D("NaN"), "Must be a finite number."),
@@ -51,6 +53,11 @@ def household_errors(**fields):
 )
 def test_bad_numbers(value, message):
     assert household_errors(electricity_kwh=value) == {"electricity_kwh": message}
+
+
+@pytest.mark.parametrize("value", ["3,000", "３０００", "3000 kWh", "3,000度", "３，０００ 千瓦时"])
+def test_numbers_as_people_write_them(value):
+    assert parse_household({**BASE, "electricity_kwh": value}).electricity_kwh == D(3000)
 
 
 @pytest.mark.parametrize(
@@ -166,12 +173,14 @@ def test_flight_errors():
             {"distance_km": 0},
             {"distance_km": 30000},
             {"distance_km": 100, "return": "yes", "cabin": "first", "passengers": 0},
-            {"from": 1, "to": "TOOLONG"},
+            {"from": 1, "to": "X" * 41},
         ]
     )
     assert errs == {
         "flights[0].to": "This field is required.",
-        "flights[1].to": "Unknown airport code.",
+        "flights[1].to": (
+            "Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH)."
+        ),
         "flights[2].to": "Destination must differ from origin.",
         "flights[3].distance_km": "Give either airport codes or distance_km, not both.",
         "flights[4]": "Give from and to airport codes, or distance_km.",
@@ -181,7 +190,7 @@ def test_flight_errors():
         "flights[7].cabin": "Must be one of: average, economy, business.",
         "flights[7].passengers": "Must be at least 1.",
         "flights[8].from": "Must be text.",
-        "flights[8].to": "Must be at most 3 characters.",
+        "flights[8].to": "Must be at most 40 characters.",
     }
 
 
@@ -261,3 +270,13 @@ def test_messages_are_lazy_and_render_without_app_context():
         "household_size": "Must not be negative.",
     }
     assert "household_size: Must not be negative." in str(err)
+
+
+def test_event_counts_with_their_units():
+    e = parse_event(
+        {**EVENT, "participants": "3,000 人", "meals": "１２００ 餐", "room_nights": "300晚"}
+    )
+    assert (e.participants, e.meals, e.room_nights) == (3000, 1200, 300)
+    assert errors_of(parse_event, {**EVENT, "participants": "300 kg"}) == {
+        "participants": "Enter the number in people."
+    }

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import CertificateStatus
 from webapp.services.certificates import issuing, queries
 from webapp.services.certificates.token import CertificateKind
+from webapp.services.payments import refunds
 from webapp.unit_of_work import committing
 
 PAGE = 50
@@ -61,6 +62,26 @@ def certificates():
     )
 
 
+def _confirm_revocation(certificate, form: RevokeForm):
+    """What revoking would do, with the one button that does it (no one-click revoke)."""
+    return render_template(
+        "admin/confirm.html",
+        title=_("Revoke certificate %(id)s?", id=certificate.public_id),
+        intro=_(
+            "The certificate and the personal certificates issued from it stop standing: "
+            "their verify pages say revoked. No money is returned and the serials stay "
+            "retired; to return both, refund the order instead."
+        ),
+        effects=refunds.revocation_consequences(db.session, certificate),
+        serials_title=_("Serials named on the certificate (they stay retired)"),
+        reason=form.reason.data,
+        action=url_for(".revoke_certificate", public_id=certificate.public_id),
+        hidden={"reason": form.reason.data},
+        confirm_label=_("Revoke"),
+        cancel_url=url_for(".certificates", q=certificate.public_id),
+    )
+
+
 @bp.post("/certificates/<public_id>/revoke")
 def revoke_certificate(public_id: str):
     certificate = queries.by_public_id(db.session, public_id)
@@ -68,6 +89,8 @@ def revoke_certificate(public_id: str):
         abort(404)
     form = RevokeForm()
     if form.validate_on_submit():
+        if request.form.get("confirmed") != "1" and certificate.status is CertificateStatus.VALID:
+            return _confirm_revocation(certificate, form)
         try:
             with committing(db.session):
                 issuing.revoke(

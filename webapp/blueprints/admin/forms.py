@@ -77,6 +77,7 @@ class ProjectForm(FlaskForm):
     )
     area_mu = QuantityField(
         _l("Area (mu)"),
+        unit="mu",
         places=2,
         validators=[
             _required,
@@ -143,6 +144,7 @@ class IssuanceForm(FlaskForm):
     period_end = DateField(_l("Monitoring period ends"), validators=[_required])
     quantity_t = QuantityField(
         _l("Quantity (t CO₂)"),
+        unit="t",
         places=3,
         validators=[
             _required,
@@ -154,6 +156,7 @@ class IssuanceForm(FlaskForm):
     )
     price_per_tonne = QuantityField(
         _l("Price per tonne (CNY)"),
+        unit="yuan",
         places=2,
         validators=[
             _required,

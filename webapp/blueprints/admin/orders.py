@@ -12,6 +12,7 @@ from sqlalchemy import Select, or_, select
 from webapp.blueprints.admin import bp
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import money
 from webapp.localtime import local_iso
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import csv_export, keys, orders
@@ -171,9 +172,40 @@ def _failed(ref: str, exc: DomainError):
     return redirect(url_for(".order_detail", ref=ref)), 303
 
 
+def _confirm_page(**context):
+    """The confirmation page every staff refund and revocation shows before acting."""
+    return render_template("admin/confirm.html", **context)
+
+
 @bp.post("/orders/<ref>/refund")
 def order_refund(ref: str):
     order = _order(ref)
+    if request.form.get("confirmed") != "1":
+        # First press: say what the refund would return and revoke; act only on the
+        # confirmation page's button.
+        try:
+            reason = refunds.check_reason(request.form.get("reason", ""))
+        except DomainError as exc:
+            return _failed(ref, exc)
+        if order.status is not OrderStatus.PAID:
+            flash(_("Only paid orders can be refunded."), "error")
+            return redirect(url_for(".order_detail", ref=ref)), 303
+        effects = refunds.refund_consequences(db.session, order)
+        return _confirm_page(
+            title=_("Refund order %(ref)s?", ref=order.ref),
+            intro=_(
+                "The money goes back to the payer, the serials return to the registry "
+                "(a reversal entry in the public ledger) and the certificates are revoked. "
+                "This cannot be undone."
+            ),
+            effects=effects,
+            serials_title=_("Serials returned to the registry"),
+            reason=reason,
+            action=url_for(".order_refund", ref=order.ref),
+            hidden={"reason": reason},
+            confirm_label=_("Refund %(amount)s", amount=money(effects.amount)),
+            cancel_url=url_for(".order_detail", ref=order.ref),
+        )
     provider = gateway.provider_for(current_app.config, order.method)
     try:
         with committing(db.session):
@@ -204,6 +236,33 @@ def order_surplus_refund(ref: str):
     if not expected.isdigit():
         flash(_("The refund to confirm is missing."), "error")
         return redirect(url_for(".order_detail", ref=ref)), 303
+    if request.form.get("confirmed") != "1":
+        offer = _surplus_offer(order)
+        if offer is None or offer.kg != int(expected):
+            flash(_("The refund to confirm is missing."), "error")
+            return redirect(url_for(".order_detail", ref=ref)), 303
+        current = refunds.refund_consequences(db.session, order)
+        effects = refunds.Consequences(
+            amount=offer.amount,
+            quantity_kg=offer.kg,
+            serials=offer.serials,
+            certificates=current.certificates,
+        )
+        return _confirm_page(
+            title=_("Refund the event's surplus from order %(ref)s?", ref=order.ref),
+            intro=_(
+                "The money for the surplus goes back to the payer, those serials return to "
+                "the registry, and the event certificate is revoked and re-issued for the "
+                "tonnes that remain."
+            ),
+            effects=effects,
+            serials_title=_("Serials returned to the registry"),
+            reason="",
+            action=url_for(".order_surplus_refund", ref=order.ref),
+            hidden={"expected_kg": expected, "reference": request.form.get("reference", "")},
+            confirm_label=_("Refund %(amount)s", amount=money(offer.amount)),
+            cancel_url=url_for(".order_detail", ref=order.ref),
+        )
     key, _keyring = keys.signing(current_app.config)
     try:
         with committing(db.session):

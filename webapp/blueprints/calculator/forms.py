@@ -65,8 +65,8 @@ def _number(
 
 _AIRPORT = {
     "list": "airport-list",
-    "maxlength": 3,
-    "autocapitalize": "characters",
+    "maxlength": 40,
+    "autocapitalize": "words",
     "autocomplete": "off",
     "spellcheck": "false",
 }
@@ -134,8 +134,8 @@ class CarRow(Form):
 
 
 class FlightRow(Form):
-    origin = StringField(_l("From (airport)"), filters=[clean], render_kw=_AIRPORT)
-    destination = StringField(_l("To (airport)"), filters=[clean], render_kw=_AIRPORT)
+    origin = StringField(_l("From (city or airport)"), filters=[clean], render_kw=_AIRPORT)
+    destination = StringField(_l("To (city or airport)"), filters=[clean], render_kw=_AIRPORT)
     distance_km = _number(_l("or one-way km"))
     return_trip = BooleanField(_l("Return trip"), default=True)
     cabin = SelectField(

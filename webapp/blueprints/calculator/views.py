@@ -39,11 +39,10 @@ def _viewer() -> User | None:
 
 
 def _airport_options() -> list[tuple[str, str]]:
-    zh = current_lang() == "zh"
-    options = []
-    for code, a in airports().items():
-        name = (a.name_zh if zh and a.name_zh else a.name_en) or a.city
-        options.append((code, f"{name} · {a.city}" if not (zh and a.name_zh) else name))
+    """The datalist of the flight fields, in the reader's language: the code as value and
+    "city · airport" as label (typing 杭州 or Hangzhou finds HGH)."""
+    lang = current_lang()
+    options = [(code, f"{a.city_name(lang)} · {a.name(lang)}") for code, a in airports().items()]
     # Chinese airports first, then the international hubs.
     options.sort(key=lambda o: (airports()[o[0]].country != "CN", o[0]))
     return options

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional
 
 from webapp.models import TravelMode
-from webapp.web.fields import InvoiceFields, strip, strip_multiline
+from webapp.web.fields import CountField, InvoiceFields, strip, strip_multiline
 
 
 class OrganisationInvoiceFields(InvoiceFields):
@@ -82,8 +82,9 @@ class EventForm(FlaskForm):
         ),
     )
     province = SelectField(_l("Province"), choices=[])
-    expected_attendees = IntegerField(
+    expected_attendees = CountField(
         _l("Expected attendees"),
+        unit="people",
         validators=[
             InputRequired(message=_l("Please give the expected number of attendees.")),
             NumberRange(min=1, max=1_000_000, message=_l("Between 1 and 1,000,000.")),
@@ -138,6 +139,7 @@ class SurveyForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=60, message=_l("At most 60 characters."))],
         description=_l("e.g. 北京 or Chengdu. Or give the distance below."),
+        render_kw={"list": "city-list"},
     )
     one_way_km = StringField(
         _l("Or: one-way distance (km)"),

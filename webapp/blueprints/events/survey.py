@@ -30,9 +30,11 @@ from webapp.blueprints.events import bp
 from webapp.blueprints.events.forms import SurveyForm
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
+from webapp.i18n import current_lang
 from webapp.labels import label
 from webapp.models import Event, SurveyResponse, TravelMode
 from webapp.services.events import offsets, records, survey, tickets
+from webapp.services.footprint import geo
 from webapp.services.payments import gateway
 from webapp.unit_of_work import committing
 from webapp.web import checkout_fields
@@ -146,7 +148,12 @@ def survey_form(code: str):
         existing = _answered(event, _ticket_arg(event))
     response = make_response(
         render_template(
-            "events/survey.html", event=event, form=form, problem=problem, existing=existing
+            "events/survey.html",
+            event=event,
+            form=form,
+            problem=problem,
+            existing=existing,
+            cities=geo.city_names(current_lang()),
         ),
         status,
     )

@@ -389,12 +389,28 @@ def survey_state(code: str):
 @bp.post("/events/<code>/offset")
 @login_required
 def offset(code: str):
+    """The organiser's offset: first the price (project, vintages, total) with nothing
+    reserved, as on /offset; the order is opened only from that page's confirm button."""
     item = _member_event(code)
     form = EventOffsetForm()
     _payment_choices(form)
     if not form.validate_on_submit():
         flash(_("Please choose how to pay."), "error")
         return redirect(url_for(".manage", code=item.code))
+    if "confirm" not in request.form:
+        try:
+            quote = offsets.quote(db.session, item, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for(".manage", code=item.code))
+        return render_template(
+            "events/offset_quote.html",
+            event=item,
+            form=form,
+            quote=quote,
+            state=offset_state.of(db.session, item),
+        ), (200 if quote is not None else 409)
     order = attempt(
         lambda: offsets.start(
             db.session,

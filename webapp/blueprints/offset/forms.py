@@ -17,6 +17,7 @@ class OffsetForm(InvoiceFields, FlaskForm):
     project = SelectField(_l("Credits from"), choices=[], validate_choice=True)
     tonnes = QuantityField(
         _l("Quantity (t CO2e)"),
+        unit="t",
         places=3,
         validators=[
             InputRequired(message=_l("Please enter how many tonnes to offset.")),

@@ -15,6 +15,7 @@ from webapp.i18n import current_lang
 from webapp.labels import label
 from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
 from webapp.services import footprint_records, orders, quantities
+from webapp.services.events import organisations
 from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
 from webapp.unit_of_work import committing
@@ -27,6 +28,7 @@ from webapp.web.checkout_fields import (
 
 PURPOSES = [
     Purpose.HOUSEHOLD_YEAR,
+    Purpose.ORGANISATION,
     Purpose.GIFT,
     Purpose.EVENT,
     Purpose.OTHER,
@@ -55,11 +57,26 @@ def _prefill(form: OffsetForm) -> None:
     code = request.args.get("project", "")
     if code in {c.value for c in form.project.choices}:
         form.project.data = code
+    # An organisation's member offsets for the organisation: its name in full, an
+    # organisation purpose and its invoice details; a resident for the household.
+    orgs = organisations.for_user(db.session, current_user)
+    if orgs:
+        org = orgs[0]
+        form.beneficiary_name.data = form.beneficiary_name.data or org.name
+        form.privacy.data = Privacy.FULL.value
+        form.purpose.data = Purpose.ORGANISATION.value
+        form.invoice_title.data = org.invoice_title or org.name
+        form.invoice_tax_id.data = org.invoice_tax_id or ""
     if not form.beneficiary_name.data:
         form.beneficiary_name.data = current_user.display_name
 
 
 def _build_request(form: OffsetForm) -> orders.OffsetRequest:
+    # Fields that do not apply to the choices made are not read, even if a stale page sent
+    # them: a case number only for judicial restoration, invoice details only for buyers
+    # who may be invoiced (organisations).
+    judicial = form.purpose.data == Purpose.JUDICIAL_RESTORATION.value
+    invoiced = current_user.can_pay_by_transfer
     project = None
     if form.project.data != AUTO:
         project = db.session.scalar(
@@ -75,15 +92,15 @@ def _build_request(form: OffsetForm) -> orders.OffsetRequest:
             privacy=Privacy(form.privacy.data),
             purpose=Purpose(form.purpose.data),
             purpose_detail=form.purpose_detail.data or "",
-            case_number=form.case_number.data or "",
-            court=form.court.data or "",
+            case_number=(form.case_number.data or "") if judicial else "",
+            court=(form.court.data or "") if judicial else "",
         ),
         method=PaymentMethod(form.method.data),
         locale=order_locale(),
         project=project,
         calculation=calculation,
-        invoice_title=form.invoice_title.data or "",
-        invoice_tax_id=form.invoice_tax_id.data or "",
+        invoice_title=(form.invoice_title.data or "") if invoiced else "",
+        invoice_tax_id=(form.invoice_tax_id.data or "") if invoiced else "",
     )
 
 

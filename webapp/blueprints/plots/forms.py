@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    IntegerField,
     MultipleFileField,
     RadioField,
     TextAreaField,
@@ -12,6 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.services.plots.photos import MAX_PHOTOS
 from webapp.services.plots.rangers import MAX_NOTE
+from webapp.web.fields import CountField
 
 
 class UpdateForm(FlaskForm):
@@ -20,7 +20,7 @@ class UpdateForm(FlaskForm):
         choices=[],
         validators=[InputRequired(message=_l("Please choose what happened to the plot."))],
     )
-    survival = IntegerField(
+    survival = CountField(
         _l("Trees alive"),
         validators=[
             Optional(),

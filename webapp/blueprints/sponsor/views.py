@@ -68,8 +68,9 @@ def _request(form: SponsorForm, site, plot_ids: list[int], names: tuple[str, ...
         method=PaymentMethod(form.method.data),
         locale=order_locale(),
         names=names,
-        invoice_title=form.invoice_title.data or "",
-        invoice_tax_id=form.invoice_tax_id.data or "",
+        # Invoice details only from buyers who may be invoiced (organisations).
+        invoice_title=(form.invoice_title.data or "") if current_user.can_pay_by_transfer else "",
+        invoice_tax_id=(form.invoice_tax_id.data or "") if current_user.can_pay_by_transfer else "",
     )
 
 

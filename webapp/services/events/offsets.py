@@ -36,18 +36,15 @@ from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
 
 
-def start(
-    session: Session,
-    event: Event,
-    *,
-    actor: User,
-    method: PaymentMethod,
-    locale: str,
-    config: dict[str, Any],
-    return_urls: Callable[[str], tuple[str, str]],
-    now: datetime | None = None,
-) -> Order:
-    """Open an order for everything the organiser has still to cover."""
+def quote(session: Session, event: Event, actor: User) -> orders.Quote | None:
+    """What :func:`start` would reserve and charge now (the same checks, nothing
+    reserved): shown to the organiser before the order is opened, as on /offset. None if
+    not enough credits are on sale."""
+    state = _startable(session, event, actor)
+    return orders.choose_project(session, max(state.needed_kg, orders.MIN_QUANTITY_KG))
+
+
+def _startable(session: Session, event: Event, actor: User) -> offset_state.EventCoverage:
     if organisations.membership(session, event.organisation, actor) is None:
         raise Conflict(_l("Only members of the organisation can offset its events."))
     state = offset_state.of(session, event)
@@ -60,6 +57,22 @@ def start(
         )  # fmt: skip
     if state.needed_kg == 0:
         raise Conflict(_l("The footprint is covered in full already."))
+    return state
+
+
+def start(
+    session: Session,
+    event: Event,
+    *,
+    actor: User,
+    method: PaymentMethod,
+    locale: str,
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    now: datetime | None = None,
+) -> Order:
+    """Open an order for everything the organiser has still to cover."""
+    state = _startable(session, event, actor)
     org = event.organisation
     order_request = orders.OffsetRequest(
         quantity_kg=max(state.needed_kg, orders.MIN_QUANTITY_KG),

@@ -38,7 +38,7 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import footprint_records, quantities, text_policy
 from webapp.services.events import records, tickets
-from webapp.services.footprint.geo import airports, great_circle_km
+from webapp.services.footprint.geo import find_airport, great_circle_km
 from webapp.services.footprint.parsing import FootprintInputError
 from webapp.services.footprint.transport import haul_band
 
@@ -90,16 +90,11 @@ def _clean_text(text: str, limit: int, message: object) -> str | None:
 
 
 def find_city(name: str) -> tuple[Decimal, Decimal] | None:
-    """Coordinates of a city by its English name or the start of its airport's Chinese
-    name (北京, 上海, Chengdu…), from the airports data; None if unknown."""
-    key = " ".join((name or "").split()).casefold()
-    if len(key) < 2:
-        return None
-    for code in sorted(airports()):
-        a = airports()[code]
-        if a.city.casefold() == key or (a.name_zh and a.name_zh.casefold().startswith(key)):
-            return a.lat, a.lon
-    return None
+    """Coordinates of a place by its city in Chinese or English, an airport's name or its
+    code (北京, 杭州市, Chengdu, HGH), from the airports data
+    (:func:`webapp.services.footprint.geo.find_airport`); None if unknown."""
+    found = find_airport(name)
+    return (found.lat, found.lon) if found is not None else None
 
 
 def _distance(answer: Answer, event: Event, origin: str | None) -> Decimal:
@@ -109,7 +104,7 @@ def _distance(answer: Answer, event: Event, origin: str | None) -> Decimal:
         # The one quantity reader, bounded before any arithmetic (1e28 once overflowed the
         # quantize below).
         try:
-            km = quantities.to_decimal(raw)
+            km = quantities.to_decimal(raw, unit="km")
         except quantities.InvalidQuantity:
             if raw.strip().lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
                 raise DomainError(_l("The distance must be more than 0 km.")) from None

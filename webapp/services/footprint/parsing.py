@@ -6,8 +6,10 @@ lazy strings (English msgid, rendered in the request locale; plain English outsi
 application context).
 
 Numbers may be JSON numbers or decimal strings as sent by HTML forms ("3600", "12.5").
-Accepted string syntax is digits with an optional sign and decimal point - exponent
-notation, "nan", "inf", "" and thousands separators are rejected.  JSON floats are
+Accepted string syntax is digits with an optional sign and decimal point, digits grouped
+in threes with commas ("3,000"), full-width digits, and the unit the field's name ends with
+("3000 kWh" for ``electricity_kwh``, "12 公里" for ``km``) - exponent notation, "nan",
+"inf", "", other groupings ("3,00,0") and another unit are rejected.  JSON floats are
 converted through their shortest repr (``Decimal(repr(x))``), so 12.5 becomes exactly
 ``Decimal("12.5")``.  Booleans are never numbers.
 """
@@ -44,11 +46,30 @@ class _Invalid(Exception):
         self.message = message
 
 
-def to_decimal(raw: object) -> Decimal:
+_UNIT_SUFFIXES = {
+    "kwh": "kwh",
+    "km": "km",
+    "kg": "kg",
+    "m3": "m3",
+    "gj": "gj",
+    "people": "people",
+    "participants": "people",
+    "passengers": "people",
+    "meals": "meals",
+    "nights": "nights",
+}
+
+
+def unit_of(name: str) -> str | None:
+    """The unit a field's name holds ("electricity_kwh_month" -> "kwh", "km" -> "km")."""
+    return next((_UNIT_SUFFIXES[w] for w in name.split("_") if w in _UNIT_SUFFIXES), None)
+
+
+def to_decimal(raw: object, unit: str | None = None) -> Decimal:
     """Untrusted scalar -> finite Decimal, or raise _Invalid with a message
     (:func:`webapp.services.quantities.to_decimal`, the one reader of quantities)."""
     try:
-        return quantities.to_decimal(raw)
+        return quantities.to_decimal(raw, unit=unit)
     except quantities.InvalidQuantity as exc:
         raise _Invalid(exc.message) from None
 
@@ -103,7 +124,7 @@ class Obj:
         if self._absent(name, required):
             return None
         try:
-            value = to_decimal(self.data[name])
+            value = to_decimal(self.data[name], unit_of(name))
         except _Invalid as exc:
             self.error(name, exc.message)
             return None

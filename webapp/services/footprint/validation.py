@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .geo import airports, normalise_province_code
+from .geo import find_airport, normalise_province_code
 from .inputs import (
     CABINS,
     CAR_FUELS,
@@ -126,15 +126,23 @@ def _province(obj: Obj) -> str | None:
     return code
 
 
+AIRPORT_TEXT_MAX = 40
+
+
 def _airport(obj: Obj, name: str) -> str | None:
-    raw = obj.text(name, max_length=3)
+    """An airport given by its IATA code or by a city or airport name in Chinese or
+    English (杭州, Hangzhou, 萧山): the IATA code, or a field error."""
+    raw = obj.text(name, max_length=AIRPORT_TEXT_MAX)
     if raw is None:
         return None
-    code = raw.upper()
-    if code not in airports():
-        obj.error(name, _l("Unknown airport code."))
+    found = find_airport(raw)
+    if found is None:
+        obj.error(
+            name,
+            _l("Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH)."),
+        )
         return None
-    return code
+    return found.iata
 
 
 def _cars(parent: Obj, name: str, limits: dict[str, Decimal]) -> tuple[CarInput, ...]:

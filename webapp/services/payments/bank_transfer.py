@@ -42,7 +42,7 @@ def record_receipt(
     if order.transfer_recorded_by_id is not None:
         raise Conflict(_l("A receipt is already recorded for this order."))
     try:
-        amount = quantities.to_decimal(amount_text, thousands=True)
+        amount = quantities.to_decimal(amount_text, thousands=True, unit="yuan")
     except quantities.InvalidQuantity:
         raise DomainError(_l("Please enter the amount received, e.g. 1200.00.")) from None
     if amount != order.amount:

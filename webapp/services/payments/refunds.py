@@ -8,7 +8,9 @@ after the provider refunded, the provider's ``charge.refunded`` event applies th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from webapp.errors import Conflict, DomainError
 from webapp.models import (
     AllocationState,
     Certificate,
+    CertificateStatus,
     Order,
     OrderKind,
     OrderStatus,
@@ -30,6 +33,7 @@ from webapp.services.certificates import issuing
 from webapp.services.payments.providers import PaymentProvider, ProviderError
 from webapp.services.plots import sponsorship
 from webapp.services.registry import allocation as allocations
+from webapp.services.registry.serials import format_range
 
 MAX_REASON = 200
 
@@ -80,6 +84,14 @@ def apply_refund(
     return True
 
 
+def check_reason(reason: str | None) -> str:
+    """A staff refund's reason, trimmed; DomainError if missing or too long."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise DomainError(_l("Please give a reason for the refund (at most 200 characters)."))
+    return reason
+
+
 def refund_order(
     session: Session,
     order: Order,
@@ -90,9 +102,7 @@ def refund_order(
     now: datetime | None = None,
 ) -> Order:
     """An admin refunds a paid order in full."""
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise DomainError(_l("Please give a reason for the refund (at most 200 characters)."))
+    reason = check_reason(reason)
     order = orders.lock(session, order)
     if order.status is OrderStatus.REFUNDED:
         return order
@@ -112,3 +122,72 @@ def refund_order(
             ) from exc
     apply_refund(session, order, reason=reason, actor=actor, refund_id=refund_id, now=now)
     return order
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What a staff action would change, shown on its confirmation page before acting:
+    the money returned, the kilograms and serial ranges that go back to the registry and
+    the certificates that stop standing (a certificate's personal shares included)."""
+
+    amount: Decimal  # money returned (0 for a revocation alone)
+    quantity_kg: int  # kilograms returned to the registry (0 if none)
+    serials: tuple[str, ...]  # serial ranges returned (or, for a revocation, named)
+    certificates: tuple[str, ...]  # public ids of the certificates revoked
+    plots: tuple[str, ...] = ()  # plots released (a sponsorship refund)
+
+
+def _standing_certificates(session: Session, roots: list[Certificate]) -> tuple[str, ...]:
+    ids = [c.id for c in roots]
+    children = (
+        session.scalars(
+            select(Certificate.public_id).where(
+                Certificate.parent_id.in_(ids), Certificate.status == CertificateStatus.VALID
+            )
+        ).all()
+        if ids
+        else []
+    )
+    return tuple(
+        [c.public_id for c in roots if c.status is CertificateStatus.VALID] + sorted(children)
+    )
+
+
+def _held_serials(order: Order) -> tuple[str, ...]:
+    allocation = order.allocation
+    if allocation is None or allocation.state is not AllocationState.RETIRED:
+        return ()
+    return tuple(
+        format_range(allocation.project.code, r.issuance.vintage, r.first, r.last)
+        for r in allocation.current_ranges
+    )
+
+
+def refund_consequences(session: Session, order: Order) -> Consequences:
+    """What :func:`refund_order` would do to a paid ``order`` (nothing is changed)."""
+    roots = list(
+        session.scalars(
+            select(Certificate).where(
+                Certificate.order_id == order.id, Certificate.parent_id.is_(None)
+            )
+        )
+    )
+    return Consequences(
+        amount=order.amount - order.refunded_amount,
+        quantity_kg=order.quantity_kg - order.refunded_kg,
+        serials=_held_serials(order),
+        certificates=_standing_certificates(session, roots),
+        plots=tuple(i.plot.code for i in order.plot_items) if order.kind is OrderKind.PLOT else (),
+    )
+
+
+def revocation_consequences(session: Session, certificate: Certificate) -> Consequences:
+    """What revoking ``certificate`` would do: it and its personal shares stop standing;
+    no money moves and its serials stay retired (a refund returns both)."""
+    order = session.get(Order, certificate.order_id) if certificate.order_id else None
+    return Consequences(
+        amount=Decimal(0),
+        quantity_kg=0,
+        serials=_held_serials(order) if order is not None else (),
+        certificates=_standing_certificates(session, [certificate]),
+    )
