@@ -28,7 +28,7 @@ class UpdateForm(FlaskForm):
         ],
         description=_l("Count of living trees on the plot today (optional)."),
     )
-    replanted = IntegerField(
+    replanted = CountField(
         _l("Trees replanted"),
         validators=[
             Optional(),
