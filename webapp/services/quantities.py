@@ -37,6 +37,8 @@ UNITS: dict[str, tuple[str, ...]] = {
     "people": ("人", "people", "persons", "person"),
     "meals": ("餐", "份", "meals", "meal"),
     "nights": ("晚", "夜", "nights", "night"),
+    "hours": ("小时", "h", "hr", "hrs", "hour", "hours"),
+    "trees": ("棵", "株", "tree", "trees"),
 }
 UNIT_NAMES = {
     "t": _l("tonnes (t)"),
@@ -50,6 +52,8 @@ UNIT_NAMES = {
     "people": _l("people"),
     "meals": _l("meals"),
     "nights": _l("nights"),
+    "hours": _l("hours"),
+    "trees": _l("trees"),
 }
 _CURRENCY_SIGNS = ("¥", "￥")
 _WIDE = Context(prec=80)

@@ -131,6 +131,10 @@ def test_rangers_record_volunteering_hours_that_count_in_the_duty_record(
     too_much = post(hours="5")
     assert too_much.status_code == 400
     assert "At most 12 hours a day can be recorded; 8" in too_much.get_data(as_text=True)
+    for garbage in ("NaN", "1e9", "abc", "-2", "Infinity"):
+        refused = post(hours=garbage)
+        assert refused.status_code == 400, garbage
+    assert "4 hours recorded." in post(hours="４ 小时", day="2025-06-01").get_data(as_text=True)
     future = post(day="2999-01-01")
     assert "today or an earlier day" in future.get_data(as_text=True)
     nobody = post(email="nobody@example.cn")

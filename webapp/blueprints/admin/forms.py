@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp.models import Delivery, ProjectType, RiskRating, SinkInstrument
 from webapp.services.certificates.issuing import MAX_REASON
 from webapp.services.footprint import provinces
-from webapp.web.fields import QuantityField, strip, strip_multiline
+from webapp.web.fields import CountField, QuantityField, strip, strip_multiline
 
 _required = InputRequired(message=_l("This field is required."))
 
@@ -342,15 +342,17 @@ class PlantingDayForm(FlaskForm):
         _l("Meeting point"), filters=[strip], validators=[_required, Length(max=200)]
     )
     plots = _PlotBoxes(_l("Plots to plant"), coerce=int, choices=[], validate_choice=False)
-    trees_available = IntegerField(
+    trees_available = CountField(
         _l("Trees available"),
+        unit="trees",
         validators=[
             InputRequired(message=_l("Please give a whole number.")),
             NumberRange(min=1, max=100_000, message=_l("Between 1 and 100,000.")),
         ],
     )
-    capacity = IntegerField(
+    capacity = CountField(
         _l("Capacity (people)"),
+        unit="people",
         validators=[
             InputRequired(message=_l("Please give a whole number.")),
             NumberRange(min=1, max=2000, message=_l("Between 1 and 2,000.")),
@@ -365,8 +367,9 @@ class PlantingDayForm(FlaskForm):
 
 
 class CapacityForm(FlaskForm):
-    capacity = IntegerField(
+    capacity = CountField(
         _l("New capacity (people)"),
+        unit="people",
         validators=[
             InputRequired(message=_l("Please give a whole number.")),
             NumberRange(min=1, max=2000, message=_l("Between 1 and 2,000.")),

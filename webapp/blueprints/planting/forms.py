@@ -3,11 +3,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.models import Privacy
-from webapp.web.fields import strip, strip_multiline
+from webapp.web.fields import QuantityField, strip, strip_multiline
 
 
 class RegisterForm(FlaskForm):
@@ -59,9 +59,10 @@ class HoursForm(FlaskForm):
     )
     site = SelectField(_l("Site"), coerce=int, choices=[])
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please give the date."))])
-    hours = DecimalField(
+    hours = QuantityField(
         _l("Hours"),
         places=1,
+        unit="hours",
         validators=[
             InputRequired(message=_l("Hours must be a number such as 2 or 3.5.")),
             NumberRange(min=0.1, max=12, message=_l("Between 0.1 and 12 hours.")),
