@@ -15,6 +15,7 @@ from webapp.models.events import (
     SurveyResponse,
     SurveyTicket,
     TravelMode,
+    TrueUpRule,
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.orders import (
@@ -116,6 +117,7 @@ __all__ = [
     "SurveyTicket",
     "TravelMode",
     "TreeHead",
+    "TrueUpRule",
     "User",
 ]
 from webapp.models import registry_ddl  # noqa: F401 - attaches DB-level guards
