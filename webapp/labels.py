@@ -6,6 +6,7 @@ Keyed by (enum class, value): the enums are ``StrEnum``s, so ``Purpose.OTHER`` a
 from __future__ import annotations
 
 import enum
+import re
 
 from flask import Flask
 from flask_babel import force_locale
@@ -236,6 +237,42 @@ VERIFICATION_LABELS: dict[str, object] = {
 
 def verification_label(status: str) -> str:
     return str(VERIFICATION_LABELS.get(status, status))
+
+
+UNIT_LABELS: dict[str, object] = {
+    "kWh": "kWh",
+    "GJ": "GJ",
+    "m3": "m³",
+    "kg": "kg",
+    "L": "L",
+    "vkm": _l("vehicle-km"),
+    "pkm": _l("passenger-km"),
+    "person-day": _l("person-days"),
+    "room-night": _l("room-nights"),
+    "meal": _l("meals"),
+}
+
+PER_UNIT_LABELS: dict[str, object] = {
+    "vkm": _l("vehicle-km"),
+    "pkm": _l("passenger-km"),
+    "person/day": _l("person-day"),
+    "room-night": _l("room-night"),
+    "meal": _l("meal"),
+}
+
+
+def unit_label(unit: str) -> str:
+    return str(UNIT_LABELS.get(unit, unit))
+
+
+def factor_unit_label(unit: str) -> str:
+    """``kgCO2e/pkm`` -> ``kg CO₂e / passenger-km`` (translated denominator)."""
+    top, _sep, bottom = unit.partition("/")
+    top = re.sub(r"^(k?g|t)(CO2e?)$", lambda m: f"{m.group(1)} {m.group(2)}", top)
+    top = top.replace("CO2", "CO₂")
+    if not bottom:
+        return top
+    return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
 
 
 def category_label(key: str) -> str:

@@ -25,35 +25,17 @@ from webapp.i18n import current_lang, number
 from webapp.labels import (  # noqa: F401 (re-exported for the views)
     ACTIVITY_LABELS,
     CATEGORY_LABELS,
+    PER_UNIT_LABELS,
+    UNIT_LABELS,
     VERIFICATION_LABELS,
     activity_label,
     category_label,
+    factor_unit_label,
+    unit_label,
 )
 from webapp.services.footprint import FactorSet, FootprintResult, Line, provinces
 from webapp.services.footprint.arithmetic import plain
 from webapp.services.footprint.geo import DATA_DIR
-
-UNIT_LABELS: dict[str, Any] = {
-    "kWh": "kWh",
-    "GJ": "GJ",
-    "m3": "m³",
-    "kg": "kg",
-    "L": "L",
-    "vkm": _l("vehicle-km"),
-    "pkm": _l("passenger-km"),
-    "person-day": _l("person-days"),
-    "room-night": _l("room-nights"),
-    "meal": _l("meals"),
-}
-
-PER_UNIT_LABELS: dict[str, Any] = {
-    "vkm": _l("vehicle-km"),
-    "pkm": _l("passenger-km"),
-    "person/day": _l("person-day"),
-    "room-night": _l("room-night"),
-    "meal": _l("meal"),
-}
-
 
 DIET_ORDER = ("high_meat", "medium_meat", "low_meat", "pescatarian", "vegetarian", "vegan")
 DIET_NAMES: dict[str, Any] = {
@@ -64,20 +46,6 @@ DIET_NAMES: dict[str, Any] = {
     "vegetarian": _l("Vegetarian"),
     "vegan": _l("Vegan"),
 }
-
-
-def unit_label(unit: str) -> str:
-    return str(UNIT_LABELS.get(unit, unit))
-
-
-def factor_unit_label(unit: str) -> str:
-    """``kgCO2e/pkm`` -> ``kg CO₂e / passenger-km`` (translated denominator)."""
-    top, _sep, bottom = unit.partition("/")
-    top = re.sub(r"^(k?g|t)(CO2e?)$", lambda m: f"{m.group(1)} {m.group(2)}", top)
-    top = top.replace("CO2", "CO₂")
-    if not bottom:
-        return top
-    return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
 
 
 def verification_label(status: str) -> str:

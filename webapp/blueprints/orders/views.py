@@ -55,8 +55,8 @@ def detail(ref: str):
         order=order,
         certificates=fulfilment.certificates_of(db.session, order),
         bank={
-            "name": config.get("BANK_ACCOUNT_NAME") or "碳汇平台（演示）Tanhui (demo)",
-            "bank": config.get("BANK_NAME") or "演示银行 Demo Bank",
+            "name": config.get("BANK_ACCOUNT_NAME") or _("Tanhui platform (demonstration)"),
+            "bank": config.get("BANK_NAME") or _("Demonstration bank"),
             "number": config.get("BANK_ACCOUNT_NUMBER") or "0000 0000 0000 0000",
             "demo": demo_account,
         },

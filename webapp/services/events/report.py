@@ -21,11 +21,13 @@ from webapp.labels import (
     activity_label,
     category_label,
     certificate_status_label,
+    factor_unit_label,
     in_both,
     label,
     percent,
     revocation_text,
     trueup_text,
+    unit_label,
     verification_label,
 )
 from webapp.models import Certificate, Event, Order, OrderKind, OrderStatus, SurveyTicket
@@ -234,7 +236,8 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
         _("kg CO2e"))  # fmt: skip
     for line in data.lines:
         row(category_label(line["category"]), activity_label(line["activity"]),
-            line["quantity"], line["unit"], line["factor"], line["factor_unit"],
+            line["quantity"], unit_label(line["unit"]), line["factor"],
+            factor_unit_label(line["factor_unit"]),
             line["factor_id"], line["citation"], verification_label(line["verification"]),
             line["kg"])  # fmt: skip
     if data.difference is not None:
