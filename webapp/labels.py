@@ -357,8 +357,11 @@ def revocation_text(reason: str | None) -> str:
             )
         if cause.startswith(PROVIDER_REASON):
             return str(_l("The order was refunded through the payment provider."))
+        if cause.strip():
+            return str(_l("The order was refunded: %(reason)s", reason=cause.strip()))
         return str(_l("The order was refunded; its serials went back to the registry."))
-    return str(_l("Revoked by the registry's staff."))
+    # Typed by staff when revoking: their words, said to be theirs.
+    return str(_l("Revoked by the registry's staff: %(reason)s", reason=reason))
 
 
 def issuance_status_label(value: str) -> str:
