@@ -368,10 +368,19 @@ def issuance_status_label(value: str) -> str:
     return str(LABELS.get((IssuanceStatus, str(value)), value))
 
 
+# Why serials held for an order went back (release entries).
+LEDGER_REASONS: dict[str, object] = {
+    "expired": _l("The hold lapsed before payment"),
+    "cancelled": _l("The order was cancelled"),
+}
+
+
 def ledger_reason_text(reason: str | None) -> str:
     """A ledger entry's stored reason (reversals: "refund <order>", "partial refund
     <order>"; revocations: the certificate's reason) in words."""
     reason = (reason or "").strip()
+    if reason in LEDGER_REASONS:
+        return str(LEDGER_REASONS[reason])
     for prefix, text in (
         ("partial refund ", _l("Part of order %(ref)s was refunded")),
         ("refund ", _l("Order %(ref)s was refunded")),
