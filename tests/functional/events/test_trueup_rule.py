@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -153,6 +154,10 @@ def test_a_high_response_rate_is_extrapolated_to_every_attendee(client, organise
     client.set_cookie("lang", "en")
     page = client.get(f"/events/{event.code}").get_data(as_text=True)
     assert "extrapolated from the survey: 40 of 100 attendees answered (40.0%)" in page
+    # A downward true-up, written as Chinese writes it: full-width brackets, a minus, 吨.
+    client.set_cookie("lang", "zh")
+    manage = client.get(f"/events/{event.code}/manage").get_data(as_text=True)
+    assert re.search(r'（<strong id="trueup-difference">−\d+\.\d{3} 吨</strong>）', manage)
 
 
 def test_few_answers_that_exceed_the_estimate_count_as_given(client, organiser, org):
