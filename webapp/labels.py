@@ -275,6 +275,18 @@ def factor_unit_label(unit: str) -> str:
     return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
 
 
+def province_label(code: str) -> str:
+    """A province's name in the reader's language (its ISO code if unknown)."""
+    from flask_babel import get_locale
+
+    from webapp.services.footprint.geo import provinces
+
+    p = provinces().get(code)
+    if p is None:
+        return code
+    return p.name_en if str(get_locale()).startswith("en") else p.name_zh
+
+
 def category_label(key: str) -> str:
     return str(CATEGORY_LABELS.get(key, key))
 
