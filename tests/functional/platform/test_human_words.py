@@ -104,6 +104,7 @@ def _names() -> set[str]:
 
 def _world(app, runner):
     """The demo data and a demonstration's worth of activity; returns what to visit."""
+    _CLIENTS.clear()  # clients of an earlier test's app must not be reused
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0, result.output
     app.config["BANK_DEMO"] = True
