@@ -174,6 +174,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.labels import register_labels
 
     register_labels(app)
+    from webapp.web.footprint_presenting import province_name
+
+    app.jinja_env.globals["province_name"] = province_name
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:

@@ -53,7 +53,19 @@ def number(value: Decimal | int | float | None, digits: int = 2) -> str:
     return format_decimal(value, format=pattern)
 
 
+def colon() -> str:
+    """The colon after a label: full-width in Chinese text (「合计：」), "Total: " in English."""
+    return ": " if current_lang() == "en" else "："
+
+
+def paren(text: object) -> str:
+    """``text`` in brackets: full-width in Chinese (（…）), half-width in English."""
+    return f"({text})" if current_lang() == "en" else f"（{text}）"
+
+
 def register_i18n(app: Flask) -> None:
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["paren"] = paren
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["tonnes"] = tonnes_from_kg
     app.jinja_env.filters["number"] = number

@@ -6,11 +6,15 @@ Keyed by (enum class, value): the enums are ``StrEnum``s, so ``Purpose.OTHER`` a
 from __future__ import annotations
 
 import enum
+import re
 
 from flask import Flask
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from webapp.models import (
+    AllocationState,
+    CalculationKind,
     CertificateKind,
     CertificateStatus,
     DedicationKind,
@@ -21,18 +25,25 @@ from webapp.models import (
     LossStatus,
     MemberRole,
     MonitoringStatus,
+    OrderKind,
+    OrderStatus,
     OrganisationKind,
+    PaymentMethod,
     PlantingDayStatus,
     PlotStatus,
+    PlotUpdateKind,
     Privacy,
     ProjectStatus,
     ProjectType,
     Purpose,
+    RangeState,
     RegistrationStatus,
     RiskRating,
     Role,
+    ScanResult,
     SinkInstrument,
     TravelMode,
+    TrueUpRule,
 )
 
 _BY_MEMBER: list[tuple[enum.Enum, object]] = [
@@ -63,6 +74,7 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (Purpose.JUDICIAL_RESTORATION, _l("Judicial restoration (司法修复)")),
     (Purpose.OTHER, _l("Other")),
     (Purpose.ORGANISATION, _l("An organisation's operations")),
+    (Purpose.PLOT_SPONSORSHIP, _l("Plot sponsorship")),
     (Privacy.FULL, _l("Show my full name")),
     (Privacy.INITIALS, _l("Show only my initials")),
     (Privacy.ANONYMOUS, _l("Anonymous")),
@@ -79,6 +91,11 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (DedicationKind.BIRTH, _l("Birth (出生)")),
     (DedicationKind.GRADUATION, _l("Graduation (毕业)")),
     (DedicationKind.COMPANY, _l("Company (企业)")),
+    (DedicationKind.OTHER, _l("Other dedication")),
+    (PlotUpdateKind.PLANTED, _l("Planted")),
+    (PlotUpdateKind.INSPECTED, _l("Inspected")),
+    (PlotUpdateKind.FAILED, _l("Planting failed")),
+    (PlotUpdateKind.REPLANTED, _l("Replanted")),
     (OrganisationKind.COMPANY, _l("Company")),
     (OrganisationKind.GOVERNMENT, _l("Government office")),
     (OrganisationKind.ASSOCIATION, _l("Association")),
@@ -127,6 +144,40 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (MonitoringStatus.RECORDED, _l("Monitoring recorded")),
     (MonitoringStatus.VERIFICATION_PENDING, _l("Verification awaiting approval")),
     (MonitoringStatus.VERIFIED, _l("Verified")),
+    (OrderKind.OFFSET, _l("Carbon offset")),
+    (OrderKind.PLOT, _l("Plot sponsorship")),
+    (OrderKind.EVENT, _l("Event offset")),
+    (OrderStatus.PENDING, _l("Awaiting payment")),
+    (OrderStatus.PAID, _l("Paid")),
+    (OrderStatus.CANCELLED, _l("Cancelled")),
+    (OrderStatus.EXPIRED, _l("Expired")),
+    (OrderStatus.FAILED, _l("Payment failed")),
+    (OrderStatus.REFUNDED, _l("Refunded")),
+    (PaymentMethod.DEMO, _l("Demo payment")),
+    (PaymentMethod.STRIPE, _l("Online payment")),
+    (PaymentMethod.BANK_TRANSFER, _l("Bank transfer (对公转账)")),
+    (AllocationState.RESERVED, _l("Reserved for a pending order")),
+    (AllocationState.RETIRED, _l("Retired")),
+    (AllocationState.EXPIRED, _l("Hold lapsed, serials returned")),
+    (AllocationState.RELEASED, _l("Order cancelled, serials returned")),
+    (AllocationState.REVERSED, _l("Refunded, serials returned")),
+    (AllocationState.BUFFER, _l("Held in the buffer pool")),
+    (AllocationState.CANCELLED, _l("Cancelled to cover a loss")),
+    (RangeState.RESERVED, _l("Reserved")),
+    (RangeState.RETIRED, _l("Retired")),
+    (RangeState.RETURNED, _l("Returned")),
+    (RangeState.BUFFER, _l("Buffer pool")),
+    (RangeState.CANCELLED, _l("Cancelled for a loss")),
+    (ScanResult.VALID, _l("Genuine and valid")),
+    (ScanResult.REVOKED, _l("Genuine but revoked")),
+    (ScanResult.INVALID, _l("Not genuine or damaged")),
+    (ScanResult.UNKNOWN, _l("Genuine, but not a certificate we know")),
+    (CalculationKind.HOUSEHOLD, _l("Household footprint")),
+    (CalculationKind.EVENT, _l("Event footprint")),
+    (TrueUpRule.ORGANISER_FIGURES, _l("Organiser's figures (no survey)")),
+    (TrueUpRule.SURVEY_EXTRAPOLATED, _l("Survey extrapolated to all attendees")),
+    (TrueUpRule.ESTIMATE_STANDS, _l("Estimate stands (too few survey answers)")),
+    (TrueUpRule.SURVEY_ABOVE_ESTIMATE, _l("Survey answers as given (above the estimate)")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {
@@ -155,6 +206,276 @@ KIND_LABELS: dict[str, object] = {
     "verification_approval": _l("Verification approved"),
     "delivery": _l("Delivery of projected tonnes (交付)"),
 }
+
+
+# Footprint categories and activities (keys of the calculators' result lines).
+CATEGORY_LABELS: dict[str, object] = {
+    # household
+    "electricity": _l("Electricity"),
+    "heating": _l("Heating"),
+    "home_fuel": _l("Gas and LPG at home"),
+    "car": _l("Cars"),
+    "taxi": _l("Taxi"),
+    "public_transport": _l("Public transport"),
+    "flights": _l("Flights"),
+    "diet": _l("Food"),
+    "waste": _l("Waste"),
+    # event (大型活动碳中和实施指南)
+    "stationary_combustion": _l("Fuel burned at the venue"),
+    "mobile_combustion": _l("Official vehicles (fuel)"),
+    "purchased_energy": _l("Purchased electricity and heat"),
+    "travel": _l("Travel of participants and staff"),
+    "accommodation_catering": _l("Accommodation and catering"),
+    "materials": _l("Paper and printed materials"),
+}
+
+ACTIVITY_LABELS: dict[str, object] = {
+    "electricity": _l("Grid electricity"),
+    "heat": _l("District heating"),
+    "heat.area": _l("District heating (estimated from floor area)"),
+    "natural_gas": _l("Natural gas"),
+    "lpg": _l("Liquefied petroleum gas (LPG)"),
+    "car.petrol": _l("Petrol car"),
+    "car.diesel": _l("Diesel car"),
+    "car.hybrid": _l("Hybrid car"),
+    "car.electric": _l("Electric car (charging electricity)"),
+    "taxi": _l("Taxi"),
+    "transit.bus": _l("Bus"),
+    "transit.metro": _l("Metro"),
+    "transit.rail": _l("Conventional rail"),
+    "transit.high_speed_rail": _l("High-speed rail"),
+    "flight": _l("Flight"),
+    "diet.high_meat": _l("Diet: high meat"),
+    "diet.medium_meat": _l("Diet: medium meat"),
+    "diet.low_meat": _l("Diet: low meat"),
+    "diet.pescatarian": _l("Diet: pescatarian"),
+    "diet.vegetarian": _l("Diet: vegetarian"),
+    "diet.vegan": _l("Diet: vegan"),
+    "waste": _l("Residual waste to landfill"),
+    "venue.natural_gas": _l("Venue natural gas"),
+    "venue.diesel": _l("Venue diesel (generators)"),
+    "venue.electricity": _l("Venue electricity"),
+    "venue.heat": _l("Venue heat"),
+    "travel.flight": _l("Travel by air"),
+    "travel.high_speed_rail": _l("Travel by high-speed rail"),
+    "travel.rail": _l("Travel by conventional rail"),
+    "travel.coach": _l("Travel by coach"),
+    "travel.car": _l("Travel by car (one traveller per car)"),
+    "travel.taxi": _l("Travel by taxi"),
+    "travel.metro_bus": _l("Travel by metro or bus"),
+    "hotel": _l("Hotel room-nights"),
+    "meal.meat": _l("Meals with meat"),
+    "meal.vegetarian": _l("Vegetarian meals"),
+    "material.paper": _l("Paper"),
+    "material.printed": _l("Printed materials"),
+}
+
+
+VERIFICATION_LABELS: dict[str, object] = {
+    "verified": _l("verified"),
+    "secondary": _l("secondary source"),
+    "UNVERIFIED": _l("UNVERIFIED"),
+}
+
+
+def verification_label(status: str) -> str:
+    return str(VERIFICATION_LABELS.get(status, status))
+
+
+UNIT_LABELS: dict[str, object] = {
+    "kWh": "kWh",
+    "GJ": "GJ",
+    "m3": "m³",
+    "kg": "kg",
+    "L": "L",
+    "vkm": _l("vehicle-km"),
+    "pkm": _l("passenger-km"),
+    "person-day": _l("person-days"),
+    "room-night": _l("room-nights"),
+    "meal": _l("meals"),
+}
+
+PER_UNIT_LABELS: dict[str, object] = {
+    "vkm": _l("vehicle-km"),
+    "pkm": _l("passenger-km"),
+    "person/day": _l("person-day"),
+    "room-night": _l("room-night"),
+    "meal": _l("meal"),
+}
+
+
+def unit_label(unit: str) -> str:
+    return str(UNIT_LABELS.get(unit, unit))
+
+
+def factor_unit_label(unit: str) -> str:
+    """``kgCO2e/pkm`` -> ``kg CO₂e / passenger-km`` (translated denominator)."""
+    top, _sep, bottom = unit.partition("/")
+    top = re.sub(r"^(k?g|t)(CO2e?)$", lambda m: f"{m.group(1)} {m.group(2)}", top)
+    top = top.replace("CO2", "CO₂")
+    if not bottom:
+        return top
+    return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
+
+
+def province_label(code: str) -> str:
+    """A province's name in the reader's language (its ISO code if unknown)."""
+    from flask_babel import get_locale
+
+    from webapp.services.footprint.geo import provinces
+
+    p = provinces().get(code)
+    if p is None:
+        return code
+    return p.name_en if str(get_locale()).startswith("en") else p.name_zh
+
+
+def category_label(key: str) -> str:
+    return str(CATEGORY_LABELS.get(key, key))
+
+
+def activity_label(key: str) -> str:
+    return str(ACTIVITY_LABELS.get(key, key))
+
+
+# What an event's actual footprint rests on (docs/METHODOLOGY.md, "True-up from the survey").
+TRUEUP_TEXTS: dict[TrueUpRule, object] = {
+    TrueUpRule.ORGANISER_FIGURES: _l(
+        "Measured after the event: energy, meals, materials and travel as recorded by the "
+        "organiser; the attendee survey was not used."
+    ),
+    TrueUpRule.SURVEY_EXTRAPOLATED: _l(
+        "Measured after the event: energy, meals and materials as recorded by the organiser. "
+        "Attendees' travel is extrapolated from the survey: %(answers)s of %(attendees)s "
+        "attendees answered (%(rate)s), at least the %(min_answers)s answers and %(min_rate)s "
+        "the rule asks for; those who did not answer count as travelling like those who did."
+    ),
+    TrueUpRule.ESTIMATE_STANDS: _l(
+        "Measured after the event: energy, meals and materials as recorded by the organiser. "
+        "Attendees' travel is still the estimate made before the event: only %(answers)s of "
+        "%(attendees)s attendees answered the survey (%(rate)s), fewer than the %(min_answers)s "
+        "answers and %(min_rate)s the rule asks for before answers may replace the estimate."
+    ),
+    TrueUpRule.SURVEY_ABOVE_ESTIMATE: _l(
+        "Measured after the event: energy, meals and materials as recorded by the organiser. "
+        "Attendees' travel is the survey's answers as given: only %(answers)s of %(attendees)s "
+        "attendees answered (%(rate)s), too few to extrapolate, but their travel alone already "
+        "exceeds the estimate made before the event, so it counts instead."
+    ),
+}
+
+
+# A checkout's state at the payment page (the demo provider mimics Stripe's words).
+CHECKOUT_LABELS: dict[str, object] = {
+    "open": _l("Open, awaiting payment"),
+    "complete": _l("Completed"),
+    "expired": _l("Expired"),
+    "paid": _l("Paid"),
+    "unpaid": _l("Not paid yet"),
+    "no_payment_required": _l("No payment required"),
+}
+
+
+def checkout_label(value: str) -> str:
+    return str(CHECKOUT_LABELS.get(value, value))
+
+
+# Revocation reasons as stored (kept for auditors, e.g. in the API) and as read.
+SUPERSEDED_PREFIX = "superseded by partial refund: "
+REFUNDED_PREFIX = "refunded: "
+SURPLUS_REASON = "surplus after the true-up of event "
+PROVIDER_REASON = "refunded at the payment provider"
+
+
+def revocation_text(reason: str | None) -> str:
+    """A stored revocation reason in words a reader understands (the stored text, written
+    by the code or typed by staff, stays in the database and the API for auditors)."""
+    reason = (reason or "").strip()
+    if not reason:
+        return ""
+    if reason.startswith(SUPERSEDED_PREFIX):
+        return str(
+            _l(
+                "Part of the order was refunded; certificate %(id)s replaces this one for "
+                "the tonnes that remain.",
+                id=reason[len(SUPERSEDED_PREFIX) :].strip(),
+            )
+        )
+    if reason.startswith(REFUNDED_PREFIX):
+        cause = reason[len(REFUNDED_PREFIX) :]
+        if cause.startswith(SURPLUS_REASON):
+            return str(
+                _l(
+                    "The order was refunded: after the event, its footprint was smaller than "
+                    "what had been offset."
+                )
+            )
+        if cause.startswith(PROVIDER_REASON):
+            return str(_l("The order was refunded through the payment provider."))
+        if cause.strip():
+            return str(_l("The order was refunded: %(reason)s", reason=cause.strip()))
+        return str(_l("The order was refunded; its serials went back to the registry."))
+    # Typed by staff when revoking: their words, said to be theirs.
+    return str(_l("Revoked by the registry's staff: %(reason)s", reason=reason))
+
+
+def issuance_status_label(value: str) -> str:
+    return str(LABELS.get((IssuanceStatus, str(value)), value))
+
+
+# Why serials held for an order went back (release entries).
+LEDGER_REASONS: dict[str, object] = {
+    "expired": _l("The hold lapsed before payment"),
+    "cancelled": _l("The order was cancelled"),
+}
+
+
+def ledger_reason_text(reason: str | None) -> str:
+    """A ledger entry's stored reason (reversals: "refund <order>", "partial refund
+    <order>"; revocations: the certificate's reason) in words."""
+    reason = (reason or "").strip()
+    if reason in LEDGER_REASONS:
+        return str(LEDGER_REASONS[reason])
+    for prefix, text in (
+        ("partial refund ", _l("Part of order %(ref)s was refunded")),
+        ("refund ", _l("Order %(ref)s was refunded")),
+    ):
+        if reason.startswith(prefix) and " " not in reason[len(prefix) :].strip():
+            return str(text) % {"ref": reason[len(prefix) :].strip()}
+    return revocation_text(reason)
+
+
+def percent(rate: object) -> str:
+    """A share as a percentage with one decimal (0.0133 -> "1.3%")."""
+    return f"{float(rate) * 100:.1f}%"  # type: ignore[arg-type]
+
+
+def trueup_text(event: object) -> str:
+    """The sentence saying what an event's actual footprint rests on ("" before the
+    true-up, or for true-ups recorded before the rule was stored)."""
+    from webapp.services.events.trueup import MIN_ANSWERS, MIN_RATE, Basis
+
+    rule = getattr(event, "trueup_rule", None)
+    if rule is None or getattr(event, "actual_kg", None) is None:
+        return ""
+    answers = getattr(event, "trueup_answers", None) or 0
+    attendees = getattr(event, "trueup_attendees", None) or 0
+    return str(TRUEUP_TEXTS[rule]) % {
+        "answers": answers,
+        "attendees": attendees,
+        "rate": percent(Basis(answers, attendees).rate),
+        "min_answers": MIN_ANSWERS,
+        "min_rate": percent(MIN_RATE),
+    }
+
+
+def in_both(render: object, *args: object) -> tuple[str, str]:
+    """``render(*args)`` in Chinese and in English (for bilingual PDFs and exports)."""
+    with force_locale("zh"):
+        zh = str(render(*args))  # type: ignore[operator]
+    with force_locale("en"):
+        en = str(render(*args))  # type: ignore[operator]
+    return zh, en
 
 
 def label(value: enum.Enum) -> str:
@@ -199,3 +520,10 @@ def register_labels(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = label
     app.jinja_env.globals["certificate_kind_label"] = certificate_kind_label
     app.jinja_env.globals["certificate_status_label"] = certificate_status_label
+    app.jinja_env.globals["category_label"] = category_label
+    app.jinja_env.globals["activity_label"] = activity_label
+    app.jinja_env.globals["trueup_text"] = trueup_text
+    app.jinja_env.globals["revocation_text"] = revocation_text
+    app.jinja_env.globals["checkout_label"] = checkout_label
+    app.jinja_env.globals["issuance_status_label"] = issuance_status_label
+    app.jinja_env.globals["ledger_reason_text"] = ledger_reason_text

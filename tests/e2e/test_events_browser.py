@@ -155,7 +155,7 @@ def test_organiser_runs_a_zero_carbon_forum(browser, live_server, tmp_path):
         csv_path = tmp_path / "report.csv"
         csv_download.value.save_as(csv_path)
         text = csv_path.read_text(encoding="utf-8-sig")
-        assert "zero_carbon,yes" in text and "organiser," in text
+        assert "零碳,是" in text and "\n组织者," in text  # the report in the reader's words
         with page.expect_download() as pdf_download:
             page.get_by_role("link", name="活动报告（PDF）").click()
         report_path = tmp_path / "report.pdf"

@@ -15,6 +15,7 @@ from webapp.models.events import (
     SurveyResponse,
     SurveyTicket,
     TravelMode,
+    TrueUpRule,
 )
 from webapp.models.footprint import CalculationKind, FootprintCalculation
 from webapp.models.losses import Loss, LossCause, LossPhoto, LossStatus
@@ -147,6 +148,7 @@ __all__ = [
     "SurveyTicket",
     "TravelMode",
     "TreeHead",
+    "TrueUpRule",
     "User",
     "VolunteerHours",
 ]

@@ -64,6 +64,16 @@ class TravelMode(enum.StrEnum):
     METRO_BUS = "metro_bus"
 
 
+class TrueUpRule(enum.StrEnum):
+    """Which rule of docs/METHODOLOGY.md ("True-up from the survey") set the attendees'
+    travel of an event's actual footprint."""
+
+    ORGANISER_FIGURES = "organiser_figures"  # the organiser's figures, no survey used
+    SURVEY_EXTRAPOLATED = "survey_extrapolated"  # enough answers: scaled to all attendees
+    ESTIMATE_STANDS = "estimate_stands"  # too few answers: the estimate's travel stands
+    SURVEY_ABOVE_ESTIMATE = "survey_above_estimate"  # too few, yet more than the estimate
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
 
@@ -130,6 +140,10 @@ class Event(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     trued_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The true-up's basis, as it was when recorded (answers may still arrive afterwards).
+    trueup_rule: Mapped[TrueUpRule | None] = mapped_column(str_enum(TrueUpRule))
+    trueup_answers: Mapped[int | None] = mapped_column()
+    trueup_attendees: Mapped[int | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship()
     estimate_calculation: Mapped[FootprintCalculation | None] = relationship(

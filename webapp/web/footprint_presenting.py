@@ -22,97 +22,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from webapp.i18n import current_lang, number
+from webapp.labels import (  # noqa: F401 (re-exported for the views)
+    ACTIVITY_LABELS,
+    CATEGORY_LABELS,
+    PER_UNIT_LABELS,
+    UNIT_LABELS,
+    VERIFICATION_LABELS,
+    activity_label,
+    category_label,
+    factor_unit_label,
+    unit_label,
+)
 from webapp.services.footprint import FactorSet, FootprintResult, Line, provinces
 from webapp.services.footprint.arithmetic import plain
 from webapp.services.footprint.geo import DATA_DIR
-
-CATEGORY_LABELS: dict[str, Any] = {
-    # household
-    "electricity": _l("Electricity"),
-    "heating": _l("Heating"),
-    "home_fuel": _l("Gas and LPG at home"),
-    "car": _l("Cars"),
-    "taxi": _l("Taxi"),
-    "public_transport": _l("Public transport"),
-    "flights": _l("Flights"),
-    "diet": _l("Food"),
-    "waste": _l("Waste"),
-    # event (大型活动碳中和实施指南)
-    "stationary_combustion": _l("Fuel burned at the venue"),
-    "mobile_combustion": _l("Official vehicles (fuel)"),
-    "purchased_energy": _l("Purchased electricity and heat"),
-    "travel": _l("Travel of participants and staff"),
-    "accommodation_catering": _l("Accommodation and catering"),
-    "materials": _l("Paper and printed materials"),
-}
-
-ACTIVITY_LABELS: dict[str, Any] = {
-    "electricity": _l("Grid electricity"),
-    "heat": _l("District heating"),
-    "heat.area": _l("District heating (estimated from floor area)"),
-    "natural_gas": _l("Natural gas"),
-    "lpg": _l("Liquefied petroleum gas (LPG)"),
-    "car.petrol": _l("Petrol car"),
-    "car.diesel": _l("Diesel car"),
-    "car.hybrid": _l("Hybrid car"),
-    "car.electric": _l("Electric car (charging electricity)"),
-    "taxi": _l("Taxi"),
-    "transit.bus": _l("Bus"),
-    "transit.metro": _l("Metro"),
-    "transit.rail": _l("Conventional rail"),
-    "transit.high_speed_rail": _l("High-speed rail"),
-    "flight": _l("Flight"),
-    "diet.high_meat": _l("Diet: high meat"),
-    "diet.medium_meat": _l("Diet: medium meat"),
-    "diet.low_meat": _l("Diet: low meat"),
-    "diet.pescatarian": _l("Diet: pescatarian"),
-    "diet.vegetarian": _l("Diet: vegetarian"),
-    "diet.vegan": _l("Diet: vegan"),
-    "waste": _l("Residual waste to landfill"),
-    "venue.natural_gas": _l("Venue natural gas"),
-    "venue.diesel": _l("Venue diesel (generators)"),
-    "venue.electricity": _l("Venue electricity"),
-    "venue.heat": _l("Venue heat"),
-    "travel.flight": _l("Travel by air"),
-    "travel.high_speed_rail": _l("Travel by high-speed rail"),
-    "travel.rail": _l("Travel by conventional rail"),
-    "travel.coach": _l("Travel by coach"),
-    "travel.car": _l("Travel by car (one traveller per car)"),
-    "travel.taxi": _l("Travel by taxi"),
-    "travel.metro_bus": _l("Travel by metro or bus"),
-    "hotel": _l("Hotel room-nights"),
-    "meal.meat": _l("Meals with meat"),
-    "meal.vegetarian": _l("Vegetarian meals"),
-    "material.paper": _l("Paper"),
-    "material.printed": _l("Printed materials"),
-}
-
-UNIT_LABELS: dict[str, Any] = {
-    "kWh": "kWh",
-    "GJ": "GJ",
-    "m3": "m³",
-    "kg": "kg",
-    "L": "L",
-    "vkm": _l("vehicle-km"),
-    "pkm": _l("passenger-km"),
-    "person-day": _l("person-days"),
-    "room-night": _l("room-nights"),
-    "meal": _l("meals"),
-}
-
-PER_UNIT_LABELS: dict[str, Any] = {
-    "vkm": _l("vehicle-km"),
-    "pkm": _l("passenger-km"),
-    "person/day": _l("person-day"),
-    "room-night": _l("room-night"),
-    "meal": _l("meal"),
-}
-
-VERIFICATION_LABELS: dict[str, Any] = {
-    "verified": _l("verified"),
-    "secondary": _l("secondary source"),
-    "UNVERIFIED": _l("UNVERIFIED"),
-}
 
 DIET_ORDER = ("high_meat", "medium_meat", "low_meat", "pescatarian", "vegetarian", "vegan")
 DIET_NAMES: dict[str, Any] = {
@@ -123,28 +46,6 @@ DIET_NAMES: dict[str, Any] = {
     "vegetarian": _l("Vegetarian"),
     "vegan": _l("Vegan"),
 }
-
-
-def category_label(key: str) -> str:
-    return str(CATEGORY_LABELS.get(key, key))
-
-
-def activity_label(key: str) -> str:
-    return str(ACTIVITY_LABELS.get(key, key))
-
-
-def unit_label(unit: str) -> str:
-    return str(UNIT_LABELS.get(unit, unit))
-
-
-def factor_unit_label(unit: str) -> str:
-    """``kgCO2e/pkm`` -> ``kg CO₂e / passenger-km`` (translated denominator)."""
-    top, _sep, bottom = unit.partition("/")
-    top = re.sub(r"^(k?g|t)(CO2e?)$", lambda m: f"{m.group(1)} {m.group(2)}", top)
-    top = top.replace("CO2", "CO₂")
-    if not bottom:
-        return top
-    return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
 
 
 def verification_label(status: str) -> str:

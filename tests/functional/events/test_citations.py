@@ -162,17 +162,20 @@ def test_event_page_and_reports_cite_publications(app, client, organiser, org, e
         assert_no_notes(visible_text(page), f"event page ({lang})")
         assert_lines_cited(page, calc.factor_set, lang)
 
-    report = client.get(f"/events/{event.code}/report.csv").get_data(as_text=True)
+    report = client.get(f"/events/{event.code}/report.csv").get_data(as_text=True)  # English
     assert_no_notes(report, "event report CSV")
     rows = list(csv.reader(io.StringIO(report.lstrip("\ufeff"))))
-    header = next(r for r in rows if r and r[0] == "category")
+    header = next(r for r in rows if r and r[0] == "Category")
     after = rows[rows.index(header) + 1 :]
     section = after[: next((i for i, r in enumerate(after) if not r), len(after))]
     lines = [dict(zip(header, r, strict=True)) for r in section]
     assert lines
     for line in lines:
-        factor = fs.get(line["factor_id"])
-        assert line["citation"] == factor.citation and line["verification"] == factor.verification
+        factor = fs.get(line["Factor id"])
+        verification = {"verified": "verified", "secondary": "secondary source"}.get(
+            factor.verification, factor.verification
+        )
+        assert line["Source"] == factor.citation and line["Verification status"] == verification
 
     pdf = client.get(f"/events/{event.code}/report.pdf")
     assert pdf.status_code == 200

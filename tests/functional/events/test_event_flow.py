@@ -31,6 +31,7 @@ from webapp.models import (
     OrderKind,
     OrderStatus,
     SurveyResponse,
+    TrueUpRule,
 )
 from webapp.services.certificates import documents, issuing
 from webapp.services.events import offset_state
@@ -114,6 +115,11 @@ def test_true_up_with_survey_tops_up_the_difference(app, client, credits, organi
     assert response.status_code == 302
     event = fresh(Event, event.id)
     assert event.actual_kg is not None and event.trued_up_at is not None
+    # 5 answers from 45 attendees are too few to extrapolate, but they alone (a flight of
+    # 1,800 km among them) exceed the estimate's travel, so they count as given
+    # (docs/METHODOLOGY.md, "True-up from the survey").
+    assert event.trueup_rule is TrueUpRule.SURVEY_ABOVE_ESTIMATE
+    assert (event.trueup_answers, event.trueup_attendees) == (5, 45)
     travel = [ln for ln in event.actual_calculation.result["lines"] if ln["category"] == "travel"]
     assert sum(1 for _ in travel) >= 4  # the survey's modes became travel lines
     manage = client.get(f"/events/{event.code}/manage").get_data(as_text=True)
@@ -132,16 +138,18 @@ def test_true_up_with_survey_tops_up_the_difference(app, client, credits, organi
     assert details.retired_kg == event.actual_kg == details.footprint_kg
     assert len(details.serial_ranges) >= 1
 
+    client.set_cookie("lang", "en")
     report = client.get(f"/events/{event.code}/report.csv")
     assert report.status_code == 200
     rows = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
-    fields = {r[1]: r[2] for r in rows if r and r[0] == "event"}
-    assert fields["actual_kg"] == str(event.actual_kg)
-    assert any(r and r[0] == "organiser" for r in rows)
-    # Every footprint line cites the publication of its factor (the "citation" column of the
-    # table that starts with the "category" header), and the travel factors are DESNZ's.
-    header = next(i for i, r in enumerate(rows) if r[:1] == ["category"])
-    source = rows[header].index("citation")
+    fields = {r[1]: r[2] for r in rows if r and r[0] == "Event"}
+    assert fields["Actual footprint (kg)"] == str(event.actual_kg)
+    assert fields["True-up rule"] == "Survey answers as given (above the estimate)"
+    assert any(r and r[0] == "Organiser" for r in rows)
+    # Every footprint line cites the publication of its factor (the "Source" column of the
+    # table that starts with the "Category" header), and the travel factors are DESNZ's.
+    header = next(i for i, r in enumerate(rows) if r[:1] == ["Category"])
+    source = rows[header].index("Source")
     lines = list(itertools.takewhile(bool, rows[header + 1 :]))
     assert lines and all(line[source] for line in lines)
     assert any("DESNZ" in line[source] for line in lines)

@@ -274,12 +274,16 @@ def test_owner_refunds_through_the_pages_and_a_double_click_is_one_refund(
     assert 'id="order-refunded"' in detail and new.public_id in detail
     receipt = client.get(f"/orders/{order.ref}/receipt").get_data(as_text=True)
     assert 'id="order-refunded"' in receipt and new.public_id in receipt
+    # The stored reason ("superseded by partial refund: <id>") is read as a sentence.
+    client.set_cookie("lang", "en")
+    replaced = f"certificate {new.public_id} replaces this one"
     dashboard = client.get(f"/organisations/{org.id}").get_data(as_text=True)
-    assert "superseded by partial refund" in dashboard
+    assert replaced in dashboard and "superseded by partial refund" not in dashboard
     report = client.get(f"/events/{event.code}/report.csv").get_data(as_text=True)
-    assert f"organiser_refunded_kg,{surplus_kg}" in report
-    assert f"organiser_refunded_amount,{order.refunded_amount:.2f}" in report
-    assert "superseded by partial refund" in report
+    assert f"Refunded to the organiser (kg),{surplus_kg}" in report
+    assert f"Refunded to the organiser (yuan),{order.refunded_amount:.2f}" in report
+    assert replaced in report and "superseded by partial refund" not in report
+    client.set_cookie("lang", "zh")
     pdf = client.get(f"/events/{event.code}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     # Bad input changes nothing and says why.

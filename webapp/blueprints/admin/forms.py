@@ -221,7 +221,7 @@ class SiteForm(FlaskForm):
         _l("Operator (Chinese)"),
         filters=[strip],
         validators=[InputRequired(), Length(max=120)],
-        description=_l("e.g. a state forest farm such as 徂徕山林场"),
+        description=_l("e.g. a state forest farm such as Culai Mountain State Forest Farm"),
     )
     operator_en = StringField(
         _l("Operator (English)"), filters=[strip], validators=[InputRequired(), Length(max=160)]
@@ -270,7 +270,7 @@ class SpeciesForm(FlaskForm):
         _l("Species code"),
         filters=[strip],
         validators=[InputRequired(), Length(max=32)],
-        description=_l("e.g. arborvitae"),
+        description=_l("e.g. CB-01 (a short code of your choice)"),
     )
     name_zh = StringField(
         _l("Name (Chinese)"), filters=[strip], validators=[InputRequired(), Length(max=40)]

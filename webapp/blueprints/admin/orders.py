@@ -6,6 +6,7 @@ import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, or_, select
 
@@ -13,6 +14,7 @@ from webapp.blueprints.admin import bp
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import money
+from webapp.labels import label
 from webapp.localtime import local_iso
 from webapp.models import Event, Order, OrderKind, OrderStatus, PaymentMethod, User
 from webapp.services import csv_export, keys, orders
@@ -33,28 +35,29 @@ def _what(order) -> str:
     return ""
 
 
+# The export's columns, in the reader's language (no internal names in what staff open).
 CSV_COLUMNS = [
-    "ref",
-    "created_at",
-    "status",
-    "method",
-    "user_email",
-    "project",
-    "quantity_kg",
-    "amount",
-    "currency",
-    "beneficiary_public",
-    "purpose",
-    "invoice_title",
-    "invoice_tax_id",
-    "paid_at",
-    "refunded_at",
-    "refund_reason",
-    "certificate",
-    "problem",
-    "refunded_amount",
-    "refunded_kg",
-    "refund_requested_kg",
+    _l("Order"),
+    _l("Created"),
+    _l("Status"),
+    _l("Payment"),
+    _l("Buyer's e-mail"),
+    _l("Project or plots"),
+    _l("Quantity (kg)"),
+    _l("Amount"),
+    _l("Currency"),
+    _l("Beneficiary as published"),
+    _l("Purpose"),
+    _l("Invoice title"),
+    _l("Tax number"),
+    _l("Paid"),
+    _l("Refunded on"),
+    _l("Refund reason"),
+    _l("Certificate"),
+    _l("Problem"),
+    _l("Refunded amount"),
+    _l("Refunded (kg)"),
+    _l("Refund requested (kg)"),
 ]
 
 
@@ -92,21 +95,21 @@ def orders_index():
 def orders_csv():
     buffer = io.StringIO()
     writer = csv_export.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(c) for c in CSV_COLUMNS])
     for order in db.session.scalars(_filtered()):
         certificate = fulfilment.certificate_of(db.session, order)
         row = [
             order.ref,
             local_iso(order.created_at),
-            order.status.value,
-            order.method.value,
+            label(order.status),
+            label(order.method),
             order.user.email,
             _what(order),
             order.quantity_kg,
             f"{order.amount:.2f}",
             order.currency,
             order.allocation.beneficiary_public if order.allocation else "",
-            order.purpose.value,
+            label(order.purpose),
             order.invoice_title or "",
             order.invoice_tax_id or "",
             local_iso(order.paid_at),

@@ -12,6 +12,7 @@ from webapp.blueprints.admin import bp
 from webapp.blueprints.admin.forms import PlotsImportForm, SiteForm, SitePhotoForm, SpeciesForm
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import paren
 from webapp.services import storage
 from webapp.services.certificates.shares import SharesRefused
 from webapp.services.plots import photos, queries, sites
@@ -45,7 +46,8 @@ def _species_form() -> SpeciesForm:
     form.factor.choices = [
         SelectChoice(
             f.id,
-            f"{f.value} t/亩/年 · {f.citation[:80]} ({present.verification_label(f.verification)})",
+            f"{f.value} {_('t per mu per year')} · {f.citation[:80]} "
+            f"{paren(present.verification_label(f.verification))}",
         )
         for f in sites.sequestration_factors()
     ]

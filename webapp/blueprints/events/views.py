@@ -32,7 +32,7 @@ from webapp.blueprints.events.forms import (
 )
 from webapp.errors import DomainError, NotFound
 from webapp.extensions import db
-from webapp.labels import label
+from webapp.labels import label, percent
 from webapp.localtime import local, today
 from webapp.models import (
     CalculationKind,
@@ -54,6 +54,7 @@ from webapp.services.events import (
     surplus,
     survey,
     tickets,
+    trueup,
 )
 from webapp.services.events.organisations import InvoiceDetails
 from webapp.services.footprint.factors import load_factor_set
@@ -325,6 +326,8 @@ def manage(code: str):
         ticket_counts=tickets.count(db.session, item),
         ticket_max=tickets.MAX_PER_BATCH,
         ticket_slips_max=report.MAX_SLIPS,
+        trueup_min_answers=trueup.MIN_ANSWERS,
+        trueup_min_rate=percent(trueup.MIN_RATE),
     )
 
 
@@ -359,7 +362,7 @@ def true_up(code: str):
         flash(_("Please choose one of your saved event calculations."), "error")
         return redirect(url_for(".manage", code=item.code))
     attempt(
-        lambda: survey.true_up(
+        lambda: trueup.record(
             db.session,
             item,
             footprint_records.get_visible(db.session, form.calculation.data, current_user),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from webapp.blueprints.orders import bp
 from webapp.extensions import db
-from webapp.models import Order, OrderKind, OrderStatus
+from webapp.models import Order, OrderKind, OrderStatus, PaymentMethod
 from webapp.services import orders
 from webapp.services.payments import fulfilment, gateway
 from webapp.services.payments.providers import ProviderError
@@ -42,15 +42,23 @@ def index():
 def detail(ref: str):
     order = _visible(ref)
     config = current_app.config
+    demo_account = bool(config.get("BANK_DEMO")) and not config.get("BANK_ACCOUNT_NUMBER")
+    if demo_account and order.method is PaymentMethod.BANK_TRANSFER:
+        # The customer sees a neutral notice; staff learn what to configure from the log
+        # and from the admin orders page.
+        current_app.logger.warning(
+            "bank transfer page shown with the demonstration account: set "
+            "BANK_ACCOUNT_NAME, BANK_NAME and BANK_ACCOUNT_NUMBER"
+        )
     return render_template(
         "orders/detail.html",
         order=order,
         certificates=fulfilment.certificates_of(db.session, order),
         bank={
-            "name": config.get("BANK_ACCOUNT_NAME") or "碳汇平台（演示）Tanhui (demo)",
-            "bank": config.get("BANK_NAME") or "演示银行 Demo Bank",
+            "name": config.get("BANK_ACCOUNT_NAME") or _("Tanhui platform (demonstration)"),
+            "bank": config.get("BANK_NAME") or _("Demonstration bank"),
             "number": config.get("BANK_ACCOUNT_NUMBER") or "0000 0000 0000 0000",
-            "demo": bool(config.get("BANK_DEMO")) and not config.get("BANK_ACCOUNT_NUMBER"),
+            "demo": demo_account,
         },
     )
 

@@ -13,9 +13,24 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.labels import (
+    activity_label,
+    category_label,
+    certificate_status_label,
+    factor_unit_label,
+    in_both,
+    label,
+    percent,
+    province_label,
+    revocation_text,
+    trueup_text,
+    unit_label,
+    verification_label,
+)
 from webapp.models import Certificate, Event, Order, OrderKind, OrderStatus, SurveyTicket
 from webapp.services import csv_export
 from webapp.services.certificates.qr import make_qr
@@ -98,6 +113,8 @@ class ReportData:
     certificates: list[dict[str, str]]
     difference: TrueUp | None
     refunded_amount: Decimal  # money the organiser's refunded kilograms brought back
+    basis: tuple[str, str]  # what the actual footprint rests on (zh, en); "" before it
+    categories: dict[str, tuple[str, str]]  # category key -> (zh, en) name
 
 
 def gather(session: Session, event: Event, base_url: str) -> ReportData:
@@ -111,6 +128,8 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
                 {
                     "category": line.category,
                     "activity": line.activity,
+                    "activity_zh": in_both(activity_label, line.activity)[0],
+                    "activity_en": in_both(activity_label, line.activity)[1],
                     "quantity": format(line.quantity, "f"),
                     "unit": line.unit,
                     "factor": format(line.factor, "f"),
@@ -128,11 +147,14 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
         {
             "id": c.public_id,
             "status": c.status.value,
+            "status_text": in_both(label, c.status),
             "order": o.ref,
             "kind": o.kind.value,
+            "kind_text": in_both(label, o.kind),
             "quantity_kg": str(c.quantity_kg or 0),
             "url": f"{base}/v/{c.public_id}",
             "revocation_reason": c.revocation_reason or "",
+            "revocation_text": in_both(revocation_text, c.revocation_reason),
         }
         for c, o in certificates_of(session, [event])
     ]
@@ -152,10 +174,22 @@ def gather(session: Session, event: Event, base_url: str) -> ReportData:
         refunded_amount=sum(
             (o.refunded_amount for o in refunded_orders(session, event)), Decimal("0.00")
         ),
+        basis=in_both(trueup_text, event),
+        categories=_category_names(event),
     )
 
 
+def _category_names(event: Event) -> dict[str, tuple[str, str]]:
+    keys: set[str] = set()
+    for calculation in (event.estimate_calculation, event.actual_calculation):
+        if calculation is not None:
+            keys.update(stored_result(calculation).by_category)
+    return {key: in_both(category_label, key) for key in keys}
+
+
 def csv_report(session: Session, event: Event, base_url: str) -> str:
+    """The organiser's report as a spreadsheet, in the reader's language: headings, names
+    of categories, modes and statuses in words (no internal keys)."""
     data = gather(session, event, base_url)
     state = data.state
     out = io.StringIO()
@@ -164,56 +198,78 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
     def row(*cells: object) -> None:
         writer.writerow(cells)
 
-    row("section", "field", "value")
+    def kg(value: int | None) -> object:
+        return value if value is not None else ""
+
+    section = _("Event")
+    row(_("Section"), _("Item"), _("Value"))
     for field, value in (
-        ("code", event.code),
-        ("name", event.name),
-        ("organisation", event.organisation.name),
-        ("type", event.kind.value),
-        ("dates", data.dates),
-        ("venue", event.venue),
-        ("city", event.city),
-        ("province", event.province),
-        ("expected_attendees", event.expected_attendees),
-        ("survey_responses", data.responses),
-        ("estimate_kg", data.estimate_kg if data.estimate_kg is not None else ""),
-        ("actual_kg", data.actual_kg if data.actual_kg is not None else ""),
-        ("footprint_kg", state.footprint_kg if state.footprint_kg is not None else ""),
-        ("organiser_covered_kg", state.organiser_kg),
-        ("attendees_covered_kg", state.attendees_kg),
-        ("attendees_people", state.attendee_people),
-        ("still_uncovered_kg", state.needed_kg),
-        ("organiser_refunded_kg", state.organiser_refunded_kg),
-        ("organiser_refunded_amount", f"{data.refunded_amount:.2f}"),
-        ("zero_carbon", "yes" if state.complete else "no"),
+        (_("Code"), event.code),
+        (_("Event name"), event.name),
+        (_("Organisation"), event.organisation.name),
+        (_("Type"), label(event.kind)),
+        (_("Dates"), data.dates),
+        (_("Venue"), event.venue),
+        (_("City"), event.city),
+        (_("Province"), province_label(event.province)),
+        (_("Expected attendees"), event.expected_attendees),
+        (_("Survey answers"), data.responses),
+        (_("Estimated footprint (kg)"), kg(data.estimate_kg)),
+        (_("Actual footprint (kg)"), kg(data.actual_kg)),
+        (_("True-up rule"), label(event.trueup_rule) if event.trueup_rule else ""),
+        (_("Survey answers used"), kg(event.trueup_answers)),
+        (_("Attendees the answers are a share of"), kg(event.trueup_attendees)),
+        (_("Response rate"), percent(_rate(event)) if event.trueup_attendees else ""),
+        (_("What the actual footprint rests on"), trueup_text(event)),
+        (_("Footprint to cover (kg)"), kg(state.footprint_kg)),
+        (_("Covered by the organiser (kg)"), state.organiser_kg),
+        (_("Covered by attendees (kg)"), state.attendees_kg),
+        (_("Attendees who offset their travel"), state.attendee_people),
+        (_("Still uncovered (kg)"), state.needed_kg),
+        (_("Refunded to the organiser (kg)"), state.organiser_refunded_kg),
+        (_("Refunded to the organiser (yuan)"), f"{data.refunded_amount:.2f}"),
+        (_("Zero-carbon"), _("yes") if state.complete else _("no")),
     ):
-        row("event", field, value)
+        row(section, field, value)
     writer.writerow([])
-    row("category", "activity", "quantity", "unit", "factor", "factor_unit", "factor_id",
-        "citation", "verification", "kg")  # fmt: skip
+    row(_("Category"), _("Emission source"), _("Quantity"), _("Unit"), _("Emission factor"),
+        _("Factor unit"), _("Factor id"), _("Source"), _("Verification status"),
+        _("kg CO2e"))  # fmt: skip
     for line in data.lines:
-        row(*line.values())
+        row(category_label(line["category"]), activity_label(line["activity"]),
+            line["quantity"], unit_label(line["unit"]), line["factor"],
+            factor_unit_label(line["factor_unit"]),
+            line["factor_id"], line["citation"], verification_label(line["verification"]),
+            line["kg"])  # fmt: skip
     if data.difference is not None:
         writer.writerow([])
-        row("true_up_category", "estimate_kg", "actual_kg", "difference_kg")
+        row(_("True-up by category"), _("Estimate (kg)"), _("Actual (kg)"), _("Difference (kg)"))
         for c in data.difference.categories:
-            row(c.category, f"{c.estimate_kg:.3f}", f"{c.actual_kg:.3f}", f"{c.difference_kg:.3f}")
+            row(category_label(c.category), f"{c.estimate_kg:.3f}", f"{c.actual_kg:.3f}",
+                f"{c.difference_kg:.3f}")  # fmt: skip
     writer.writerow([])
-    row("covered_by", "order", "quantity_kg", "serials", "certificate")
+    row(_("Covered by"), _("Order"), _("Quantity (kg)"), _("Serial numbers"), _("Certificate"))
     for c in state.organiser:
-        row("organiser", c.order_ref, c.quantity_kg, " ".join(c.serial_ranges),
+        row(_("Organiser"), c.order_ref, c.quantity_kg, " ".join(c.serial_ranges),
             c.certificate_id or "")  # fmt: skip
     for c in state.attendees:  # an attendee's order reference is theirs alone
-        row("attendee", "", c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
+        row(_("Attendee"), "", c.quantity_kg, " ".join(c.serial_ranges), c.certificate_id or "")
     writer.writerow([])
-    row("certificate", "status", "order", "kind", "quantity_kg", "verify_url", "revocation_reason")
+    row(_("Certificate"), _("Certificate status"), _("Order"), _("Order type"), _("Quantity (kg)"),
+        _("Verification link"), _("Why it was revoked"))  # fmt: skip
     for c in data.certificates:
-        row(*c.values())
+        row(c["id"], certificate_status_label(c["status"]), c["order"],
+            label(OrderKind(c["kind"])), c["quantity_kg"], c["url"],
+            revocation_text(c["revocation_reason"]))  # fmt: skip
     writer.writerow([])
-    row("survey_answer", "origin", "mode", "one_way_km", "comment")
+    row(_("Survey answer"), _("From"), _("Travel mode"), _("One-way distance (km)"), _("Comment"))
     for n, answer in enumerate(survey.responses(session, event), start=1):
-        row(n, answer.origin or "", answer.mode.value, answer.one_way_km, answer.comment or "")
+        row(n, answer.origin or "", label(answer.mode), answer.one_way_km, answer.comment or "")
     return out.getvalue()
+
+
+def _rate(event: Event) -> Decimal:
+    return Decimal(event.trueup_answers or 0) / Decimal(event.trueup_attendees or 1)
 
 
 def _render(template: str, **context: object) -> bytes:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,17 +29,14 @@ from webapp.errors import Conflict, DomainError
 from webapp.models import (
     CalculationKind,
     Event,
-    FootprintCalculation,
     SurveyResponse,
     SurveyTicket,
     TravelMode,
-    User,
 )
 from webapp.models.base import utcnow
 from webapp.services import footprint_records, quantities, text_policy
-from webapp.services.events import records, tickets
+from webapp.services.events import tickets
 from webapp.services.footprint.geo import find_airport, great_circle_km
-from webapp.services.footprint.parsing import FootprintInputError
 from webapp.services.footprint.transport import haul_band
 
 MAX_ORIGIN = 60
@@ -251,15 +248,6 @@ def travel_rows(answers: Iterable[tuple[TravelMode, Decimal]]) -> list[dict[str,
     return rows
 
 
-def with_survey_travel(inputs: dict[str, Any], answers: Sequence[SurveyResponse]) -> dict:
-    """The calculator input ``inputs`` with the survey's travel rows added to its own."""
-    data = dict(inputs)
-    data["travel"] = list(inputs.get("travel") or []) + travel_rows(
-        (a.mode, a.one_way_km) for a in answers
-    )
-    return data
-
-
 def personal_kg(event: Event, response: SurveyResponse) -> Decimal:
     """One attendee's own travel footprint (both ways if the event's estimate says so)."""
     round_trip = True
@@ -273,40 +261,3 @@ def personal_kg(event: Event, response: SurveyResponse) -> Decimal:
     }
     _inputs, result = footprint_records.calculate(CalculationKind.EVENT, data)
     return result.total_kg
-
-
-def true_up(
-    session: Session,
-    event: Event,
-    base: FootprintCalculation,
-    *,
-    actor: User,
-    use_survey: bool,
-    today: date,
-) -> FootprintCalculation:
-    """Record the actual footprint: ``base`` (the organiser's actual figures), with the
-    survey's travel rows added to its participant-travel lines when ``use_survey``."""
-    records.check_own_calculation(base, actor)
-    calculation = base
-    if use_survey:
-        answers = responses(session, event)
-        if not answers:
-            raise DomainError(
-                _l("The survey has no answers yet; untick “add the survey's travel”.")
-            )
-        label = f"{event.name} · actual + survey ({len(answers)})"[:120]
-        try:
-            calculation = footprint_records.save(
-                session,
-                kind=CalculationKind.EVENT,
-                data=with_survey_travel(base.inputs, answers),
-                user=actor,
-                label=label,
-            )
-        except FootprintInputError as exc:
-            raise DomainError(
-                _l("The actual figures with the survey's travel are not valid: %(error)s",
-                   error="; ".join(exc.as_text().values())[:200])
-            ) from exc  # fmt: skip
-    records.record_actual(session, event, calculation, actor=actor, today=today)
-    return calculation
