@@ -168,6 +168,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.labels import register_labels
 
     register_labels(app)
+    from webapp.web.checkout_fields import register_checkout_globals
+
+    register_checkout_globals(app)
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:

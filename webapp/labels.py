@@ -19,6 +19,7 @@ from webapp.models import (
     IssuanceStatus,
     MemberRole,
     OrganisationKind,
+    PaymentMethod,
     PlotStatus,
     Privacy,
     ProjectStatus,
@@ -97,6 +98,11 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (CertificateKind.EVENT, _l("Zero-carbon event")),
     (CertificateStatus.VALID, _l("Valid")),
     (CertificateStatus.REVOKED, _l("Revoked")),
+    (PaymentMethod.DEMO, _l("Demo payment")),
+    (PaymentMethod.STRIPE, _l("Online payment")),
+    (PaymentMethod.BANK_TRANSFER, _l("Bank transfer (对公转账)")),
+    (PaymentMethod.WECHAT_PAY, _l("WeChat Pay")),
+    (PaymentMethod.ALIPAY, _l("Alipay")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from webapp.blueprints.orders import bp
 from webapp.extensions import db
-from webapp.models import Order, OrderKind, OrderStatus
+from webapp.models import Order, OrderKind, OrderStatus, PaymentMethod
 from webapp.services import orders
+from webapp.services.certificates.qr import make_screen_qr
 from webapp.services.payments import fulfilment, gateway
 from webapp.services.payments.providers import ProviderError
 from webapp.unit_of_work import committing
@@ -42,9 +43,18 @@ def index():
 def detail(ref: str):
     order = _visible(ref)
     config = current_app.config
+    wechat_qr = None
+    if (
+        order.method is PaymentMethod.WECHAT_PAY
+        and order.status is OrderStatus.PENDING
+        and (order.checkout_url or "").startswith("weixin://")
+    ):
+        # WeChat Pay Native: the buyer scans this with WeChat; the page polls the status.
+        wechat_qr = make_screen_qr(order.checkout_url or "").svg(50)
     return render_template(
         "orders/detail.html",
         order=order,
+        wechat_qr=wechat_qr,
         certificates=fulfilment.certificates_of(db.session, order),
         bank={
             "name": config.get("BANK_ACCOUNT_NAME") or "碳汇平台（演示）Tanhui (demo)",
@@ -53,6 +63,14 @@ def detail(ref: str):
             "demo": bool(config.get("BANK_DEMO")) and not config.get("BANK_ACCOUNT_NUMBER"),
         },
     )
+
+
+@bp.get("/<ref>/status")
+@login_required
+def status(ref: str):
+    """The order's status, for the page that waits for a WeChat Pay scan (it only reads)."""
+    order = _visible(ref)
+    return jsonify(ref=order.ref, status=order.status.value)
 
 
 @bp.post("/<ref>/cancel")

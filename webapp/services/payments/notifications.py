@@ -107,6 +107,18 @@ def _apply(
     now: datetime,
 ) -> NotificationOutcome:
     if event.type in (COMPLETED, ASYNC_SUCCEEDED):
+        if event.amount_fen is not None and (
+            event.amount_fen != order.amount_fen or (event.currency or "").lower() != "cny"
+        ):
+            # WeChat Pay and Alipay say in the notice what was paid: a notice that
+            # disagrees with the order is not applied, whatever the provider says later.
+            if order.status is OrderStatus.PAID:
+                return NotificationOutcome("already_paid", order.ref)
+            return _mismatch(
+                session,
+                order,
+                f"notified {event.amount_fen} {event.currency}, expected {order.amount_fen} cny",
+            )
         return settle(session, provider, order, key=key, source=event.type, now=now)
     if event.type == ASYNC_FAILED:
         changed = orders.close_unpaid(session, order, OrderStatus.FAILED, now=now)
@@ -130,6 +142,22 @@ def _refunded(
     meant, so the order is flagged for staff instead of guessing.
     """
     refunded, charged = event.refunded_fen, event.charged_fen
+    if event.refund_request_id is not None and refunded is not None and charged is not None:
+        # A notice about one refund (WeChat Pay), not a running total: ours carry our
+        # idempotency keys (refund-<ref>…). A partial one of ours is known; anything else
+        # short of the whole payment was made elsewhere.
+        ours = event.refund_request_id.startswith(f"refund-{order.ref}")
+        if refunded < charged and ours:
+            order = orders.lock(session, order)
+            if order.status is OrderStatus.REFUNDED:
+                return NotificationOutcome("already_refunded", order.ref)
+            return NotificationOutcome("partial_refund_known", order.ref)
+    single_foreign = (
+        event.refund_request_id is not None
+        and refunded is not None
+        and charged is not None
+        and refunded < charged
+    )
     if refunded is None or charged is None or refunded >= charged:
         done = refunds.apply_refund(
             session,
@@ -143,7 +171,7 @@ def _refunded(
     order = orders.lock(session, order)
     if order.status is OrderStatus.REFUNDED:
         return NotificationOutcome("already_refunded", order.ref)
-    if refunded <= order.refunded_fen:
+    if refunded <= order.refunded_fen and not single_foreign:
         return NotificationOutcome("partial_refund_known", order.ref)
     detail = (
         f"partly refunded at the provider ({refunded} of {charged} fen; we recorded "
