@@ -35,6 +35,7 @@ HTTP (127.0.0.1, a free port), ``/gateway.do``:
   than what is left is ``ACQ.REFUND_AMT_NOT_EQUAL_TOTAL``; a full refund closes the trade.
 
 Test control (Python): ``open(url)``, ``pay(no, amount=None)``, ``trade(no)``,
+``refund_at_platform(no, amount, out_request_no)``,
 ``payment_notification(no, …)``, ``refund_notification(no, …)``,
 ``closed_notification(no, …)``, ``sign(params, key=None)`` (the overrides of notifications:
 ``notify_time``, ``notify_id``, ``signing_key``, ``total_amount``), ``send(form, url)``,
@@ -425,6 +426,17 @@ class AlipayFake:
                 trade.gmt_payment = beijing_now()
                 trade.paid_amount = amount
             return trade
+
+    def refund_at_platform(self, out_trade_no: str, amount: str, out_request_no: str) -> dict:
+        """A refund made in Alipay's merchant site (not through our API)."""
+        with self._lock:
+            biz = {
+                "out_trade_no": out_trade_no,
+                "refund_amount": amount,
+                "out_request_no": out_request_no,
+            }
+            self._refund("alipay.trade.refund", biz)
+        return self.trades[out_trade_no].refunds[out_request_no]
 
     def _notification(
         self, trade: Trade, extra: dict[str, str], **overrides: Any

@@ -42,7 +42,8 @@ HTTP (127.0.0.1, a free port):
   signed, encrypted ``TRANSACTION.SUCCESS`` notification to the trade's notify_url and
   redirects to ``redirect_url``.
 
-Test control (Python): ``pay(no, amount=None)``, ``trade(no)``, ``payment_notification(no,
+Test control (Python): ``pay(no, amount=None)``, ``trade(no)``, ``refund_at_platform(no,
+fen, out_refund_no)``, ``payment_notification(no,
 …)``, ``refund_notification(out_refund_no, …)``, ``notification(event_type, resource, …)``
 (overrides: ``timestamp``, ``notification_id``, ``signing_key``, ``apiv3_key``),
 ``send(headers, body, url)`` (POST over HTTP), ``requests`` (every /v3 call), ``reset()``.
@@ -431,6 +432,20 @@ class WeChatPayFake:
                 trade.success_time = datetime.now(UTC).isoformat(timespec="seconds")
                 trade.paid_amount = amount
             return trade
+
+    def refund_at_platform(self, out_trade_no: str, refund: int, out_refund_no: str) -> dict:
+        """A refund made in WeChat Pay's merchant platform (not through our API)."""
+        trade = self.trades[out_trade_no]
+        with self._lock:
+            paid = trade.paid_amount if trade.paid_amount is not None else trade.amount
+            body = {
+                "out_refund_no": out_refund_no,
+                "transaction_id": trade.transaction_id,
+                "amount": {"refund": refund, "total": paid, "currency": "CNY"},
+            }
+            response = self._refund(body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return trade.refunds[out_refund_no]
 
     def notification(
         self,

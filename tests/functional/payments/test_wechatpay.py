@@ -17,6 +17,7 @@ from webapp.models import (
     AllocationState,
     AuditRecord,
     Certificate,
+    CertificateStatus,
     LedgerEntry,
     Order,
     OrderStatus,
@@ -191,6 +192,40 @@ def test_cancel_closes_the_trade_at_wechat_pay(client, wx_order, wechatpay_fake)
     client.post(f"/orders/{order.ref}/cancel", data={"csrf_token": token})
     assert wechatpay_fake.trade(order.ref).trade_state == "CLOSED"
     assert fresh(order).status is OrderStatus.CANCELLED
+
+
+def test_refund_made_at_the_merchant_platform_reaches_the_registry(
+    client, wx_order, wechatpay_fake
+):
+    order = wx_order
+    wechatpay_fake.pay(order.ref)
+    deliver(client, wechatpay_fake.payment_notification(order.ref))
+    # A partial refund made by hand in the merchant platform: flagged, nothing guessed.
+    wechatpay_fake.refund_at_platform(order.ref, 100, "MP-1")
+    deliver(client, wechatpay_fake.refund_notification(order.ref, "MP-1"))
+    order = fresh(order)
+    assert order.status is OrderStatus.PAID and order.problem
+    assert db.session.scalars(select(PaymentEvent.outcome).order_by(PaymentEvent.id)).all() == [
+        "fulfilled",
+        "needs_attention",
+    ]
+
+
+def test_full_refund_at_the_merchant_platform_reverses_and_revokes(
+    client, wx_order, wechatpay_fake
+):
+    order = wx_order
+    wechatpay_fake.pay(order.ref)
+    deliver(client, wechatpay_fake.payment_notification(order.ref))
+    wechatpay_fake.refund_at_platform(order.ref, order.amount_fen, "MP-ALL")
+    notice = wechatpay_fake.refund_notification(order.ref, "MP-ALL")
+    assert deliver(client, notice).status_code == 204
+    assert deliver(client, notice).status_code == 204  # retried: a duplicate
+    order = fresh(order)
+    assert order.status is OrderStatus.REFUNDED
+    assert order.allocation.state is AllocationState.REVERSED
+    assert db.session.scalars(select(Certificate)).one().status is CertificateStatus.REVOKED
+    assert _count(LedgerEntry, LedgerEntry.kind == "reversal") == 1
 
 
 @pytest.mark.postgres_only
