@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -102,7 +103,7 @@ class Alipay:
         return request["out_request_no"]
 
     def refund_fen(self, request: dict) -> int:
-        return int(round(float(request["refund_amount"]) * 100))
+        return int(Decimal(request["refund_amount"]) * 100)
 
     def notify_refund(self, client, order, key: str) -> None:
         answer = client.post("/webhooks/alipay", data=self.fake.refund_notification(order.ref))
