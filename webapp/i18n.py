@@ -39,6 +39,13 @@ def money(value: Decimal | int | str | None) -> str:
     return format_currency(Decimal(value), "CNY")
 
 
+def yuan(value: Decimal | int | str | None) -> str:
+    """An amount in 元 as Chinese receipts print it, in every language: ¥1,234.50."""
+    if value is None:
+        return ""
+    return f"¥{Decimal(value):,.2f}"
+
+
 def tonnes_from_kg(kg: int | Decimal | None, digits: int = 3) -> str:
     if kg is None:
         return ""
@@ -55,6 +62,7 @@ def number(value: Decimal | int | float | None, digits: int = 2) -> str:
 
 def register_i18n(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.filters["tonnes"] = tonnes_from_kg
     app.jinja_env.filters["number"] = number
     app.jinja_env.globals["current_lang"] = current_lang

@@ -4,7 +4,10 @@ encrypted notifications posted to ``/webhooks/wechatpay``."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -71,6 +74,23 @@ def test_native_order_shows_a_qr_code_and_the_notification_fulfils(
     assert _count(Certificate) == 1
     assert _count(LedgerEntry, LedgerEntry.kind == "retirement") == 1
     assert sorted(db.session.scalars(select(PaymentEvent.outcome))) == ["fulfilled"]
+
+
+def test_receipt_states_yuan_payee_and_wechat_transaction_number(
+    app, client, wx_order, wechatpay_fake
+):
+    order = wx_order
+    app.config["MERCHANT_NAME"] = "泰安市林业碳汇中心"
+    wechatpay_fake.pay(order.ref)
+    deliver(client, wechatpay_fake.payment_notification(order.ref))
+    transaction = wechatpay_fake.trade(order.ref).transaction_id
+    page = client.get(f"/orders/{order.ref}/receipt").get_data(as_text=True)
+    assert "泰安市林业碳汇中心" in page and "¥192.00" in page and transaction in page
+    assert "微信支付" in page
+    (mail,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "¥192.00" in text and transaction in text and "泰安市林业碳汇中心" in text
 
 
 def test_phone_gets_h5_with_the_way_back(china_pay_app, client, credits, buyer, wechatpay_fake):
