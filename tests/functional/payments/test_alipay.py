@@ -205,6 +205,36 @@ def test_refunds_made_at_alipay_reach_the_registry(client, ali_order, alipay_fak
     ]
 
 
+def test_reconcile_queries_alipay_and_closes_lapsed_trades(
+    client, china_pay_app, credits, buyer, alipay_fake, runner
+):
+    paid = start_order(client, method="alipay")
+    go_to_alipay(client, paid, alipay_fake)
+    alipay_fake.pay(paid.ref)  # paid, but the notification never arrived
+    lapsed = start_order(client, method="alipay")
+    go_to_alipay(client, lapsed, alipay_fake)
+    lapsed.expires_at = lapsed.created_at - timedelta(minutes=1)
+    db.session.commit()
+    result = runner.invoke(args=["payments", "reconcile", "--older-than", "0"])
+    assert f"{paid.ref}: fulfilled" in result.output
+    assert f"{lapsed.ref}: expired" in result.output
+    assert alipay_fake.trade(lapsed.ref).trade_status == "TRADE_CLOSED"
+    assert fresh(paid).status is OrderStatus.PAID
+    # The buyer comes back to the lapsed order's "Pay now": not sent to Alipay again.
+    assert client.get(lapsed.checkout_url).headers["Location"].endswith(f"/orders/{lapsed.ref}")
+
+
+def test_no_alipay_request_once_the_checkout_has_ended(client, ali_order, alipay_fake):
+    """The hold's grace minutes are for a payment already under way, not a new one."""
+    order = ali_order
+    order.expires_at = datetime.now(BEIJING) + timedelta(minutes=2)
+    db.session.commit()
+    response = client.get(order.checkout_url)
+    assert response.headers["Location"].endswith(f"/orders/{order.ref}")
+    assert "付款时间已过" in client.get(f"/orders/{order.ref}").get_data(as_text=True)
+    assert alipay_fake.requests == []
+
+
 @pytest.mark.postgres_only
 def test_parallel_notifications_fulfil_once(app, client, ali_order, alipay_fake):
     order = ali_order

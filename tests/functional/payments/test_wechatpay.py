@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -246,6 +247,27 @@ def test_full_refund_at_the_merchant_platform_reverses_and_revokes(
     assert order.allocation.state is AllocationState.REVERSED
     assert db.session.scalars(select(Certificate)).one().status is CertificateStatus.REVOKED
     assert _count(LedgerEntry, LedgerEntry.kind == "reversal") == 1
+
+
+def test_reconcile_queries_wechat_pay_for_a_lost_notification(
+    client, wx_order, wechatpay_fake, runner
+):
+    order = wx_order
+    wechatpay_fake.pay(order.ref)  # paid, but the notification never arrived
+    result = runner.invoke(args=["payments", "reconcile", "--older-than", "0"])
+    assert result.exit_code == 0, result.output
+    assert f"{order.ref}: fulfilled" in result.output
+    assert fresh(order).status is OrderStatus.PAID
+
+
+def test_reconcile_closes_a_lapsed_wechat_pay_order(client, wx_order, wechatpay_fake, runner):
+    order = wx_order
+    order.expires_at = order.created_at - timedelta(minutes=1)
+    db.session.commit()
+    result = runner.invoke(args=["payments", "reconcile"])
+    assert f"{order.ref}: expired" in result.output
+    assert wechatpay_fake.trade(order.ref).trade_state == "CLOSED"
+    assert fresh(order).status is OrderStatus.EXPIRED
 
 
 @pytest.mark.postgres_only

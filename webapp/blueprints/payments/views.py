@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from webapp.blueprints.payments import bp
 from webapp.extensions import csrf, db
 from webapp.models import DemoCheckout, Order, OrderStatus, PaymentMethod
+from webapp.models.base import utcnow
 from webapp.observability import PAYMENT_EVENTS
 from webapp.services import keys, orders
 from webapp.services.payments import alipay_provider, checkout, gateway, notifications
@@ -182,6 +183,9 @@ def alipay_checkout(ref: str):
     expires_at = checkout.checkout_expires_at(order)
     if not alipay_provider.configured(config) or expires_at is None:
         flash(_("The payment service could not be reached; please try again."), "error")
+        return redirect(url_for("orders.detail", ref=ref))
+    if expires_at <= utcnow():
+        flash(_("The time to pay for this order has ended; please start a new order."), "error")
         return redirect(url_for("orders.detail", ref=ref))
     provider = gateway.provider_for(config, PaymentMethod.ALIPAY)
     assert isinstance(provider, AlipayProvider)
