@@ -12,7 +12,10 @@ real signatures, so the real ``wechatpayv3`` SDK talks to it unchanged.
 Keys: the fake makes the merchant's key pair (its private key is written to a file for the
 app; the fake keeps the public half, as WeChat Pay keeps the merchant's certificate) and
 the platform's key pair (its public key, with its id ``PUB_KEY_ID_…``, written for the app,
-as WeChat Pay's "platform public key" mode). The APIv3 key is 32 characters.
+as WeChat Pay's "platform public key" mode; ``app_config(certificates=True)`` instead gives
+the app a folder with a platform certificate of that key, the older mode, and answers then
+name the certificate's serial; ``GET /v3/certificates`` lists it encrypted with the APIv3
+key, as WeChat Pay does). The APIv3 key is 32 characters.
 
 HTTP (127.0.0.1, a free port):
 
@@ -60,15 +63,17 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -115,6 +120,21 @@ def rsa_verify(public_key, message: str, signature: str) -> bool:
     return True
 
 
+def _certificate(key: rsa.RSAPrivateKey) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA (test)")])
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+
+
 @dataclass
 class Trade:
     out_trade_no: str
@@ -149,6 +169,16 @@ class WeChatPayFake:
         self.private_key_path.write_text(private_pem(self.merchant_key))
         self.public_key_path = self.directory / "pub_key.pem"
         self.public_key_path.write_text(public_pem(self.platform_key))
+        # Platform certificate mode (merchants not yet on the public key): a self-signed
+        # certificate of the same platform key; answers then name its serial.
+        self.certificate = _certificate(self.platform_key)
+        self.certificate_serial = format(self.certificate.serial_number, "X")
+        self.certificate_dir = self.directory / "platform_certs"
+        self.certificate_dir.mkdir(exist_ok=True)
+        (self.certificate_dir / f"{self.certificate_serial}.pem").write_text(
+            self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+        )
+        self.serial = PUBLIC_KEY_ID
         self.trades: dict[str, Trade] = {}
         self.requests: list[RecordedRequest] = []
         self.sent: list[tuple[str, int]] = []  # (notify url, status) of notifications sent
@@ -174,11 +204,22 @@ class WeChatPayFake:
 
     def reset(self) -> None:
         with self._lock:
+            self.serial = PUBLIC_KEY_ID
             self.trades.clear()
             self.requests.clear()
             self.sent.clear()
 
-    def app_config(self) -> dict[str, str]:
+    def app_config(self, *, certificates: bool = False) -> dict[str, str | None]:
+        """The app's WECHATPAY_* settings: the platform public key, or (``certificates``)
+        a folder holding the platform certificate, whose serial the answers then name."""
+        if certificates:
+            self.serial = self.certificate_serial
+            return {
+                **self.app_config(),
+                "WECHATPAY_PUBLIC_KEY_PATH": None,
+                "WECHATPAY_PUBLIC_KEY_ID": None,
+                "WECHATPAY_CERT_DIR": str(self.certificate_dir),
+            }
         return {
             "WECHATPAY_MCHID": MCHID,
             "WECHATPAY_APPID": APPID,
@@ -202,7 +243,7 @@ class WeChatPayFake:
             "Wechatpay-Timestamp": str(timestamp),
             "Wechatpay-Nonce": nonce,
             "Wechatpay-Signature": signature,
-            "Wechatpay-Serial": PUBLIC_KEY_ID,
+            "Wechatpay-Serial": self.serial,
             "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
         }
 
@@ -259,6 +300,8 @@ class WeChatPayFake:
         with self._lock:
             self.requests.append(RecordedRequest(request.method, request.path, data))
             path, method = request.path, request.method
+            if method == "GET" and path == "/v3/certificates":
+                return self._answer(200, {"data": [self._encrypted_certificate()]})
             if method == "POST" and path in (
                 "/v3/pay/transactions/native",
                 "/v3/pay/transactions/h5",
@@ -330,6 +373,22 @@ class WeChatPayFake:
                 200, {"h5_url": f"{self.url}/h5pay/checkmweb?prepay_id={trade.prepay_id}"}
             )
         return self._answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={trade.prepay_id}"})
+
+    def _encrypted_certificate(self) -> dict[str, Any]:
+        nonce = secrets.token_hex(6)
+        pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        ciphertext = AESGCM(self.apiv3_key.encode()).encrypt(nonce.encode(), pem, b"certificate")
+        return {
+            "serial_no": self.certificate_serial,
+            "effective_time": self.certificate.not_valid_before_utc.isoformat(),
+            "expire_time": self.certificate.not_valid_after_utc.isoformat(),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": base64.b64encode(ciphertext).decode(),
+            },
+        }
 
     def _trade_json(self, trade: Trade) -> dict[str, Any]:
         paid = trade.paid_amount if trade.paid_amount is not None else trade.amount

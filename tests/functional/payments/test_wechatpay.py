@@ -94,6 +94,19 @@ def test_receipt_states_yuan_payee_and_wechat_transaction_number(
     assert "¥192.00" in text and transaction in text and "泰安市林业碳汇中心" in text
 
 
+def test_platform_certificate_mode(app, client, credits, buyer, wechatpay_fake):
+    """Merchants still on platform certificates: WECHATPAY_CERT_DIR instead of the key."""
+    app.config.update(wechatpay_fake.app_config(certificates=True))
+    order = start_order(client, method="wechat_pay")
+    wechatpay_fake.pay(order.ref)
+    headers, body = wechatpay_fake.payment_notification(order.ref)
+    assert headers["Wechatpay-Serial"] == wechatpay_fake.certificate_serial
+    assert deliver(client, (headers, body)).status_code == 204
+    assert fresh(order).status is OrderStatus.PAID
+    forged = wechatpay_fake.payment_notification(order.ref, signing_key=new_key())
+    assert deliver(client, forged).status_code == 401
+
+
 def test_phone_gets_h5_with_the_way_back(china_pay_app, client, credits, buyer, wechatpay_fake):
     client.environ_base["HTTP_USER_AGENT"] = PHONE_UA
     order = start_order(client, method="wechat_pay")
