@@ -94,6 +94,22 @@ def test_receipt_states_yuan_payee_and_wechat_transaction_number(
     assert "¥192.00" in text and transaction in text and "泰安市林业碳汇中心" in text
 
 
+def test_english_receipt_also_prints_yuan(
+    app, client, china_pay_app, credits, buyer, wechatpay_fake
+):
+    order = start_order(client, method="wechat_pay")
+    order.locale = "en"
+    db.session.commit()
+    wechatpay_fake.pay(order.ref)
+    deliver(client, wechatpay_fake.payment_notification(order.ref))
+    (mail,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Amount paid: ¥192.00" in text and "CN¥" not in text
+    assert "Paid with: WeChat Pay" in text
+    assert f"Transaction number: {wechatpay_fake.trade(order.ref).transaction_id}" in text
+
+
 def test_platform_certificate_mode(app, client, credits, buyer, wechatpay_fake):
     """Merchants still on platform certificates: WECHATPAY_CERT_DIR instead of the key."""
     app.config.update(wechatpay_fake.app_config(certificates=True))
