@@ -561,8 +561,9 @@ class WeChatPayFake:
         return self.notification("TRANSACTION.SUCCESS", resource, **overrides)
 
     def refund_notification(
-        self, out_trade_no: str, out_refund_no: str, **overrides: Any
+        self, out_trade_no: str, out_refund_no: str, *, status: str = "SUCCESS", **overrides: Any
     ) -> tuple[dict[str, str], bytes]:
+        """``REFUND.<status>`` (SUCCESS, ABNORMAL or CLOSED) for a refund made before."""
         trade = self.trades[out_trade_no]
         refund = trade.refunds[out_refund_no]
         resource = {
@@ -571,14 +572,14 @@ class WeChatPayFake:
             "transaction_id": trade.transaction_id,
             "out_refund_no": out_refund_no,
             "refund_id": refund["refund_id"],
-            "refund_status": "SUCCESS",
+            "refund_status": status,
             "success_time": refund["create_time"],
             "user_received_account": refund["user_received_account"],
             "amount": {
                 k: refund["amount"][k] for k in ("total", "refund", "payer_total", "payer_refund")
             },
         }
-        return self.notification("REFUND.SUCCESS", resource, **overrides)
+        return self.notification(f"REFUND.{status}", resource, **overrides)
 
     def send(self, headers: dict[str, str], body: bytes, url: str) -> int:
         """POST a notification to ``url`` over HTTP, as WeChat Pay does; the status."""

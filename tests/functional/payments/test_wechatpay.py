@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.support.app import csrf_token
 from tests.support.payments import fresh, offset_form, parallel, start_order
 from tests.support.wechatpay_fake import new_key, private_pem
 from webapp.extensions import db
@@ -297,6 +298,25 @@ def test_reconcile_closes_a_lapsed_wechat_pay_order(client, wx_order, wechatpay_
     assert f"{order.ref}: expired" in result.output
     assert wechatpay_fake.trade(order.ref).trade_state == "CLOSED"
     assert fresh(order).status is OrderStatus.EXPIRED
+
+
+def test_a_refund_wechat_pay_could_not_pay_out_is_flagged(
+    client, wx_order, wechatpay_fake, make_user, auth
+):
+    order = wx_order
+    wechatpay_fake.pay(order.ref)
+    deliver(client, wechatpay_fake.payment_notification(order.ref))
+    make_user("admin", email="staff@example.cn")
+    auth.logout()
+    auth.login("staff@example.cn")
+    page = f"/admin/orders/{order.ref}"
+    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "误购"})
+    assert fresh(order).status is OrderStatus.REFUNDED
+    notice = wechatpay_fake.refund_notification(order.ref, f"refund-{order.ref}", status="ABNORMAL")
+    assert deliver(client, notice).status_code == 204
+    order = fresh(order)
+    assert order.problem and f"refund-{order.ref}" in order.problem
+    assert _count(AuditRecord, AuditRecord.action == "order.refund_failed") == 1
 
 
 @pytest.mark.postgres_only

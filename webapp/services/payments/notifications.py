@@ -29,6 +29,7 @@ from webapp.services.payments.providers import (
     COMPLETED,
     EXPIRED,
     HANDLED_TYPES,
+    REFUND_FAILED,
     REFUNDED,
     PaymentProvider,
     ProviderEvent,
@@ -58,7 +59,7 @@ def _record_once(session: Session, provider: str, event: ProviderEvent) -> Payme
 
 
 def _order_for(session: Session, event: ProviderEvent, provider: str) -> Order | None:
-    if event.type == REFUNDED:
+    if event.type in (REFUNDED, REFUND_FAILED):
         if not event.payment_id:
             return None
         return session.scalar(select(Order).where(Order.provider_payment_id == event.payment_id))
@@ -127,7 +128,25 @@ def _apply(
         # `expired` after `completed` finds the order paid and changes nothing.
         changed = orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
         return NotificationOutcome("expired" if changed else "not_pending", order.ref)
+    if event.type == REFUND_FAILED:
+        return _refund_failed(session, event, order)
     return _refunded(session, event, order, now=now)
+
+
+def _refund_failed(session: Session, event: ProviderEvent, order: Order) -> NotificationOutcome:
+    """The provider could not pay a refund back (the buyer's card was closed, …): the
+    registry was already reversed, so staff must settle the money by hand."""
+    detail = f"refund {event.refund_request_id} not paid out by the provider: settle it by hand"
+    order.problem = detail[:200]
+    audit.record(
+        session,
+        "order.refund_failed",
+        subject=order,
+        ref=order.ref,
+        refund_request_id=event.refund_request_id,
+    )
+    log.error("order %s: %s", order.ref, detail)
+    return NotificationOutcome("refund_failed", order.ref)
 
 
 def _refunded(

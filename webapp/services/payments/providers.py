@@ -20,7 +20,11 @@ ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 REFUNDED = "charge.refunded"
-HANDLED_TYPES = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED, REFUNDED})
+# A refund we asked for did not reach the buyer (WeChat Pay's REFUND.ABNORMAL / CLOSED).
+REFUND_FAILED = "refund.failed"
+HANDLED_TYPES = frozenset(
+    {COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED, REFUNDED, REFUND_FAILED}
+)
 
 
 class SignatureError(ValueError):

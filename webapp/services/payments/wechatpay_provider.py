@@ -32,6 +32,7 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from webapp.models import Order
 from webapp.services.payments.providers import (
     COMPLETED,
+    REFUND_FAILED,
     REFUNDED,
     BuyerClient,
     Checkout,
@@ -257,5 +258,14 @@ class WeChatPayProvider:
                 refund_request_id=str(resource.get("out_refund_no") or ""),
                 raw=data,
             )
-        # REFUND.ABNORMAL / REFUND.CLOSED and anything new: acknowledged, logged, ignored.
+        if kind in ("REFUND.ABNORMAL", "REFUND.CLOSED"):
+            return ProviderEvent(
+                id=str(data["id"]),
+                type=REFUND_FAILED,
+                order_ref=resource.get("out_trade_no"),
+                payment_id=resource.get("transaction_id"),
+                refund_request_id=str(resource.get("out_refund_no") or ""),
+                raw=data,
+            )
+        # Anything new: acknowledged, logged, ignored.
         return ProviderEvent(id=str(data["id"]), type=f"wechatpay.{kind.lower()}", raw=data)
