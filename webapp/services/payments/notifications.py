@@ -1,5 +1,5 @@
-"""One handler for every payment notification (provider event): Stripe webhooks and the
-demo provider's buttons. ("Notifications", not "events": zero-carbon events are another
+"""One handler for every payment notification (provider event): Stripe webhooks, WeChat Pay
+and Alipay notifications, and the demo provider's buttons. ("Notifications", not "events": zero-carbon events are another
 domain.)
 
 Steps: the signature was checked by the provider's ``parse_event``; the event id is
