@@ -1,6 +1,6 @@
 """One handler for every payment notification (provider event): Stripe webhooks, WeChat Pay
-and Alipay notifications, and the demo provider's buttons. ("Notifications", not "events": zero-carbon events are another
-domain.)
+and Alipay notifications, and the demo provider's buttons. ("Notifications", not "events":
+zero-carbon events are another domain.)
 
 Steps: the signature was checked by the provider's ``parse_event``; the event id is
 recorded once (a repeat is answered 200 and does nothing); events that are not ours are
