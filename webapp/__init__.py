@@ -177,6 +177,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.web.footprint_presenting import province_name
 
     app.jinja_env.globals["province_name"] = province_name
+    from webapp.web.checkout_fields import register_checkout_globals
+
+    register_checkout_globals(app)
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:

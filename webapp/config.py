@@ -135,8 +135,29 @@ class BaseConfig:
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = _env("STRIPE_API_BASE")
+        # WeChat Pay (API v3, direct merchant) and Alipay (open platform, RSA2): offered
+        # beside the provider above once all their settings are present (docs/DEPLOY.md).
+        self.WECHATPAY_MCHID = _env("WECHATPAY_MCHID")
+        self.WECHATPAY_APPID = _env("WECHATPAY_APPID")
+        self.WECHATPAY_CERT_SERIAL_NO = _env("WECHATPAY_CERT_SERIAL_NO")
+        self.WECHATPAY_PRIVATE_KEY_PATH = _env("WECHATPAY_PRIVATE_KEY_PATH")
+        self.WECHATPAY_APIV3_KEY = _env("WECHATPAY_APIV3_KEY")
+        # The platform's public key and its id (PUB_KEY_ID_…), or a folder of platform
+        # certificates (the SDK keeps it up to date): one of the two.
+        self.WECHATPAY_PUBLIC_KEY_PATH = _env("WECHATPAY_PUBLIC_KEY_PATH")
+        self.WECHATPAY_PUBLIC_KEY_ID = _env("WECHATPAY_PUBLIC_KEY_ID")
+        self.WECHATPAY_CERT_DIR = _env("WECHATPAY_CERT_DIR")
+        self.WECHATPAY_API_BASE = _env("WECHATPAY_API_BASE")  # tests: the local server
+        self.ALIPAY_APP_ID = _env("ALIPAY_APP_ID")
+        self.ALIPAY_APP_PRIVATE_KEY_PATH = _env("ALIPAY_APP_PRIVATE_KEY_PATH")
+        self.ALIPAY_PUBLIC_KEY_PATH = _env("ALIPAY_PUBLIC_KEY_PATH")
+        self.ALIPAY_GATEWAY = _env("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do")
+        # The merchant's name printed on receipts (收款方).
+        self.MERCHANT_NAME = _env("MERCHANT_NAME", "碳汇平台 Tanhui")
+        direct = any(self._direct_configured().values())
         self.PAYMENT_PROVIDER = _env(
-            "PAYMENT_PROVIDER", "stripe" if self.STRIPE_SECRET_KEY else "demo"
+            "PAYMENT_PROVIDER",
+            "stripe" if self.STRIPE_SECRET_KEY else ("none" if direct else "demo"),
         )
         # Checkout payment methods offered by Stripe (each must be enabled on the account).
         self.STRIPE_PAYMENT_METHODS = [
@@ -199,6 +220,30 @@ class BaseConfig:
         # Outside production an unset bank account shows a demonstration account, marked so.
         self.BANK_DEMO = False
 
+    def _direct_configured(self) -> dict[str, bool]:
+        """Which direct providers (WeChat Pay, Alipay) have any of their settings."""
+        return {
+            name: any(getattr(self, key, None) for key in keys)
+            for name, keys in DIRECT_PROVIDER_SETTINGS.items()
+        }
+
+    def check_direct_providers(self) -> None:
+        """Refuse a half-configured WeChat Pay or Alipay: all its settings, or none."""
+        for name, keys in DIRECT_PROVIDER_SETTINGS.items():
+            given = [key for key in keys if getattr(self, key, None)]
+            if given and len(given) < len(keys):
+                missing = ", ".join(key for key in keys if key not in given)
+                raise ConfigError(f"{name} is half configured: set {missing} too (or none).")
+        wechat = self._direct_configured()["WeChat Pay"]
+        if wechat and not (
+            (self.WECHATPAY_PUBLIC_KEY_PATH and self.WECHATPAY_PUBLIC_KEY_ID)
+            or self.WECHATPAY_CERT_DIR
+        ):
+            raise ConfigError(
+                "WeChat Pay needs the platform public key (WECHATPAY_PUBLIC_KEY_PATH and "
+                "WECHATPAY_PUBLIC_KEY_ID) or WECHATPAY_CERT_DIR to verify its notifications."
+            )
+
     def validate(self) -> None:
         """Hook for environment-specific checks."""
 
@@ -252,8 +297,11 @@ class ProductionConfig(BaseConfig):
         if self.PAYMENT_PROVIDER == "demo":
             raise ConfigError(
                 "The demo payment provider is refused in production: set STRIPE_SECRET_KEY "
-                "and STRIPE_WEBHOOK_SECRET, or PAYMENT_PROVIDER."
+                "and STRIPE_WEBHOOK_SECRET, WeChat Pay or Alipay, or PAYMENT_PROVIDER."
             )
+        self.check_direct_providers()
+        if self.PAYMENT_PROVIDER == "none" and not any(self._direct_configured().values()):
+            raise ConfigError("No payment provider is configured (Stripe, WeChat Pay or Alipay).")
         if self.PAYMENT_PROVIDER == "stripe" and not self.STRIPE_WEBHOOK_SECRET:
             raise ConfigError("STRIPE_WEBHOOK_SECRET is required with the Stripe provider.")
         if not self.BASE_URL.startswith(("https://", "http://")):
@@ -262,6 +310,19 @@ class ProductionConfig(BaseConfig):
                 "links and e-mails carry it."
             )
 
+
+# The settings each direct provider needs, all of them (beside a way to verify WeChat Pay's
+# signatures: WECHATPAY_PUBLIC_KEY_PATH with WECHATPAY_PUBLIC_KEY_ID, or WECHATPAY_CERT_DIR).
+DIRECT_PROVIDER_SETTINGS: dict[str, tuple[str, ...]] = {
+    "WeChat Pay": (
+        "WECHATPAY_MCHID",
+        "WECHATPAY_APPID",
+        "WECHATPAY_CERT_SERIAL_NO",
+        "WECHATPAY_PRIVATE_KEY_PATH",
+        "WECHATPAY_APIV3_KEY",
+    ),
+    "Alipay": ("ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY_PATH", "ALIPAY_PUBLIC_KEY_PATH"),
+}
 
 CONFIGS: dict[str, type[BaseConfig]] = {
     "development": DevelopmentConfig,

@@ -39,6 +39,13 @@ def money(value: Decimal | int | str | None) -> str:
     return format_currency(Decimal(value), "CNY")
 
 
+def yuan(value: Decimal | int | str | None) -> str:
+    """An amount in 元 as Chinese receipts print it, in every language: ¥1,234.50."""
+    if value is None:
+        return ""
+    return f"¥{Decimal(value):,.2f}"
+
+
 def tonnes_from_kg(kg: int | Decimal | None, digits: int = 3) -> str:
     if kg is None:
         return ""
@@ -67,6 +74,7 @@ def register_i18n(app: Flask) -> None:
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["paren"] = paren
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.filters["tonnes"] = tonnes_from_kg
     app.jinja_env.filters["number"] = number
     app.jinja_env.globals["current_lang"] = current_lang

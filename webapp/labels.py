@@ -178,6 +178,8 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (TrueUpRule.SURVEY_EXTRAPOLATED, _l("Survey extrapolated to all attendees")),
     (TrueUpRule.ESTIMATE_STANDS, _l("Estimate stands (too few survey answers)")),
     (TrueUpRule.SURVEY_ABOVE_ESTIMATE, _l("Survey answers as given (above the estimate)")),
+    (PaymentMethod.WECHAT_PAY, _l("WeChat Pay")),
+    (PaymentMethod.ALIPAY, _l("Alipay")),
 ]
 
 LABELS: dict[tuple[type, str], object] = {

@@ -17,6 +17,11 @@
 * ``webhook_receiver`` (function scope) -> a started
   :class:`~tests.support.stripe_fake.WebhookReceiver` (``.url``, ``.wait_for_event(type)``).
 * ``stripe_app``: the app configured to pay through the Stripe stand-in.
+* WeChat Pay and Alipay stand-ins: ``wechatpay_fake`` / ``alipay_fake`` (function scope,
+  reset before and after; one server each per run: ``wechatpay_fake_session``,
+  ``alipay_fake_session``) -> :class:`~tests.support.wechatpay_fake.WeChatPayFake`,
+  :class:`~tests.support.alipay_fake.AlipayFake`; ``china_pay_app``: the app with both
+  configured on them.
 * Registry: ``admins`` (maker and checker), ``project``, ``on_sale`` (issuance factory);
   payments: ``credits`` (TA-CLS, 10 t at ¥80/t), ``buyer``; plots: ``photo_dir``, ``site``,
   ``species``, ``make_plot``, ``sponsor_plot``; certificates: ``issue_certificate``,
@@ -32,12 +37,14 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.alipay_fake import AlipayFake
 from tests.support.certificates import KINDS, LOCALES, make
 from tests.support.localstripe_server import LocalStripe, start_localstripe
 from tests.support.payments import STRIPE_WEBHOOK_SECRET
 from tests.support.plots import make_site
 from tests.support.registry import HOLD, make_project
 from tests.support.stripe_fake import StripeFake, WebhookReceiver
+from tests.support.wechatpay_fake import WeChatPayFake
 from webapp.extensions import db
 from webapp.models import (
     Certificate,
@@ -110,6 +117,46 @@ def stripe_app(app, stripe_fake):
         STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
         STRIPE_API_BASE=stripe_fake.url,
     )
+    return app
+
+
+# ---- WeChat Pay and Alipay stand-ins (one server each per run, emptied for every test)
+
+
+@pytest.fixture(scope="session")
+def wechatpay_fake_session(tmp_path_factory) -> Iterator[WeChatPayFake]:
+    fake = WeChatPayFake(tmp_path_factory.mktemp("wechatpay")).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def wechatpay_fake(wechatpay_fake_session: WeChatPayFake) -> Iterator[WeChatPayFake]:
+    wechatpay_fake_session.reset()
+    yield wechatpay_fake_session
+    wechatpay_fake_session.reset()
+
+
+@pytest.fixture(scope="session")
+def alipay_fake_session(tmp_path_factory) -> Iterator[AlipayFake]:
+    fake = AlipayFake(tmp_path_factory.mktemp("alipay")).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def alipay_fake(alipay_fake_session: AlipayFake) -> Iterator[AlipayFake]:
+    alipay_fake_session.reset()
+    yield alipay_fake_session
+    alipay_fake_session.reset()
+
+
+@pytest.fixture
+def china_pay_app(app, wechatpay_fake, alipay_fake):
+    """The app with WeChat Pay and Alipay configured on the local servers (the demo
+    provider stays the default)."""
+    app.config.update(wechatpay_fake.app_config())
+    app.config.update(alipay_fake.app_config())
     return app
 
 

@@ -52,3 +52,30 @@ def as_admin(auth, make_user, email="staff1@example.cn"):
     make_user("admin", email=email)
     auth.logout()
     auth.login(email)
+
+
+def parallel(app, count, request):
+    """Run ``request()`` in ``count`` threads released together; their results."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    results: list = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        with app.app_context():
+            result = None
+            try:
+                barrier.wait(timeout=30)
+                result = request()
+            finally:
+                db.session.remove()
+                with lock:
+                    results.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results

@@ -30,7 +30,10 @@ def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]
             continue
         certificates = fulfilment.certificates_of(session, order)
         try:
-            mail.send(config, receipt_mail(order, certificates, config["BASE_URL"]))
+            receipt = receipt_mail(
+                order, certificates, config["BASE_URL"], config.get("MERCHANT_NAME") or ""
+            )
+            mail.send(config, receipt)
         except Exception:
             log.exception("receipt for order %s not sent", order.ref)
         for certificate in certificates:

@@ -48,6 +48,8 @@ class PaymentMethod(enum.StrEnum):
     DEMO = "demo"  # built-in demonstration provider, never in production
     STRIPE = "stripe"  # Stripe Checkout: card, Alipay, WeChat Pay
     BANK_TRANSFER = "bank_transfer"  # 对公转账, confirmed by two staff members
+    WECHAT_PAY = "wechat_pay"  # 微信支付 API v3, our own merchant account (Native / H5)
+    ALIPAY = "alipay"  # 支付宝, our own merchant account (page pay / WAP pay)
 
 
 class Order(Base):
@@ -105,7 +107,9 @@ class Order(Base):
         str_enum(DedicationKind, length=16)
     )
     dedication_message: Mapped[str | None] = mapped_column(String(MAX_DEDICATION_MESSAGE))
-    # The provider's checkout session and payment (Stripe cs_… / pi_…, demo cs_demo_…).
+    # The provider's checkout session and payment (Stripe cs_… / pi_…, demo cs_demo_…;
+    # WeChat Pay and Alipay: our out_trade_no, which is the order's ref, and their
+    # transaction / trade number).
     provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), index=True)
     # Where the buyer pays (the provider's hosted page); kept so "Pay" works again later.

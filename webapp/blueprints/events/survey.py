@@ -208,6 +208,7 @@ def offset_my_travel(code: str):
             locale=order_locale(),
             config=current_app.config,
             return_urls=checkout_fields.return_urls,
+            client=checkout_fields.buyer_client(),
         )
     )
     if order is not None:

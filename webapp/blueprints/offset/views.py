@@ -20,6 +20,7 @@ from webapp.services.payments import checkout
 from webapp.services.registry.allocation import Beneficiary
 from webapp.unit_of_work import committing
 from webapp.web.checkout_fields import (
+    buyer_client,
     default_method,
     order_locale,
     payment_choices,
@@ -124,6 +125,7 @@ def start():
                         order_request=offset,
                         config=current_app.config,
                         return_urls=return_urls,
+                        client=buyer_client(),
                     )
                 return redirect(url_for("orders.detail", ref=order.ref))
             quote = (

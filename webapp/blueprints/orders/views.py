@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from webapp.blueprints.orders import bp
 from webapp.extensions import db
 from webapp.models import Order, OrderKind, OrderStatus, PaymentMethod
 from webapp.services import orders
+from webapp.services.certificates.qr import make_screen_qr
 from webapp.services.payments import fulfilment, gateway
 from webapp.services.payments.providers import ProviderError
 from webapp.unit_of_work import committing
@@ -50,9 +51,18 @@ def detail(ref: str):
             "bank transfer page shown with the demonstration account: set "
             "BANK_ACCOUNT_NAME, BANK_NAME and BANK_ACCOUNT_NUMBER"
         )
+    wechat_qr = None
+    if (
+        order.method is PaymentMethod.WECHAT_PAY
+        and order.status is OrderStatus.PENDING
+        and (order.checkout_url or "").startswith("weixin://")
+    ):
+        # WeChat Pay Native: the buyer scans this with WeChat; the page polls the status.
+        wechat_qr = make_screen_qr(order.checkout_url or "").svg(50)
     return render_template(
         "orders/detail.html",
         order=order,
+        wechat_qr=wechat_qr,
         certificates=fulfilment.certificates_of(db.session, order),
         bank={
             "name": config.get("BANK_ACCOUNT_NAME") or _("Tanhui platform (demonstration)"),
@@ -61,6 +71,14 @@ def detail(ref: str):
             "demo": demo_account,
         },
     )
+
+
+@bp.get("/<ref>/status")
+@login_required
+def status(ref: str):
+    """The order's status, for the page that waits for a WeChat Pay scan (it only reads)."""
+    order = _visible(ref)
+    return jsonify(ref=order.ref, status=order.status.value)
 
 
 @bp.post("/<ref>/cancel")

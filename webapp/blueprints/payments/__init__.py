@@ -1,4 +1,5 @@
-"""Provider endpoints: the Stripe webhook and the demo provider's checkout page."""
+"""Provider endpoints: the Stripe, WeChat Pay and Alipay notifications, the demo provider's
+checkout page and the redirect to Alipay."""
 
 from flask import Blueprint
 

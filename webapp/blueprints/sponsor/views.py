@@ -20,6 +20,7 @@ from webapp.services.payments import checkout
 from webapp.services.plots import queries, reservations, sponsorship
 from webapp.unit_of_work import committing
 from webapp.web.checkout_fields import (
+    buyer_client,
     default_method,
     order_locale,
     payment_choices,
@@ -117,6 +118,7 @@ def start(site: str):
                         order_request=sponsor_request,
                         config=current_app.config,
                         return_urls=return_urls,
+                        client=buyer_client(),
                     )
                 return redirect(url_for("orders.detail", ref=order.ref))
             chosen = sponsorship.preview(db.session, current_user, sponsor_request)

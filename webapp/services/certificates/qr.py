@@ -132,3 +132,15 @@ def make_qr(text: str) -> QrSymbol:
         )
     matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
     return QrSymbol(text=text, version=code.version, error_correction=level, matrix=matrix)
+
+
+def make_screen_qr(text: str) -> QrSymbol:
+    """Any short text (byte mode, level M) for a QR code shown on a screen, such as WeChat
+    Pay's ``weixin://`` payment link: a screen is scanned close up, so no size limit."""
+    if not text or len(text) > 500:
+        raise ValueError("QR text must be 1..500 characters")
+    code = qrcode.QRCode(error_correction=_LEVELS["M"], box_size=1, border=0)
+    code.add_data(qrcode.util.QRData(text.encode("utf-8"), mode=qrcode.util.MODE_8BIT_BYTE))
+    code.make(fit=True)
+    matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+    return QrSymbol(text=text, version=code.version, error_correction="M", matrix=matrix)

@@ -33,6 +33,7 @@ from webapp.services import audit, orders
 from webapp.services.events import offset_state, organisations, survey
 from webapp.services.events.records import whole_kg
 from webapp.services.payments import checkout
+from webapp.services.payments.providers import BuyerClient
 from webapp.services.registry.allocation import Beneficiary
 
 
@@ -70,6 +71,7 @@ def start(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
+    client: BuyerClient | None = None,
 ) -> Order:
     """Open an order for everything the organiser has still to cover."""
     state = _startable(session, event, actor)
@@ -94,6 +96,7 @@ def start(
         config=config,
         return_urls=return_urls,
         now=now,
+        client=client,
     )
     order.kind = OrderKind.EVENT
     order.event_id = event.id
@@ -117,6 +120,7 @@ def start_attendee(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
+    client: BuyerClient | None = None,
 ) -> Order:
     """An attendee offsets their own trip (the survey answer of their device).
 
@@ -154,6 +158,7 @@ def start_attendee(
         config=config,
         return_urls=return_urls,
         now=now,
+        client=client,
     )
     order.event_id = event.id
     session.flush()

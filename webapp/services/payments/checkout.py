@@ -19,7 +19,7 @@ from webapp.models import Order, OrderKind, PaymentMethod, User
 from webapp.models.base import utcnow
 from webapp.services import orders
 from webapp.services.payments import gateway
-from webapp.services.payments.providers import ProviderError
+from webapp.services.payments.providers import BuyerClient, ProviderError
 from webapp.services.plots import sponsorship
 
 # Stripe Checkout sessions must live at least 30 minutes from when Stripe receives the
@@ -44,6 +44,7 @@ def start_offset(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
+    client: BuyerClient | None = None,
 ) -> Order:
     """Create the order and its reservation and, for online payment, open the checkout."""
 
@@ -57,7 +58,7 @@ def start_offset(
             now=now,
         )
 
-    return _start(session, order_request.method, create, config, return_urls, now)
+    return _start(session, order_request.method, create, config, return_urls, now, client)
 
 
 def start_plot_sponsorship(
@@ -68,6 +69,7 @@ def start_plot_sponsorship(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None = None,
+    client: BuyerClient | None = None,
 ) -> Order:
     """Hold the chosen plots in a new order and, for online payment, open the checkout."""
 
@@ -81,7 +83,7 @@ def start_plot_sponsorship(
             now=now,
         )
 
-    return _start(session, order_request.method, create, config, return_urls, now)
+    return _start(session, order_request.method, create, config, return_urls, now, client)
 
 
 def _start(
@@ -91,12 +93,13 @@ def _start(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     now: datetime | None,
+    client: BuyerClient | None = None,
 ) -> Order:
     now = now or utcnow()
     if method is PaymentMethod.BANK_TRANSFER:
         if not gateway.bank_transfer_offered(config):
             raise DomainError(_l("Bank transfer is not offered here."))
-    elif method is not gateway.online_method(config):
+    elif method not in gateway.online_methods(config):
         raise DomainError(_l("This payment method is not offered here."))
     online = method is not PaymentMethod.BANK_TRANSFER
     checkout_for = hold_for(config, method)
@@ -106,9 +109,26 @@ def _start(
     order = create(checkout_for + HOLD_GRACE if online else checkout_for, min_amount, now)
     if online:
         open_checkout(
-            session, order, config=config, return_urls=return_urls, expires_at=now + checkout_for
+            session,
+            order,
+            config=config,
+            return_urls=return_urls,
+            expires_at=now + checkout_for,
+            client=client,
         )
     return order
+
+
+def description(order: Order) -> str:
+    """What the buyer sees at the provider for this order."""
+    if order.kind is OrderKind.PLOT:
+        return sponsorship.description(order)
+    return f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {order.project.code}"
+
+
+def checkout_expires_at(order: Order) -> datetime | None:
+    """When the provider's checkout of an online order ends (its hold less the grace)."""
+    return order.expires_at - HOLD_GRACE if order.expires_at is not None else None
 
 
 def open_checkout(
@@ -118,17 +138,12 @@ def open_checkout(
     config: dict[str, Any],
     return_urls: Callable[[str], tuple[str, str]],
     expires_at: datetime,
+    client: BuyerClient | None = None,
 ) -> None:
     provider = gateway.provider_for(config, order.method)
     if provider is None:
         return
     success_url, cancel_url = return_urls(order.ref)
-    if order.kind is OrderKind.PLOT:
-        description = sponsorship.description(order)
-    else:
-        description = (
-            f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {order.project.code}"
-        )
     try:
         checkout = provider.create_checkout(
             session,
@@ -136,7 +151,8 @@ def open_checkout(
             success_url=success_url,
             cancel_url=cancel_url,
             expires_at=expires_at,
-            description=description,
+            description=description(order),
+            client=client,
         )
     except ProviderError as exc:
         raise Conflict(

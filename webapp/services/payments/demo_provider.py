@@ -23,6 +23,7 @@ from webapp.models.base import utcnow
 from webapp.services.payments.providers import (
     COMPLETED,
     EXPIRED,
+    BuyerClient,
     Checkout,
     CheckoutView,
     ProviderError,
@@ -61,6 +62,7 @@ class DemoProvider:
         cancel_url: str,
         expires_at: datetime,
         description: str,
+        client: BuyerClient | None = None,
     ) -> Checkout:
         checkout = DemoCheckout(
             id="cs_demo_" + secrets.token_hex(12),

@@ -1,6 +1,6 @@
-"""One handler for every payment notification (provider event): Stripe webhooks and the
-demo provider's buttons. ("Notifications", not "events": zero-carbon events are another
-domain.)
+"""One handler for every payment notification (provider event): Stripe webhooks, WeChat Pay
+and Alipay notifications, and the demo provider's buttons. ("Notifications", not "events":
+zero-carbon events are another domain.)
 
 Steps: the signature was checked by the provider's ``parse_event``; the event id is
 recorded once (a repeat is answered 200 and does nothing); events that are not ours are
@@ -29,6 +29,7 @@ from webapp.services.payments.providers import (
     COMPLETED,
     EXPIRED,
     HANDLED_TYPES,
+    REFUND_FAILED,
     REFUNDED,
     PaymentProvider,
     ProviderEvent,
@@ -58,7 +59,7 @@ def _record_once(session: Session, provider: str, event: ProviderEvent) -> Payme
 
 
 def _order_for(session: Session, event: ProviderEvent, provider: str) -> Order | None:
-    if event.type == REFUNDED:
+    if event.type in (REFUNDED, REFUND_FAILED):
         if not event.payment_id:
             return None
         return session.scalar(select(Order).where(Order.provider_payment_id == event.payment_id))
@@ -107,6 +108,18 @@ def _apply(
     now: datetime,
 ) -> NotificationOutcome:
     if event.type in (COMPLETED, ASYNC_SUCCEEDED):
+        if event.amount_fen is not None and (
+            event.amount_fen != order.amount_fen or (event.currency or "").lower() != "cny"
+        ):
+            # WeChat Pay and Alipay say in the notice what was paid: a notice that
+            # disagrees with the order is not applied, whatever the provider says later.
+            if order.status is OrderStatus.PAID:
+                return NotificationOutcome("already_paid", order.ref)
+            return _mismatch(
+                session,
+                order,
+                f"notified {event.amount_fen} {event.currency}, expected {order.amount_fen} cny",
+            )
         return settle(session, provider, order, key=key, source=event.type, now=now)
     if event.type == ASYNC_FAILED:
         changed = orders.close_unpaid(session, order, OrderStatus.FAILED, now=now)
@@ -115,7 +128,25 @@ def _apply(
         # `expired` after `completed` finds the order paid and changes nothing.
         changed = orders.close_unpaid(session, order, OrderStatus.EXPIRED, now=now)
         return NotificationOutcome("expired" if changed else "not_pending", order.ref)
+    if event.type == REFUND_FAILED:
+        return _refund_failed(session, event, order)
     return _refunded(session, event, order, now=now)
+
+
+def _refund_failed(session: Session, event: ProviderEvent, order: Order) -> NotificationOutcome:
+    """The provider could not pay a refund back (the buyer's card was closed, …): the
+    registry was already reversed, so staff must settle the money by hand."""
+    detail = f"refund {event.refund_request_id} not paid out by the provider: settle it by hand"
+    order.problem = detail[:200]
+    audit.record(
+        session,
+        "order.refund_failed",
+        subject=order,
+        ref=order.ref,
+        refund_request_id=event.refund_request_id,
+    )
+    log.error("order %s: %s", order.ref, detail)
+    return NotificationOutcome("refund_failed", order.ref)
 
 
 def _refunded(
@@ -130,6 +161,22 @@ def _refunded(
     meant, so the order is flagged for staff instead of guessing.
     """
     refunded, charged = event.refunded_fen, event.charged_fen
+    if event.refund_request_id is not None and refunded is not None and charged is not None:
+        # A notice about one refund (WeChat Pay), not a running total: ours carry our
+        # idempotency keys (refund-<ref>…). A partial one of ours is known; anything else
+        # short of the whole payment was made elsewhere.
+        ours = event.refund_request_id.startswith(f"refund-{order.ref}")
+        if refunded < charged and ours:
+            order = orders.lock(session, order)
+            if order.status is OrderStatus.REFUNDED:
+                return NotificationOutcome("already_refunded", order.ref)
+            return NotificationOutcome("partial_refund_known", order.ref)
+    single_foreign = (
+        event.refund_request_id is not None
+        and refunded is not None
+        and charged is not None
+        and refunded < charged
+    )
     if refunded is None or charged is None or refunded >= charged:
         done = refunds.apply_refund(
             session,
@@ -143,7 +190,7 @@ def _refunded(
     order = orders.lock(session, order)
     if order.status is OrderStatus.REFUNDED:
         return NotificationOutcome("already_refunded", order.ref)
-    if refunded <= order.refunded_fen:
+    if refunded <= order.refunded_fen and not single_foreign:
         return NotificationOutcome("partial_refund_known", order.ref)
     detail = (
         f"partly refunded at the provider ({refunded} of {charged} fen; we recorded "

@@ -20,7 +20,11 @@ ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 REFUNDED = "charge.refunded"
-HANDLED_TYPES = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED, REFUNDED})
+# A refund we asked for did not reach the buyer (WeChat Pay's REFUND.ABNORMAL / CLOSED).
+REFUND_FAILED = "refund.failed"
+HANDLED_TYPES = frozenset(
+    {COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED, REFUNDED, REFUND_FAILED}
+)
 
 
 class SignatureError(ValueError):
@@ -66,6 +70,21 @@ class ProviderEvent:
     refunded_fen: int | None = None  # charge.refunded: amount_refunded, cumulative
     charged_fen: int | None = None  # charge.refunded: the charge's amount
     raw: dict[str, Any] | None = None
+    # What a payment notification itself says was paid (WeChat Pay, Alipay): checked
+    # against the order before anything else; the provider's record is then re-fetched.
+    amount_fen: int | None = None
+    currency: str | None = None
+    # A refund notice about one refund (WeChat Pay's out_refund_no), not a running total.
+    refund_request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BuyerClient:
+    """The buyer's browser, for providers whose checkout differs by device (WeChat Pay's
+    H5 on a phone, Native QR code on a computer)."""
+
+    mobile: bool = False
+    ip: str = "127.0.0.1"
 
 
 class PaymentProvider(Protocol):
@@ -80,6 +99,7 @@ class PaymentProvider(Protocol):
         cancel_url: str,
         expires_at: datetime,
         description: str,
+        client: BuyerClient | None = None,
     ) -> Checkout: ...
 
     def retrieve(self, session: Session, session_id: str) -> CheckoutView: ...

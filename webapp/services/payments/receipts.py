@@ -8,8 +8,9 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from webapp.i18n import money, tonnes_from_kg
-from webapp.models import Certificate, Order, OrderKind
+from webapp.i18n import money, tonnes_from_kg, yuan
+from webapp.labels import label
+from webapp.models import Certificate, Order, OrderKind, PaymentMethod
 from webapp.services.mail import Mail
 from webapp.services.registry.serials import format_range
 
@@ -21,7 +22,7 @@ def _what_was_bought(order: Order) -> list[str]:
             _("Thank you. Your payment was received and your plots are sponsored."),
             "",
             _("Order: %(ref)s", ref=order.ref),
-            _("Amount paid: %(amount)s", amount=money(order.amount)),
+            _("Amount paid: %(amount)s", amount=yuan(order.amount)),
             _("Site: %(name)s", name=order.site.text("name", order.locale)),
             _("Plots: %(codes)s", codes=codes),
             _(
@@ -37,7 +38,7 @@ def _what_was_bought(order: Order) -> list[str]:
         _("Thank you. Your payment was received and your credits are retired."),
         "",
         _("Order: %(ref)s", ref=order.ref),
-        _("Amount paid: %(amount)s", amount=money(order.amount)),
+        _("Amount paid: %(amount)s", amount=yuan(order.amount)),
         _("Quantity: %(t)s t CO2e", t=tonnes_from_kg(order.quantity_kg)),
         _("Project: %(name)s", name=order.project.text("name", order.locale)),
         _("Serial numbers: %(serials)s", serials=serials),
@@ -92,9 +93,30 @@ def refund_mail(
     return Mail(to=order.user.email, subject=subject, text="\n".join(lines))
 
 
-def receipt_mail(order: Order, certificates: Sequence[Certificate], base_url: str) -> Mail:
+def payment_lines(order: Order, merchant_name: str) -> list[str]:
+    """Who was paid, how, and the provider's transaction number (微信支付/支付宝交易单号)."""
+    lines = []
+    if merchant_name:
+        lines.append(_("Payee: %(name)s", name=merchant_name))
+    lines.append(_("Paid with: %(method)s", method=label(order.method)))
+    if order.provider_payment_id and order.method in (
+        PaymentMethod.WECHAT_PAY,
+        PaymentMethod.ALIPAY,
+        PaymentMethod.STRIPE,
+    ):
+        lines.append(_("Transaction number: %(number)s", number=order.provider_payment_id))
+    return lines
+
+
+def receipt_mail(
+    order: Order,
+    certificates: Sequence[Certificate],
+    base_url: str,
+    merchant_name: str = "",
+) -> Mail:
     with force_locale(order.locale):
         lines = _what_was_bought(order)
+        lines += payment_lines(order, merchant_name)
         if order.invoice_title:
             lines.append(_("Invoice title: %(title)s", title=order.invoice_title))
         if order.invoice_tax_id:

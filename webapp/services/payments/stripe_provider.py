@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Order
 from webapp.services.payments.providers import (
     REFUNDED,
+    BuyerClient,
     Checkout,
     CheckoutView,
     ProviderError,
@@ -60,6 +61,7 @@ class StripeProvider:
         cancel_url: str,
         expires_at: datetime,
         description: str,
+        client: BuyerClient | None = None,
     ) -> Checkout:
         params: dict[str, Any] = {
             "mode": "payment",
