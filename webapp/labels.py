@@ -320,18 +320,6 @@ def factor_unit_label(unit: str) -> str:
     return f"{top} / {PER_UNIT_LABELS.get(bottom, UNIT_LABELS.get(bottom, bottom))}"
 
 
-def province_label(code: str) -> str:
-    """A province's name in the reader's language (its ISO code if unknown)."""
-    from flask_babel import get_locale
-
-    from webapp.services.footprint.geo import provinces
-
-    p = provinces().get(code)
-    if p is None:
-        return code
-    return p.name_en if str(get_locale()).startswith("en") else p.name_zh
-
-
 def category_label(key: str) -> str:
     return str(CATEGORY_LABELS.get(key, key))
 
@@ -452,25 +440,6 @@ def percent(rate: object) -> str:
     return f"{float(rate) * 100:.1f}%"  # type: ignore[arg-type]
 
 
-def trueup_text(event: object) -> str:
-    """The sentence saying what an event's actual footprint rests on ("" before the
-    true-up, or for true-ups recorded before the rule was stored)."""
-    from webapp.services.events.trueup import MIN_ANSWERS, MIN_RATE, Basis
-
-    rule = getattr(event, "trueup_rule", None)
-    if rule is None or getattr(event, "actual_kg", None) is None:
-        return ""
-    answers = getattr(event, "trueup_answers", None) or 0
-    attendees = getattr(event, "trueup_attendees", None) or 0
-    return str(TRUEUP_TEXTS[rule]) % {
-        "answers": answers,
-        "attendees": attendees,
-        "rate": percent(Basis(answers, attendees).rate),
-        "min_answers": MIN_ANSWERS,
-        "min_rate": percent(MIN_RATE),
-    }
-
-
 def in_both(render: object, *args: object) -> tuple[str, str]:
     """``render(*args)`` in Chinese and in English (for bilingual PDFs and exports)."""
     with force_locale("zh"):
@@ -524,7 +493,6 @@ def register_labels(app: Flask) -> None:
     app.jinja_env.globals["certificate_status_label"] = certificate_status_label
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["activity_label"] = activity_label
-    app.jinja_env.globals["trueup_text"] = trueup_text
     app.jinja_env.globals["revocation_text"] = revocation_text
     app.jinja_env.globals["checkout_label"] = checkout_label
     app.jinja_env.globals["issuance_status_label"] = issuance_status_label

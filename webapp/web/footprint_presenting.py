@@ -33,9 +33,10 @@ from webapp.labels import (  # noqa: F401 (re-exported for the views)
     factor_unit_label,
     unit_label,
 )
-from webapp.services.footprint import FactorSet, FootprintResult, Line, provinces
+from webapp.services.footprint import FactorSet, FootprintResult, Line
 from webapp.services.footprint.arithmetic import plain
 from webapp.services.footprint.geo import DATA_DIR
+from webapp.services.footprint.geo import province_name as province_name  # shared with services
 
 DIET_ORDER = ("high_meat", "medium_meat", "low_meat", "pescatarian", "vegetarian", "vegan")
 DIET_NAMES: dict[str, Any] = {
@@ -50,13 +51,6 @@ DIET_NAMES: dict[str, Any] = {
 
 def verification_label(status: str) -> str:
     return str(VERIFICATION_LABELS.get(status, status))
-
-
-def province_name(code: str) -> str:
-    p = provinces().get(code)
-    if p is None:
-        return code
-    return p.name_en if current_lang() == "en" else p.name_zh
 
 
 def fixed(value: Decimal, digits: int) -> str:

@@ -25,9 +25,7 @@ from webapp.labels import (
     in_both,
     label,
     percent,
-    province_label,
     revocation_text,
-    trueup_text,
     unit_label,
     verification_label,
 )
@@ -37,8 +35,10 @@ from webapp.services.certificates.qr import make_qr
 from webapp.services.events import offset_state, survey
 from webapp.services.events import tickets as tickets_service
 from webapp.services.events.certificate import KIND_TEXTS, dates_text
+from webapp.services.events.trueup import trueup_text
 from webapp.services.footprint.event import TrueUp, compare
 from webapp.services.footprint.factors import load_factor_set
+from webapp.services.footprint.geo import province_name
 from webapp.services.footprint_records import stored_result
 from webapp.services.print_sheets import VERIFICATION_TEXTS, PrintSheets
 
@@ -211,7 +211,7 @@ def csv_report(session: Session, event: Event, base_url: str) -> str:
         (_("Dates"), data.dates),
         (_("Venue"), event.venue),
         (_("City"), event.city),
-        (_("Province"), province_label(event.province)),
+        (_("Province"), province_name(event.province)),
         (_("Expected attendees"), event.expected_attendees),
         (_("Survey answers"), data.responses),
         (_("Estimated footprint (kg)"), kg(data.estimate_kg)),

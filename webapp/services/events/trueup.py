@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from webapp.errors import DomainError
+from webapp.labels import TRUEUP_TEXTS, percent
 from webapp.models import CalculationKind, Event, FootprintCalculation, TrueUpRule, User
 from webapp.services import footprint_records
 from webapp.services.events import records, survey
@@ -156,3 +157,20 @@ def record(
     event.trueup_answers = answers_count
     event.trueup_attendees = attendees
     return calculation
+
+
+def trueup_text(event: object) -> str:
+    """The sentence saying what an event's actual footprint rests on ("" before the
+    true-up, or for true-ups recorded before the rule was stored)."""
+    rule = getattr(event, "trueup_rule", None)
+    if rule is None or getattr(event, "actual_kg", None) is None:
+        return ""
+    answers = getattr(event, "trueup_answers", None) or 0
+    attendees = getattr(event, "trueup_attendees", None) or 0
+    return str(TRUEUP_TEXTS[rule]) % {
+        "answers": answers,
+        "attendees": attendees,
+        "rate": percent(Basis(answers, attendees).rate),
+        "min_answers": MIN_ANSWERS,
+        "min_rate": percent(MIN_RATE),
+    }

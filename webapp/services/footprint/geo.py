@@ -150,3 +150,13 @@ def flight_distance_km(origin: str, destination: str) -> Decimal:
     """Great-circle distance in whole km between two airports given by IATA code."""
     a, b = airport(origin), airport(destination)
     return great_circle_km(a.lat, a.lon, b.lat, b.lon)
+
+
+def province_name(code: str) -> str:
+    """A province's name in the reader's language (its code if unknown)."""
+    from webapp.i18n import current_lang
+
+    found = provinces().get(code)
+    if found is None:
+        return code
+    return found.name_en if current_lang() == "en" else found.name_zh
