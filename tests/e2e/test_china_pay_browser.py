@@ -7,7 +7,9 @@ live server over HTTP, signed (and for WeChat Pay encrypted) as the real ones ar
 * On a computer: WeChat Pay Native shows a QR code (it decodes to the ``weixin://`` link);
   the order completes by itself when WeChat Pay's notification arrives.
 
-(E-mail accounts through the existing helpers; phone sign-in is another branch's work.)
+On the phone the resident registers with a mobile number and the code from the development
+SMS outbox first (``tests/support/phone_accounts.register_by_phone``), as people in China
+sign in; the desktop buyer uses an e-mail account.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests.support.browser import DESKTOP, PHONE
+from tests.support.phone_accounts import register_by_phone
 from tests.support.registry import make_project
 from webapp.extensions import db
 from webapp.models import Certificate, CertificateStatus, Delivery, IssuanceStatus, Order, Role
@@ -90,14 +93,19 @@ def _page(browser, phone: bool):
     return context, page
 
 
-def _order_with(page, live_server, method_label: str) -> str:
-    """Sign in, offset 2.4 t paying with ``method_label``; the new order's ref."""
-    page.goto(live_server.url + "/offset?tonnes=2.4")
-    page.wait_for_url(re.compile(r"/account/login"))
-    page.get_by_label("电子邮箱").fill("mei@example.cn")
-    page.get_by_label("密码").fill("bamboo-grove-7")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/offset\?tonnes=2.4"))
+def _order_with(page, live_server, method_label: str, phone_number: str | None = None) -> str:
+    """Sign in (or register with ``phone_number``), offset 2.4 t paying with
+    ``method_label``; the new order's ref."""
+    if phone_number is not None:
+        register_by_phone(page, live_server.url, phone_number, display_name="李小梅")
+        page.goto(live_server.url + "/offset?tonnes=2.4")
+    else:
+        page.goto(live_server.url + "/offset?tonnes=2.4")
+        page.wait_for_url(re.compile(r"/account/login"))
+        page.get_by_label("电子邮箱").fill("mei@example.cn")
+        page.get_by_label("密码").fill("bamboo-grove-7")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r"/offset\?tonnes=2.4"))
     page.get_by_label("证书上的名称").fill("李小梅一家")
     page.get_by_role("radio", name=method_label).check()
     page.get_by_role("button", name="查看价格").click()
@@ -116,11 +124,19 @@ def _issued(app, ref: str) -> Certificate:
         return certificate
 
 
+def _buyer_phone(app, ref: str) -> str | None:
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.ref == ref))
+        phone = order.user.phone
+        db.session.remove()
+        return phone
+
+
 def test_phone_pays_with_wechat_pay_h5(browser, live_server, wechatpay_fake, alipay_fake):
     _configure(live_server, wechatpay_fake, alipay_fake)
     context, page = _page(browser, phone=True)
     try:
-        ref = _order_with(page, live_server, "微信支付")
+        ref = _order_with(page, live_server, "微信支付", phone_number="138 0013 8000")
         assert wechatpay_fake.trade(ref).trade_type == "MWEB"
         page.get_by_role("link", name="立即支付").click()
         page.wait_for_url(re.compile(r"/h5pay/checkmweb"))
@@ -129,6 +145,7 @@ def test_phone_pays_with_wechat_pay_h5(browser, live_server, wechatpay_fake, ali
         assert page.get_by_role("heading", name="已支付并注销").is_visible()
         assert wechatpay_fake.sent and wechatpay_fake.sent[-1][1] == 204
         assert _issued(live_server.app, ref).status is CertificateStatus.VALID
+        assert _buyer_phone(live_server.app, ref) == "+8613800138000"
     finally:
         context.close()
 
@@ -137,7 +154,7 @@ def test_phone_pays_with_alipay_wap(browser, live_server, wechatpay_fake, alipay
     _configure(live_server, wechatpay_fake, alipay_fake)
     context, page = _page(browser, phone=True)
     try:
-        ref = _order_with(page, live_server, "支付宝")
+        ref = _order_with(page, live_server, "支付宝", phone_number="139 0013 9000")
         page.get_by_role("link", name="立即支付").click()
         page.wait_for_url(re.compile(r"/gateway\.do\?"))
         assert page.locator("#alipay-method").inner_text() == "alipay.trade.wap.pay"
@@ -146,6 +163,7 @@ def test_phone_pays_with_alipay_wap(browser, live_server, wechatpay_fake, alipay
         assert page.get_by_role("heading", name="已支付并注销").is_visible()
         assert alipay_fake.sent and alipay_fake.sent[-1][1] == "success"
         assert _issued(live_server.app, ref).status is CertificateStatus.VALID
+        assert _buyer_phone(live_server.app, ref) == "+8613900139000"
     finally:
         context.close()
 
