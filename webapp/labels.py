@@ -417,6 +417,9 @@ def issuance_status_label(value: str) -> str:
 LEDGER_REASONS: dict[str, object] = {
     "expired": _l("The hold lapsed before payment"),
     "cancelled": _l("The order was cancelled"),
+    # Buffer entries (services/registry/buffer.withhold): why the share was withheld.
+    "issuance": _l("Withheld into the buffer pool when the issuance was approved"),
+    "migration": _l("Withheld into the buffer pool from unsold stock when the pool began"),
 }
 
 

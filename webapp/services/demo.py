@@ -332,8 +332,7 @@ DEMO_LOSS = {
     "occurred_on": date(2025, 9, 10),
     "area_ha": Decimal("12.00"),
     "estimated_t": Decimal("35"),
-    "note": "松材线虫病：疫木已清理，拟于明春补植。Pine wilt: infected trees removed; "
-    "replanting next spring.",
+    "note": "松材线虫病：疫木已清理，拟于明春补植。",
 }
 
 

@@ -390,6 +390,47 @@ FACTOR_GROUPS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
 )
 
 
+# What a calculator uses a factor for, in words (the methodology page's "Used for").
+ROLE_LABELS: dict[str, object] = {
+    "benchmark.per_capita": _l("the per-person national benchmark"),
+    "bus": _l("bus trips"),
+    "coach": _l("coach trips"),
+    "metro": _l("metro trips"),
+    "rail": _l("train trips"),
+    "high_speed_rail": _l("high-speed train trips"),
+    "car.electric_kwh_per_100km": _l("electric cars (electricity per 100 km)"),
+    "fuel.diesel_litre": _l("diesel burnt (litres)"),
+    "fuel.lpg_kg": _l("liquefied petroleum gas (kg)"),
+    "fuel.natural_gas_m3": _l("natural gas (m³)"),
+    "heat.gj_per_m2_year": _l("district heating per m² of home a year"),
+    "heat.per_gj": _l("district heating (per GJ)"),
+    "hotel.room_night": _l("hotel nights"),
+    "waste.residual": _l("residual waste"),
+}
+_HAUL = {"short_haul": _l("short-haul"), "long_haul": _l("long-haul")}
+_CABIN = {"average": _l("average cabin"), "economy": _l("economy"), "business": _l("business")}
+_RF = {"with_rf": _l("with high-altitude effects"), "without_rf": _l("CO₂ only")}
+
+
+def role_label(role: str) -> str:
+    """A factor's role ("flight.long_haul.economy.with_rf", "electricity.CN-ZJ") in words."""
+
+    if role in ROLE_LABELS:
+        return str(ROLE_LABELS[role])
+    if role in ACTIVITY_LABELS:
+        return str(ACTIVITY_LABELS[role])
+    if role.startswith("electricity."):
+        return _("electricity in %(province)s", province=province_name(role.split(".", 1)[1]))
+    parts = role.split(".")
+    if len(parts) == 4 and parts[0] == "flight" and parts[1] in _HAUL:
+        words = (_HAUL[parts[1]], _CABIN.get(parts[2], parts[2]), _RF.get(parts[3], parts[3]))
+        return _(
+            "flights, %(detail)s",
+            detail=("、" if current_lang() != "en" else ", ").join(str(w) for w in words),
+        )
+    return role
+
+
 def factor_groups(fs: FactorSet) -> list[dict[str, Any]]:
     """Every factor of the set, grouped; factors matching no group go to "Other"."""
     roles_by_factor: dict[str, list[str]] = {}

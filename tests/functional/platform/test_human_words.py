@@ -96,6 +96,18 @@ def _names() -> set[str]:
         add(o.refund_reason)  # the staff's words, shown as written
     for c in db.session.scalars(select(Certificate)):
         add(c.holder_name, c.holder_public)
+    from flask import current_app
+
+    from webapp.models import Loss, PlantingDay, PlantingParticipant
+    from webapp.services.registry.privacy import initials
+
+    for day in db.session.scalars(select(PlantingDay)):  # what staff typed for the day
+        add(day.meeting_point, day.what_to_bring, day.safety_notes, day.code)
+    for person in db.session.scalars(select(PlantingParticipant)):
+        add(person.name, initials(person.name))
+    for loss in db.session.scalars(select(Loss)):
+        add(loss.note, loss.ref)
+    add(current_app.config["MERCHANT_NAME"])  # the payee's registered name
     for origin, _mode, _km in event_demo.ANSWERS:
         add(origin)
     add("碳汇", "Tanhui")  # the product's name in both languages
@@ -113,7 +125,12 @@ def _world(app, runner):
     organiser = _client(app, "organiser")
     manage = f"/events/{event.code}/manage"
     # A bank transfer awaiting payment (its page shows the demonstration account).
-    response = post(organiser, f"/events/{event.code}/offset", {"method": "bank_transfer"}, manage)
+    response = post(
+        organiser,
+        f"/events/{event.code}/offset",
+        {"method": "bank_transfer", "confirm": "1"},
+        manage,
+    )
     assert response.status_code == 302
     bank = db.session.scalar(
         select(Order).where(Order.event_id == event.id, Order.status == OrderStatus.PENDING)
@@ -175,8 +192,14 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         f"/events/{event.code}/survey",
         "/footprint/household",
         "/footprint/event",
-        # Not here: /footprint/methodology, the auditors' reference (factor ids, the roles
-        # each factor is used for, the factor set's notes in English) — not yet in words.
+        # Not here: /footprint/methodology, the auditors' reference: the factor set's
+        # description, notes and provenance exist in English only (shared/reference), and
+        # its factor ids are the public identifiers. Its "used for" roles are in words.
+        "/registry/losses",
+        "/planting-days",
+        "/planting-days/points",
+        *[f"/planting-days/{code}" for code in _planting_day_codes()],
+        "/account/phone",
         "/sites",
         f"/sites/{site.code}",
         f"/sites/{site.code}/plots/{plot.code}",
@@ -192,6 +215,8 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         "/account/plots",
         "/orders/",
         "/footprint/history",
+        "/account/duty",
+        "/account/planting",
         f"/orders/{kept.ref}",
         f"/orders/{kept.ref}/receipt",
         f"/orders/{refunded.ref}",
@@ -202,7 +227,13 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         f"/organisations/{event.organisation_id}",
         f"/orders/{bank.ref}",
     ]
-    ranger = ["/scan", "/ranger", f"/ranger/sites/{site.code}"]
+    ranger = [
+        "/scan",
+        "/ranger",
+        f"/ranger/sites/{site.code}",
+        "/ranger/losses/new",
+        "/planting-days/volunteering",
+    ]
     admin = [
         "/admin/",
         "/admin/orders",
@@ -213,6 +244,10 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         f"/admin/sites/{site.code}",
         "/admin/rangers",
         f"/admin/projects/{project.code}/issuances",
+        f"/admin/projects/{project.code}/monitoring",
+        "/admin/losses",
+        "/admin/planting-days",
+        *[f"/admin/planting-days/{code}" for code in _planting_day_codes()],
     ]
     pdfs = {
         "resident": [f"/certificates/{public_id}.pdf" for public_id in ids[:2]],
@@ -224,7 +259,8 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         "organiser": [f"/events/{event.code}/report.csv"],
         # Not here: /registry/retirements.csv and /registry/ledger.csv, the public register's
         # open data (stable column names for re-use; the ledger's bodies are the hashed JSON
-        # that anyone re-hashes to check the signed tree), like the JSON API.
+        # that anyone re-hashes to check the signed tree), like the JSON API; the same for
+        # /registry/losses.csv.
         "admin": ["/admin/orders.csv"],
     }
     return {
@@ -232,6 +268,12 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         "ranger": ranger,
         "pdfs": pdfs, "csvs": csvs,
     }  # fmt: skip
+
+
+def _planting_day_codes() -> list[str]:
+    from webapp.models import PlantingDay
+
+    return list(db.session.scalars(select(PlantingDay.code).order_by(PlantingDay.id)))
 
 
 def test_no_internal_words_in_pages_pdfs_csvs_and_emails(app, runner):
