@@ -122,7 +122,9 @@ def test_partial_then_full_refund_through_the_provider(
     manage = f"/events/{event.code}/manage"
     estimate = save_calculation(organiser, ESTIMATE)
     post(client, f"/events/{event.code}/estimate", {"estimate-calculation": estimate.token}, manage)
-    response = post(client, f"/events/{event.code}/offset", {"method": provider.method}, manage)
+    response = post(
+        client, f"/events/{event.code}/offset", {"method": provider.method, "confirm": "1"}, manage
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     ref = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"]).group(1)
     order = orders.find(db.session, ref)
@@ -141,7 +143,7 @@ def test_partial_then_full_refund_through_the_provider(
     for _click in range(2):
         client.post(
             f"/events/{event.code}/refund-surplus",
-            data={"csrf_token": token, "expected_kg": str(surplus_kg)},
+            data={"confirmed": "1", "csrf_token": token, "expected_kg": str(surplus_kg)},
         )
     order = fresh(Order, order.id)
     assert order.refunded_kg == surplus_kg and order.status is OrderStatus.PAID
@@ -169,7 +171,10 @@ def test_partial_then_full_refund_through_the_provider(
     auth.logout()
     auth.login("staff@example.cn")
     page = f"/admin/orders/{order.ref}"
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "取消"})
+    client.post(
+        f"{page}/refund",
+        data={"csrf_token": csrf_token(client, page), "reason": "取消", "confirmed": "1"},
+    )
     order = fresh(Order, order.id)
     assert order.status is OrderStatus.REFUNDED
     assert order.allocation.state is AllocationState.REVERSED

@@ -310,7 +310,10 @@ def test_a_refund_wechat_pay_could_not_pay_out_is_flagged(
     auth.logout()
     auth.login("staff@example.cn")
     page = f"/admin/orders/{order.ref}"
-    client.post(f"{page}/refund", data={"csrf_token": csrf_token(client, page), "reason": "误购"})
+    client.post(
+        f"{page}/refund",
+        data={"csrf_token": csrf_token(client, page), "reason": "误购", "confirmed": "1"},
+    )
     assert fresh(order).status is OrderStatus.REFUNDED
     notice = wechatpay_fake.refund_notification(order.ref, f"refund-{order.ref}", status="ABNORMAL")
     assert deliver(client, notice).status_code == 204

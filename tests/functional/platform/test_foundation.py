@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from webapp import create_app
 from webapp.config import ConfigError, load_config
 from webapp.extensions import db
 from webapp.models import AuditRecord, MemorialSite, SinkProject, User
@@ -209,7 +210,7 @@ def test_production_refuses_to_start_without_a_usable_signing_key(monkeypatch, t
         key_file.write_text("not a key")
     monkeypatch.setenv("SIGNING_KEY_FILE", str(key_file))
     with pytest.raises(ConfigError, match="SIGNING_KEY_FILE"):
-        load_config("production")
+        create_app("production")
     assert broken == "garbage" or not key_file.exists()  # never generated in production
 
 
