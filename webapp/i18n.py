@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
 LANG_COOKIE = "lang"
@@ -34,9 +34,13 @@ def html_lang() -> str:
 
 
 def money(value: Decimal | int | str | None) -> str:
+    """An amount in 元 with the sign people in China read in both languages (¥, not the
+    "CN¥" an English locale would print), grouped and with its fen, as :func:`yuan` does."""
     if value is None:
         return ""
-    return format_currency(Decimal(value), "CNY")
+    amount = Decimal(value)
+    sign = "−" if amount < 0 else ""
+    return f"{sign}¥{format_decimal(abs(amount), format='#,##0.00')}"
 
 
 def yuan(value: Decimal | int | str | None) -> str:
