@@ -38,6 +38,7 @@ from webapp.models.base import utcnow
 from webapp.services.planting import passes, queries
 from webapp.services.plots import rangers
 from webapp.services.registry.privacy import display_name
+from webapp.services.scan import uploads
 from webapp.services.scan.visits import canonical_uuid
 from webapp.services.signing import Keyring
 
@@ -263,27 +264,16 @@ def record_many(
     """Store each check-in; one that breaks a rule is ``rejected`` with the reason."""
     if len(items) > MAX_BATCH:
         raise DomainError(_l("Too many check-ins in one upload."))
-    outcomes = []
-    for item in items:
-        try:
-            with session.begin_nested():
-                outcomes.append(
-                    record(
-                        session,
-                        ranger=ranger,
-                        device_id=device_id,
-                        item=item,
-                        keyring=keyring,
-                        now=now,
-                    )
-                )
-        except DomainError as exc:
-            outcomes.append(
-                CheckInOutcome(
-                    client_id=str(item.client_id), status="rejected", message=str(exc.message)
-                )
-            )
-    return outcomes
+    return uploads.record_each(
+        session,
+        items,
+        lambda item: record(
+            session, ranger=ranger, device_id=device_id, item=item, keyring=keyring, now=now
+        ),
+        lambda item, exc: CheckInOutcome(
+            client_id=str(item.client_id), status="rejected", message=str(exc.message)
+        ),
+    )
 
 
 def people_present(session: Session, day: PlantingDay) -> int:

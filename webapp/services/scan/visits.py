@@ -41,7 +41,7 @@ from webapp.services.certificates import verification
 from webapp.services.certificates.ids import normalize_public_id
 from webapp.services.certificates.token import TokenError, parse_qr_text
 from webapp.services.plots import queries, rangers
-from webapp.services.scan import links
+from webapp.services.scan import links, uploads
 from webapp.services.signing import Keyring
 
 MAX_TEXT = 400  # longer than any QR text we print
@@ -294,27 +294,16 @@ def record_many(
     """Store each visit; one that breaks a rule is ``rejected`` with the reason, not the batch."""
     if len(items) > MAX_BATCH:
         raise DomainError(_l("Too many visits in one upload."))
-    outcomes = []
-    for item in items:
-        try:
-            with session.begin_nested():
-                outcomes.append(
-                    record(
-                        session,
-                        ranger=ranger,
-                        device_id=device_id,
-                        item=item,
-                        keyring=keyring,
-                        now=now,
-                    )
-                )
-        except DomainError as exc:
-            outcomes.append(
-                VisitOutcome(
-                    client_id=str(item.client_id), status="rejected", message=str(exc.message)
-                )
-            )
-    return outcomes
+    return uploads.record_each(
+        session,
+        items,
+        lambda item: record(
+            session, ranger=ranger, device_id=device_id, item=item, keyring=keyring, now=now
+        ),
+        lambda item, exc: VisitOutcome(
+            client_id=str(item.client_id), status="rejected", message=str(exc.message)
+        ),
+    )
 
 
 @dataclass(frozen=True)
