@@ -295,26 +295,24 @@ def _visit_input(item: object) -> visits.VisitInput:
     )
 
 
-@bp.post("/scan/api/visits")
-@_api_role
-def upload_visits():
+def _upload(key: str, parse, record_many, rejected, as_json):
+    """An offline upload (visits, check-ins): items that cannot be read are answered
+    ``rejected`` one by one, the rest are stored by the service in one transaction."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("visits"), list):
+    if not isinstance(body, dict) or not isinstance(body.get(key), list):
         abort(400)
     _key, keyring = keys.signing(current_app.config)
-    outcomes: list[visits.VisitOutcome] = []
-    items: list[visits.VisitInput] = []
-    for raw in body["visits"]:
+    outcomes: list = []
+    items: list = []
+    for raw in body[key]:
         try:
-            items.append(_visit_input(raw))
+            items.append(parse(raw))
         except DomainError as exc:
             client_id = str(raw.get("id", "")) if isinstance(raw, dict) else ""
-            outcomes.append(
-                visits.VisitOutcome(client_id=client_id, status="rejected", message=str(exc))
-            )
+            outcomes.append(rejected(client_id, str(exc)))
     try:
         with committing(db.session):
-            outcomes += visits.record_many(
+            outcomes += record_many(
                 db.session,
                 ranger=current_user,
                 device_id=str(body.get("device_id", "")),
@@ -323,19 +321,28 @@ def upload_visits():
             )
     except DomainError as exc:
         return jsonify(error={"status": 400, "message": str(exc.message)}), 400
-    return jsonify(
-        results=[
-            {
-                "id": o.client_id,
-                "status": o.status,
-                "result": o.result,
-                "matched": o.matched,
-                "plot": o.plot,
-                "other_device": o.other_device,
-                "message": o.message,
-            }
-            for o in outcomes
-        ]
+    return jsonify(results=[as_json(o) for o in outcomes])
+
+
+@bp.post("/scan/api/visits")
+@_api_role
+def upload_visits():
+    return _upload(
+        "visits",
+        _visit_input,
+        visits.record_many,
+        lambda client_id, message: visits.VisitOutcome(
+            client_id=client_id, status="rejected", message=message
+        ),
+        lambda o: {
+            "id": o.client_id,
+            "status": o.status,
+            "result": o.result,
+            "matched": o.matched,
+            "plot": o.plot,
+            "other_device": o.other_device,
+            "message": o.message,
+        },
     )
 
 
@@ -369,41 +376,19 @@ def _checkin_input(item: object) -> checkins.CheckInInput:
 @_api_role
 def upload_checkins():
     """Planting-day check-ins recorded offline (attendance and trees per plot)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("checkins"), list):
-        abort(400)
-    _key, keyring = keys.signing(current_app.config)
-    outcomes: list[checkins.CheckInOutcome] = []
-    items: list[checkins.CheckInInput] = []
-    for raw in body["checkins"]:
-        try:
-            items.append(_checkin_input(raw))
-        except DomainError as exc:
-            client_id = str(raw.get("id", "")) if isinstance(raw, dict) else ""
-            outcomes.append(
-                checkins.CheckInOutcome(client_id=client_id, status="rejected", message=str(exc))
-            )
-    try:
-        with committing(db.session):
-            outcomes += checkins.record_many(
-                db.session,
-                ranger=current_user,
-                device_id=str(body.get("device_id", "")),
-                items=items,
-                keyring=keyring,
-            )
-    except DomainError as exc:
-        return jsonify(error={"status": 400, "message": str(exc.message)}), 400
-    return jsonify(
-        results=[
-            {
-                "id": o.client_id,
-                "status": o.status,
-                "pass": o.pass_id,
-                "trees": o.trees,
-                "other_device": o.other_device,
-                "message": o.message,
-            }
-            for o in outcomes
-        ]
+    return _upload(
+        "checkins",
+        _checkin_input,
+        checkins.record_many,
+        lambda client_id, message: checkins.CheckInOutcome(
+            client_id=client_id, status="rejected", message=message
+        ),
+        lambda o: {
+            "id": o.client_id,
+            "status": o.status,
+            "pass": o.pass_id,
+            "trees": o.trees,
+            "other_device": o.other_device,
+            "message": o.message,
+        },
     )
