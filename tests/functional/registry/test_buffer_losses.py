@@ -215,6 +215,21 @@ def test_loss_larger_than_the_buffer_stops_sales_until_resolved(
     assert client.get("/api/v1/projects/TA-LSS").get_json()["sales_stopped"] is True
     assert "sales-stopped" in client.get("/projects/TA-LSS").get_data(as_text=True)
     assert "TA-LSS" not in client.get("/offset").get_data(as_text=True)  # not offered
+    # A form opened before the loss and sent now is told why, not "not a valid choice".
+    stale = client.post(
+        "/offset",
+        data={
+            "csrf_token": csrf_token(client, "/offset"),
+            "tonnes": "1",
+            "project": "TA-LSS",
+            "beneficiary_name": "林",
+            "privacy": "initials",
+            "purpose": "household_year",
+            "method": "demo",
+        },
+    )
+    assert stale.status_code == 400 and loss.ref in stale.get_data(as_text=True)
+    db.session.rollback()
     assert _verify(app).ok
     losses.resolve(db.session, loss, actor=staff, note="重新测算并补植")
     db.session.commit()

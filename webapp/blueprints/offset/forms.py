@@ -14,7 +14,9 @@ AUTO = "auto"
 
 
 class OffsetForm(InvoiceFields, FlaskForm):
-    project = SelectField(_l("Credits from"), choices=[], validate_choice=True)
+    # A project that left the list after the page was shown (sold out, sales stopped by a
+    # loss) is answered by the view with the reason, not "not a valid choice".
+    project = SelectField(_l("Credits from"), choices=[], validate_choice=False)
     tonnes = QuantityField(
         _l("Quantity (t CO2e)"),
         unit="t",

@@ -17,6 +17,7 @@ from webapp.models import PaymentMethod, Privacy, Purpose, SinkProject
 from webapp.services import footprint_records, orders, quantities
 from webapp.services.events import organisations
 from webapp.services.payments import checkout
+from webapp.services.registry import sales_stop
 from webapp.services.registry.allocation import Beneficiary
 from webapp.unit_of_work import committing
 from webapp.web.checkout_fields import (
@@ -83,6 +84,9 @@ def _build_request(form: OffsetForm) -> orders.OffsetRequest:
         project = db.session.scalar(
             db.select(SinkProject).where(SinkProject.code == form.project.data)
         )
+        if project is None:
+            raise DomainError(_("Please choose a project from the list."))
+        sales_stop.refuse_if_stopped(db.session, project.id)
     calculation = None
     if form.calculation.data:
         calculation = footprint_records.get_visible(db.session, form.calculation.data, current_user)
