@@ -34,7 +34,7 @@ def test_flights_by_city_in_chinese_or_english_equal_flights_by_code(client):
 def test_an_unknown_city_is_a_clear_error_in_the_readers_language(client):
     response = post(client, "/footprint/household", _flight("杭洲", "北京"))
     assert response.status_code == 400
-    assert "未知的机场或城市。请填写城市（杭州、Hangzhou）或机场代码（HGH）。" in response.get_data(
+    assert "未知的机场或城市。请填写城市（如杭州）或机场代码（如 HGH）。" in response.get_data(
         as_text=True
     )
     assert 'value="杭洲"' in response.get_data(as_text=True)

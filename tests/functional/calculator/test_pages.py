@@ -230,7 +230,7 @@ BAD_HOUSEHOLD = [
     (
         {"flights-1-origin": "ZZZ"},
         "flights-1-origin",
-        "未知的机场或城市。请填写城市（杭州、Hangzhou）或机场代码（HGH）。",
+        "未知的机场或城市。请填写城市（如杭州）或机场代码（如 HGH）。",
         "Unknown airport or city. Type a city (杭州, Hangzhou) or an airport code (HGH).",
     ),
     ({"household_size": ""}, "household_size", "此项为必填项。", "This field is required."),
