@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from tests.support.app import PASSWORD, AuthActions, IsolatedClient
@@ -105,3 +106,36 @@ def test_the_proof_is_against_the_latest_published_head(app, issue_certificate):
     again = _visitor(app).get(f"/api/v1/certificates/{certificate.public_id}").get_json()
     assert again["tree_head"] == data["tree_head"]
     assert _visitor(app).get("/api/v1/registry/tree-head").get_json() == data["tree_head"]
+
+
+def test_the_state_read_survives_a_dropped_database_connection(app, issue_certificate):
+    """The state read runs without the pool's pre-ping (one round trip, not two); a
+    connection the server dropped (a restart) is replaced and the read asked again, so the
+    first visitor after a restart still gets an answer, not "registry unreachable"."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: SQLite has no server connection to lose")
+    from webapp.services.certificates import verification
+
+    certificate = issue_certificate(name="甲单位")
+    visitor = _visitor(app)
+    assert visitor.get(f"/v/{certificate.public_id}").status_code == 200
+    state = verification._state_engine(db.session)
+    assert state is not db.engine and state.pool._pre_ping is False
+    with state.connect() as conn:
+        pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()]
+    with db.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:p) AS pid"), {"p": pids})
+    response = visitor.get(f"/v/{certificate.public_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert "VALID" in response.get_data(as_text=True)
+    # A second failure is not hidden: the database really down is still "unreachable".
+    state.dispose()
+    broken = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", pool_pre_ping=False)
+    verification._STATE_ENGINES[db.engine] = broken
+    try:
+        response = visitor.get(f"/V/{certificate.public_id}/{certificate.token}")
+        assert response.status_code == 503
+        assert "REGISTRY UNREACHABLE" in response.get_data(as_text=True)
+    finally:
+        verification._STATE_ENGINES.pop(db.engine, None)
+        broken.dispose()

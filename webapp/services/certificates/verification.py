@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, Row, bindparam, create_engine, event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
@@ -194,16 +195,51 @@ _STATE = select(
 ).where(Certificate.public_id == bindparam("public_id"))
 
 
-_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_STATE_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
-def _autocommit(session: Session) -> Engine:
-    """The session's engine in autocommit mode (same pool), made once per engine."""
+def _state_engine(session: Session) -> Engine:
+    """Where the one-statement state read runs: autocommit, made once per engine.
+
+    On PostgreSQL it is an engine of its own, without the pool's pre-ping: checking each
+    connection before use is a second round trip, doubling what the commonest public
+    request costs. The read is a single idempotent statement instead, retried once on a
+    fresh connection when its connection turns out dead (:func:`_read_state`). It is
+    disposed with the application's engine. SQLite has no server to lose, and a test's
+    in-memory database must stay on one pool, so there the same pool serves.
+    """
     engine = session.get_bind()
-    found = _AUTOCOMMIT.get(engine)
+    found = _STATE_ENGINES.get(engine)
     if found is None:
-        found = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql":
+            found = create_engine(
+                engine.url,
+                isolation_level="AUTOCOMMIT",
+                pool_pre_ping=False,
+                pool_size=2,
+                max_overflow=8,
+            )
+            event.listen(engine, "engine_disposed", lambda _conn, own=found: own.dispose())
+        else:
+            found = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _STATE_ENGINES[engine] = found
     return found
+
+
+def _read_state(session: Session, public_id: str) -> Row[Any] | None:
+    # One statement on its own (autocommit): no BEGIN/ROLLBACK round trips around it, and
+    # the snapshot it reads is taken after every commit that finished before it started.
+    engine = _state_engine(session)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(_STATE, {"public_id": public_id}).one_or_none()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    # The connection had died (a database restart): the pool has dropped it and every
+    # connection older than it; the read changed nothing, so ask once more.
+    with engine.connect() as conn:
+        return conn.execute(_STATE, {"public_id": public_id}).one_or_none()
 
 
 def current(session: Session, config: Mapping[str, Any], public_id: str) -> Current | None:
@@ -217,10 +253,7 @@ def current(session: Session, config: Mapping[str, Any], public_id: str) -> Curr
     canonical = normalize_public_id(public_id)
     if canonical is None:
         return None
-    # One statement on its own (autocommit): no BEGIN/ROLLBACK round trips around it, and
-    # the snapshot it reads is taken after every commit that finished before it started.
-    with _autocommit(session).connect() as conn:
-        row = conn.execute(_STATE, {"public_id": canonical}).one_or_none()
+    row = _read_state(session, canonical)
     if row is None:
         return None
     key = freshness.state_key(*row)
