@@ -191,13 +191,13 @@ class BaseConfig:
         self.PLOT_PHOTO_DIR = _env("PLOT_PHOTO_DIR", str(instance / "plot-photos"))
         # Rangers' offline scanner: a site pack older than this is flagged on the device.
         self.SCAN_PACK_MAX_AGE_HOURS = _env_int("SCAN_PACK_MAX_AGE_HOURS", 72)
-        # Tree-planting duty (尽责): yuan of a sponsorship or donation counted as one tree,
-        # per site code (the site's jurisdiction sets it), "default" for the rest. JSON in
-        # DUTY_CONVERSION, e.g. {"CLS-JN": {"yuan_per_tree": "30", "source": "…"}}.
-        # Default: 20 yuan per tree, the national portal's figure (docs/METHODOLOGY.md).
-        self.DUTY_CONVERSION = json.loads(_env("DUTY_CONVERSION") or "{}") or {
-            "default": {"yuan_per_tree": "20", "source": "全民义务植树网（国家林业和草原局）"}
-        }
+        # Tree-planting duty (尽责): yuan of a sponsorship or donation counted as one tree
+        # and trees counted per hour of volunteering, per site code (the site's
+        # jurisdiction sets them), "default" for the rest. JSON in DUTY_CONVERSION, e.g.
+        # {"CLS-JN": {"yuan_per_tree": "30", "trees_per_hour": "2", "source": "…"}}.
+        # Left out: 20 yuan per tree (the national portal) and 3 trees an hour (Hangzhou's
+        # published rule), each named with its source (docs/METHODOLOGY.md §13).
+        self.DUTY_CONVERSION = json.loads(_env("DUTY_CONVERSION") or "{}")
         # Shared object storage (S3-compatible) instead of the local folders when a bucket
         # is set; see webapp/services/storage.py.
         self.STORAGE_S3_BUCKET = _env("STORAGE_S3_BUCKET")

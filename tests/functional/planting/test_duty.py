@@ -143,5 +143,6 @@ def test_rangers_record_volunteering_hours_that_count_in_the_duty_record(
     auth.login(email="lin@example.cn")
     assert english.get(path).status_code == 403  # residents cannot record hours
     page = english.get("/account/duty").get_data(as_text=True)
-    # 8 hours at 2 hours a tree: 4 trees, and 5 points an hour.
-    assert f"4 trees in {localtime.today().year}" in page and "40 for tending" in page
+    # 8 hours at 3 trees an hour (the published default): 24 trees, and 5 points an hour.
+    assert f"24 trees in {localtime.today().year}" in page and "40 for tending" in page
+    assert "3 trees per hour" in page and "杭州市人民政府" in page

@@ -12,8 +12,10 @@ donations to the provinces. Tanhui counts (docs/METHODOLOGY.md §"Tree-planting 
 * **adoption / donation** (认种认养, 捐资): each plot sponsored in the year, its price
   divided by the conversion rule of its site's jurisdiction (``DUTY_CONVERSION``; default
   20 yuan per tree, the figure the national portal 全民义务植树网 uses), rounded down;
-* **volunteering** (志愿服务, 抚育管护): hours a ranger recorded, divided by the rule's
-  ``hours_per_tree`` (Tanhui's default 2: an 8-hour day counts 4 trees), rounded down.
+* **volunteering** (志愿服务, 抚育管护): hours a ranger recorded, times the rule's
+  ``trees_per_hour``, rounded down. No national figure exists; the default is 3 trees an
+  hour, the conversion Hangzhou's municipal government published for volunteering and
+  tending work (docs/METHODOLOGY.md §13 gives the source).
 
 It records duty, never a carbon offset: no tonnes are claimed or retired.
 
@@ -62,9 +64,11 @@ DUTY_PATH = "/D/"
 TREES_PER_YEAR_MIN = 3  # 三至五棵 (1981 NPC resolution)
 TREES_PER_YEAR_MAX = 5
 DEFAULT_YUAN_PER_TREE = Decimal("20")
-# Tanhui's default, pending the jurisdiction's rule: a working day of 8 hours of greening
-# work counts as 4 trees, the middle of "3 to 5 trees or the equivalent labour".
-DEFAULT_HOURS_PER_TREE = Decimal("2")
+DEFAULT_YUAN_SOURCE = "全民义务植树网（国家林业和草原局）"
+# No national rate for labour exists (the 2017 measures leave it to local greening
+# commissions); the default is a published local one, named on every page that uses it.
+DEFAULT_TREES_PER_HOUR = Decimal("3")
+DEFAULT_HOURS_SOURCE = "杭州市人民政府《关于深入开展全民义务植树活动的通知》"
 MAX_HOURS_PER_DAY = Decimal("12")
 _DUTY = re.compile(
     r"(?P<id>[0-9A-Z]{10})/(?P<year>2[0-9]{3})/(?P<total>0|[1-9][0-9]{0,6})"
@@ -78,26 +82,48 @@ class DutyTokenError(ValueError):
 
 @dataclass(frozen=True)
 class ConversionRule:
-    """Yuan of a sponsorship or donation counted as one tree, for one jurisdiction."""
+    """Yuan of a sponsorship or donation counted as one tree, and trees counted for an hour
+    of volunteering or tending, for one jurisdiction; each with the rule it comes from."""
 
     yuan_per_tree: Decimal
-    hours_per_tree: Decimal
+    trees_per_hour: Decimal
     source: str
+    hours_source: str
 
 
 def rule_for(config: Mapping[str, Any], site_code: str) -> ConversionRule:
-    """The rule of ``site_code`` in ``DUTY_CONVERSION`` (its ``default`` otherwise)."""
+    """The rule of ``site_code`` in ``DUTY_CONVERSION`` (its ``default`` otherwise).
+
+    An entry gives ``yuan_per_tree`` and ``source``, and may give ``trees_per_hour`` with
+    ``hours_source`` (its ``source`` when it has none); what it leaves out comes from the
+    defaults, with their own sources.
+    """
     table = config.get("DUTY_CONVERSION") or {}
     entry = table.get(site_code) or table.get("default") or {}
-    yuan = Decimal(str(entry.get("yuan_per_tree", DEFAULT_YUAN_PER_TREE)))
-    if not yuan.is_finite() or yuan <= 0:
-        yuan = DEFAULT_YUAN_PER_TREE
-    hours = Decimal(str(entry.get("hours_per_tree", DEFAULT_HOURS_PER_TREE)))
-    if not hours.is_finite() or hours <= 0:
-        hours = DEFAULT_HOURS_PER_TREE
-    return ConversionRule(
-        yuan_per_tree=yuan, hours_per_tree=hours, source=str(entry.get("source", ""))
+    yuan = _positive(entry.get("yuan_per_tree"))
+    source = str(entry.get("source") or "") if yuan is not None else DEFAULT_YUAN_SOURCE
+    trees = _positive(entry.get("trees_per_hour"))
+    hours_source = (
+        str(entry.get("hours_source") or entry.get("source") or "")
+        if trees is not None
+        else DEFAULT_HOURS_SOURCE
     )
+    return ConversionRule(
+        yuan_per_tree=yuan if yuan is not None else DEFAULT_YUAN_PER_TREE,
+        trees_per_hour=trees if trees is not None else DEFAULT_TREES_PER_HOUR,
+        source=source,
+        hours_source=hours_source,
+    )
+
+
+def _positive(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() and number > 0 else None
 
 
 @dataclass(frozen=True)
@@ -123,7 +149,7 @@ class HoursLine:
     site_code: str
     date: str
     hours: Decimal
-    hours_per_tree: Decimal
+    trees_per_hour: Decimal
     trees: int
 
 
@@ -224,13 +250,13 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
     )
     for row in rows:
         rule = rule_for(config, row.site.code)
-        trees = int((row.hours / rule.hours_per_tree).to_integral_value(rounding=ROUND_FLOOR))
+        trees = int((row.hours * rule.trees_per_hour).to_integral_value(rounding=ROUND_FLOOR))
         volunteering.append(
             HoursLine(
                 site_code=row.site.code,
                 date=row.day.isoformat(),
                 hours=row.hours,
-                hours_per_tree=rule.hours_per_tree,
+                trees_per_hour=rule.trees_per_hour,
                 trees=trees,
             )
         )
