@@ -65,6 +65,19 @@ def on_exit(server) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def post_worker_init(worker) -> None:
+    """Warm the worker before it accepts a request (webapp/warmup.py): recycled workers
+    otherwise spend their first requests configuring mappers and compiling templates."""
+    from flask import Flask
+
+    from webapp.warmup import warm
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        seconds = warm(app)
+        worker.log.debug("worker %s warmed up in %.2f s", worker.pid, seconds)
+
+
 def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 

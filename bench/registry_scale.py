@@ -417,8 +417,13 @@ def populate(
                     "UPDATE issuances SET retired_kg = %s, reserved_kg = 0 WHERE id = %s", (n, iid)
                 )
             cur.execute(
+                # The app may have made the row already (issuances take their serials
+                # from it): the written ledger replaces what it says.
                 "INSERT INTO ledger_head (id, size, frontier, last_hash, next_serial)"
-                " VALUES (1, %s, %s, %s, %s)",
+                " VALUES (1, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
+                " size = EXCLUDED.size, frontier = EXCLUDED.frontier,"
+                " last_hash = EXCLUDED.last_hash,"
+                " next_serial = GREATEST(ledger_head.next_serial, EXCLUDED.next_serial)",
                 (
                     seq,
                     ",".join(f"{lv}:{h.hex()}" for lv, h in frontier),

@@ -300,3 +300,21 @@ def check_token(
             and claims.plot_code == certificate.plot_code
         )
     return TokenCheck(valid=True, claims=claims, key_id=claims.key_id, matches_record=matches)
+
+
+def warm(session: Session, config: Mapping[str, Any]) -> None:
+    """Open the state read's connection and compile the statements a record is built
+    with (on the newest retirement's certificate, if any) before the first visitor needs them (a
+    server process's warm-up, ``webapp/warmup.py``)."""
+    _read_state(session, "")
+    # The commonest kind: a retirement's certificate (coverage, proof, loss notes). Read
+    # outside the session, which must begin no transaction before ``current`` reads.
+    with _state_engine(session).connect() as conn:
+        newest = conn.execute(
+            select(Certificate.public_id)
+            .where(Certificate.allocation_id.is_not(None))
+            .order_by(Certificate.id.desc())
+            .limit(1)
+        ).scalar()
+    if newest is not None:
+        current(session, config, newest)
