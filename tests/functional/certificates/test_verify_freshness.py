@@ -121,21 +121,96 @@ def test_the_state_read_survives_a_dropped_database_connection(app, issue_certif
     assert visitor.get(f"/v/{certificate.public_id}").status_code == 200
     state = verification._state_engine(db.session)
     assert state is not db.engine and state.pool._pre_ping is False
-    with state.connect() as conn:
-        pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()]
+    db.session.commit()
+    # As a restart does: every other connection to this database is dropped.
     with db.engine.connect() as admin:
-        admin.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:p) AS pid"), {"p": pids})
+        killed = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert killed >= 1
     response = visitor.get(f"/v/{certificate.public_id}")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert "VALID" in response.get_data(as_text=True)
     # A second failure is not hidden: the database really down is still "unreachable".
-    state.dispose()
+    reader = verification._STATE_READERS[db.engine]
     broken = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", pool_pre_ping=False)
-    verification._STATE_ENGINES[db.engine] = broken
+    verification._STATE_READERS[db.engine] = verification._StateReader(broken)
     try:
         response = visitor.get(f"/V/{certificate.public_id}/{certificate.token}")
         assert response.status_code == 503
         assert "REGISTRY UNREACHABLE" in response.get_data(as_text=True)
     finally:
-        verification._STATE_ENGINES.pop(db.engine, None)
+        verification._STATE_READERS[db.engine] = reader
         broken.dispose()
+
+
+def test_a_record_is_built_once_per_state_revoked_ones_too(app, issue_certificate, monkeypatch):
+    """The state read's values (as the driver gives them on PostgreSQL) and the record's
+    (typed by the ORM) must make the same key, or every request would rebuild the record:
+    a revocation time in particular, whatever the connection's time zone."""
+    from webapp.services.certificates import verification
+
+    built = []
+    real = verification.public_record
+    monkeypatch.setattr(
+        verification, "public_record", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    certificate = issue_certificate()
+    public_id = certificate.public_id
+    visitor = _visitor(app)
+    for _ in range(3):
+        assert "VALID" in visitor.get(f"/v/{public_id}").get_data(as_text=True)
+    assert len(built) == 1
+    db.session.commit()
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL TIME ZONE 'Asia/Shanghai'"))
+        conn.execute(
+            text(
+                "UPDATE certificates SET status = 'revoked', revoked_at = CURRENT_TIMESTAMP,"
+                " revocation_reason = 'revoked elsewhere' WHERE public_id = :p"
+            ),
+            {"p": public_id},
+        )
+    if db.engine.dialect.name == "postgresql":
+        for conn in verification._STATE_READERS[db.engine]._idle:
+            conn.exec_driver_sql("SET TIME ZONE 'Asia/Shanghai'")
+    for _ in range(3):
+        assert "REVOKED" in visitor.get(f"/v/{public_id}").get_data(as_text=True)
+    assert len(built) == 2
+
+
+def test_state_reads_from_many_threads_keep_a_few_connections(app, issue_certificate):
+    """A threaded server starts a thread per request: connections are given back after
+    each read, never left with a thread that has gone (which would exhaust the pool)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: SQLite reads through the application's pool")
+    import threading
+
+    from webapp.services.certificates import verification
+
+    public_id = issue_certificate().public_id
+    state = verification._state_engine(db.session)
+    reader = verification._STATE_READERS[db.engine]
+    rows, errors = [], []
+
+    def visit():
+        try:
+            for _ in range(5):
+                rows.append(reader.read(public_id))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    for _round in range(3):
+        threads = [threading.Thread(target=visit) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert errors == [] and len(rows) == 180
+    assert {row.public_id for row in rows} == {public_id}
+    assert len(reader._idle) <= reader.IDLE
+    assert state.pool.checkedout() == len(reader._idle)

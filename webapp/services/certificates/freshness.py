@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_ENTRIES = 4096
@@ -96,6 +96,12 @@ def state_key(
 ) -> tuple[Hashable, ...]:
     """What a copy of a certificate's record shows that may change after issue, and the
     published head it proves against (one head per tree size, so the size names it)."""
+    if revoked_at is not None:
+        # The same instant whichever way it was read: typed by the ORM (aware, UTC) or
+        # as the driver gives it (aware, in the connection's time zone; naive is UTC).
+        if revoked_at.tzinfo is None:
+            revoked_at = revoked_at.replace(tzinfo=UTC)
+        revoked_at = revoked_at.astimezone(UTC)
     return (
         public_id,
         certificate_id,

@@ -7,14 +7,16 @@ name are never read into the result.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import weakref
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, create_engine, event, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, event, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from webapp.models import Certificate, CertificateStatus, LedgerEntry, Plot, TreeHead
@@ -196,17 +198,83 @@ _STATE = select(
 
 
 _STATE_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_STATE_READERS: weakref.WeakKeyDictionary[Engine, _StateReader] = weakref.WeakKeyDictionary()
+
+
+class _StateReader:
+    """The state read on PostgreSQL: a few autocommit connections kept between requests
+    (taken and given back with a list's pop and append, whatever thread asks), and the
+    statement sent as compiled once (its values normalised by ``freshness.state_key``).
+    Checking a connection out of the engine's pool (its events, its reset on return), and
+    compiling and typing the statement each time, cost about as much as the round trip
+    itself: ~0.47 ms a read against ~0.23 ms (docs/BENCHMARKS.md).
+
+    No pre-ping either (a second round trip): a connection the server dropped (a restart)
+    fails its read and is discarded, and the read, which changes nothing, is asked once
+    more on a new connection; a second failure is the registry being unreachable.
+    """
+
+    IDLE = 4  # connections kept between reads; more at once come and go
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        compiled = _STATE.compile(dialect=engine.dialect)
+        self._sql = str(compiled)
+        self._params = dict(compiled.params)
+        self._lock = threading.Lock()
+        self._idle: list[Connection] = []
+
+    def read(self, public_id: str) -> Row[Any] | None:
+        params = {**self._params, "public_id": public_id}
+        for attempt in (1, 2):
+            conn = self._take()
+            try:
+                row = conn.exec_driver_sql(self._sql, params).first()
+            except DBAPIError as exc:
+                self._close(conn)
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                continue
+            except BaseException:
+                self._close(conn)
+                raise
+            self._give_back(conn)
+            return row
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _take(self) -> Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self.engine.connect()
+
+    def _give_back(self, conn: Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self.IDLE:
+                self._idle.append(conn)
+                return
+        self._close(conn)
+
+    @staticmethod
+    def _close(conn: Connection) -> None:
+        with contextlib.suppress(SQLAlchemyError):
+            conn.close()
+
+    def close_all(self) -> None:
+        """The idle connections (the application's engine is being disposed)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            self._close(conn)
 
 
 def _state_engine(session: Session) -> Engine:
     """Where the one-statement state read runs: autocommit, made once per engine.
 
-    On PostgreSQL it is an engine of its own, without the pool's pre-ping: checking each
-    connection before use is a second round trip, doubling what the commonest public
-    request costs. The read is a single idempotent statement instead, retried once on a
-    fresh connection when its connection turns out dead (:func:`_read_state`). It is
-    disposed with the application's engine. SQLite has no server to lose, and a test's
-    in-memory database must stay on one pool, so there the same pool serves.
+    On PostgreSQL it is an engine of its own, without the pool's pre-ping (see
+    :class:`_StateReader`), disposed with the application's engine. SQLite has no server
+    to lose, and a test's in-memory database must stay on one pool, so there the same
+    pool serves.
     """
     engine = session.get_bind()
     found = _STATE_ENGINES.get(engine)
@@ -219,7 +287,13 @@ def _state_engine(session: Session) -> Engine:
                 pool_size=2,
                 max_overflow=8,
             )
-            event.listen(engine, "engine_disposed", lambda _conn, own=found: own.dispose())
+            reader = _STATE_READERS[engine] = _StateReader(found)
+
+            def dispose(_conn: object, own: Engine = found, held: _StateReader = reader) -> None:
+                held.close_all()
+                own.dispose()
+
+            event.listen(engine, "engine_disposed", dispose)
         else:
             found = engine.execution_options(isolation_level="AUTOCOMMIT")
         _STATE_ENGINES[engine] = found
@@ -230,14 +304,9 @@ def _read_state(session: Session, public_id: str) -> Row[Any] | None:
     # One statement on its own (autocommit): no BEGIN/ROLLBACK round trips around it, and
     # the snapshot it reads is taken after every commit that finished before it started.
     engine = _state_engine(session)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(_STATE, {"public_id": public_id}).one_or_none()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-    # The connection had died (a database restart): the pool has dropped it and every
-    # connection older than it; the read changed nothing, so ask once more.
+    reader = _STATE_READERS.get(session.get_bind())
+    if reader is not None:
+        return reader.read(public_id)
     with engine.connect() as conn:
         return conn.execute(_STATE, {"public_id": public_id}).one_or_none()
 
