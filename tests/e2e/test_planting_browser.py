@@ -11,7 +11,7 @@ from flask import request
 
 from tests.support.browser import PHONE, new_page
 from tests.support.pdftools import decoded
-from tests.support.planting import browser_scene
+from tests.support.planting import browser_scene, too_late_for_a_scene_today
 from tests.support.scan_browser import PASSWORD, login_ranger, until
 from webapp import localtime
 from webapp.extensions import db
@@ -45,8 +45,8 @@ def _login(page, base, email, next_path):
 def test_register_check_in_offline_sync_once_and_verify_the_duty_certificate(
     browser, live_server, checkin_uploads, tmp_path
 ):
-    if localtime.local(localtime.datetime.now(localtime.UTC)).hour >= 23:
-        pytest.skip("the scene's planting day runs 23:00–23:59 today: too late to register")
+    if too_late_for_a_scene_today():
+        pytest.skip("after 23:56 local time a planting day today cannot start before it ends")
     base = live_server.url
     code = browser_scene(live_server.app, PASSWORD)["day"]
 

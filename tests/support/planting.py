@@ -105,9 +105,15 @@ def pass_text(app, registration) -> str:
     )
 
 
+def too_late_for_a_scene_today() -> bool:
+    """After 23:56 local time the scene's day could not start before 23:59 (its end)."""
+    return localtime.local(utcnow()).time() >= time(23, 56)
+
+
 def browser_scene(app, password: str) -> dict[str, str]:
     """For the browser test: a ranger of CLS-JN, a resident, two sponsored plots and a
-    planting day today from 23:00 to 23:59 (registration still open)."""
+    planting day today until 23:59, starting at 23:00 or, later in the evening, two
+    minutes from now (registration still open; check-ins must fall on the day's date)."""
     from decimal import Decimal
 
     from tests.support.plots import make_site
@@ -170,12 +176,14 @@ def browser_scene(app, password: str) -> dict[str, str]:
                 locale="zh_CN",
             )
             plots.append(plot)
+        now = localtime.local(utcnow())
+        start = max(time(23, 0), (now + timedelta(minutes=2)).time().replace(second=0))
         day = days.schedule(
             db.session,
             site,
             days.DayInput(
                 day=localtime.today(),
-                start=time(23, 0),
+                start=start,
                 end=time(23, 59),
                 meeting_point="东门停车场",
                 plot_ids=[p.id for p in plots],
