@@ -250,6 +250,9 @@ def test_a_staff_member_never_approves_their_own_proposal(
     own = make_proposal(site, sponsored_plots, planting_admin)
     auth.login(email="staff@example.cn")
     path = f"/admin/planting-days/{own.code}"
+    page = english.get(path).get_data(as_text=True)
+    assert "Approve and schedule" not in page
+    assert "You proposed this day: another staff member must approve it." in page
     refused = english.post(f"{path}/approve", data={"csrf_token": csrf_token(english, path)})
     assert refused.status_code == 403
     assert "You proposed this day: another staff member must approve it." in refused.get_data(
