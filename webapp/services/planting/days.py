@@ -179,7 +179,8 @@ def build(
     now: datetime,
     is_demo: bool = False,
 ) -> PlantingDay:
-    """A new day from checked facts (staff's schedule, an organisation's proposal), flushed."""
+    """A new day from checked facts (staff's schedule, an organisation's proposal), added
+    to the session; the caller completes it and flushes."""
     starts_at, ends_at, meeting, bring, safety, plots = _check(session, site, data, now)
     day = PlantingDay(
         code=new_code(),
