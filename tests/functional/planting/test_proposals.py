@@ -206,6 +206,7 @@ def test_staff_approve_a_proposal_and_it_becomes_an_ordinary_scheduled_day(
     organiser.locale = "en"
     db.session.commit()
     auth.login(email="staff@example.cn")
+    assert proposal.code in english.get("/admin/").get_data(as_text=True)
     listing = english.get("/admin/planting-days").get_data(as_text=True)
     assert "Proposed by organisations, awaiting a decision" in listing
     assert proposal.code in listing and "泰山论坛组委会" in listing
