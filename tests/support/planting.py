@@ -194,3 +194,30 @@ def browser_scene(app, password: str) -> dict[str, str]:
         )
         db.session.commit()
         return {"day": day.code}
+
+
+def make_proposal(
+    site, plots, proposer, *, capacity: int = 10, in_days: int = 7, note: str = "员工二十人"
+) -> PlantingDay:
+    """A day proposed by ``proposer`` (an organiser or staff), waiting for staff."""
+    from webapp.services.planting import proposals
+
+    day = proposals.propose(
+        db.session,
+        site,
+        days.DayInput(
+            day=localtime.today() + timedelta(days=in_days),
+            start=time(9, 0),
+            end=time(12, 0),
+            meeting_point="南门广场",
+            plot_ids=[p.id for p in plots],
+            trees_available=30,
+            capacity=capacity,
+            what_to_bring="手套",
+            safety_notes="防滑鞋",
+        ),
+        note,
+        proposer=proposer,
+    )
+    db.session.commit()
+    return day

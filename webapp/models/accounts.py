@@ -69,6 +69,11 @@ class User(UserMixin, Base):
         return self.role is Role.ADMIN
 
     @property
+    def can_propose_planting_days(self) -> bool:
+        """Organisations (and staff) propose planting days for staff to approve."""
+        return self.role in (Role.ORGANISER, Role.ADMIN)
+
+    @property
     def can_pay_by_transfer(self) -> bool:
         """Bank transfer (对公转账) is for organisations and the staff acting for them."""
         return self.role in (Role.ORGANISER, Role.ADMIN)

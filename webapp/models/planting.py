@@ -40,8 +40,21 @@ MAX_GROUP_NAME = 120
 
 
 class PlantingDayStatus(enum.StrEnum):
+    """A day staff schedule is SCHEDULED at once; a day an organisation proposes is PROPOSED
+    until staff approve it (SCHEDULED) or decline it, or its proposer withdraws it. Only
+    SCHEDULED and CANCELLED days are public (``PUBLIC_DAY_STATUSES``)."""
+
+    PROPOSED = "proposed"
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+# The states anyone but staff and the proposer may see (pages, API, scanner, e-mails).
+PUBLIC_DAY_STATUSES = (PlantingDayStatus.SCHEDULED, PlantingDayStatus.CANCELLED)
+MAX_PROPOSAL_NOTE = 500
+MAX_DECLINE_REASON = 500
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -72,7 +85,44 @@ class PlantingDay(Base):
         CheckConstraint(
             "status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"
         ),
+        # Proposals (issue 19): who proposed, who approved (never the proposer), why declined.
+        CheckConstraint(
+            "status NOT IN ('proposed', 'declined', 'withdrawn') OR proposed_by_id IS NOT NULL",
+            name="proposal_has_proposer",
+        ),
+        CheckConstraint(
+            "status NOT IN ('proposed', 'declined', 'withdrawn') OR places_taken = 0",
+            name="proposal_has_no_places",
+        ),
+        CheckConstraint(
+            "(approved_at IS NULL) = (approved_by_id IS NULL)", name="approval_complete"
+        ),
+        CheckConstraint(
+            "approved_at IS NULL OR (proposed_by_id IS NOT NULL"
+            " AND status IN ('scheduled', 'cancelled'))",
+            name="approved_only_scheduled_proposal",
+        ),
+        CheckConstraint(
+            "proposed_by_id IS NULL OR status NOT IN ('scheduled', 'cancelled')"
+            " OR approved_at IS NOT NULL",
+            name="scheduled_proposal_approved",
+        ),
+        CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> proposed_by_id",
+            name="approver_not_proposer",
+        ),
+        CheckConstraint(
+            "(status = 'declined') = (declined_at IS NOT NULL)"
+            " AND (declined_at IS NULL OR (declined_by_id IS NOT NULL"
+            " AND decline_reason IS NOT NULL AND decline_reason <> ''))",
+            name="declined_has_reason",
+        ),
+        CheckConstraint(
+            "(status = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"
+        ),
         Index("ix_planting_days_site_starts", "site_id", "starts_at"),
+        Index("ix_planting_days_status", "status"),
+        Index("ix_planting_days_proposed_by", "proposed_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,10 +143,22 @@ class PlantingDay(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A proposal (status PROPOSED at first): its proposer, their note to staff, and the
+    # decision. A day staff scheduled themselves has none of these.
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposal_note: Mapped[str | None] = mapped_column(String(MAX_PROPOSAL_NOTE))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(String(MAX_DECLINE_REASON))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[MemorialSite] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     plots: Mapped[list[Plot]] = relationship(secondary=planting_day_plots, order_by="Plot.code")
     registrations: Mapped[list[PlantingRegistration]] = relationship(
         back_populates="day", order_by="PlantingRegistration.id"
@@ -105,6 +167,10 @@ class PlantingDay(Base):
     @property
     def places_left(self) -> int:
         return max(0, self.capacity - self.places_taken)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_DAY_STATUSES
 
 
 class PlantingRegistration(Base):

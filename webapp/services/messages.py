@@ -16,6 +16,8 @@ Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
 * :class:`CertificateBatchCreated` — the background package starts the bulk-issue job.
 * :class:`SmsCodeRequested` — the account blueprint texts a one-time sign-in code.
   Registered by ``phone_accounts.request_code``.
+* :class:`PlantingProposalDecided` — the proposer of a planting day is e-mailed the
+  decision. Registered by ``planting.proposals.approve`` and ``decline``.
 * :class:`LossConfirmed` — holders of certificates resting on the project are e-mailed
   (``registry/loss_notice.py``). Registered by ``registry.losses.confirm``.
 """
@@ -83,6 +85,14 @@ class PlantingRegistered:
 
     registration_id: int
     promoted: bool = False
+
+
+@dataclass(frozen=True)
+class PlantingProposalDecided:
+    """Registered by ``planting.proposals.approve`` and ``decline``: the proposer is told by
+    e-mail whether their day is scheduled or declined (and why)."""
+
+    day_id: int
 
 
 # --- delivery (issue 18) ------------------------------------------------------------------

@@ -74,6 +74,8 @@ class CountField(QuantityField):
     :class:`QuantityField`; ``data`` is an ``int``."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return  # not posted (another form on the page was): the default stays
         super().process_formdata(valuelist)
         if self.data is None:
             return

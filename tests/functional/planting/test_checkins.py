@@ -98,7 +98,9 @@ def test_passes_of_another_day_or_site_tampered_or_waiting_are_rejected(
     make_plot,
     sponsor_plot,
 ):
-    other_day = make_day(today.site, sponsored_plots, planting_admin, capacity=1, in_days=3)
+    # A plot is on one scheduled day at a time: the other day plants its own plot.
+    other_plot = sponsor_plot(make_plot("B-09"), make_user())
+    other_day = make_day(today.site, [other_plot], planting_admin, capacity=1, in_days=3)
     holder = make_user()
     from webapp.services.planting import registrations
 

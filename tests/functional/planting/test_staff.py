@@ -100,3 +100,18 @@ def test_residents_cannot_reach_the_staff_pages(client, auth, make_user):
     make_user(email="lin@example.cn")
     auth.login()
     assert client.get("/admin/planting-days").status_code == 403
+
+
+def test_a_cancellation_without_a_reason_redisplays_the_page(
+    english, auth, planting_admin, planting_day
+):
+    """The page re-rendered after one of its forms failed shows the other forms fresh
+    (it once read the capacity form from the cancel form's post and answered 500)."""
+    auth.login(email="staff@example.cn")
+    path = f"/admin/planting-days/{planting_day.code}"
+    token = csrf_token(english, path)
+    page = english.post(f"{path}/cancel", data={"csrf_token": token, "cancel-reason": ""})
+    assert page.status_code == 400
+    assert "This field is required." in page.get_data(as_text=True)
+    db.session.refresh(planting_day)
+    assert planting_day.status is PlantingDayStatus.SCHEDULED

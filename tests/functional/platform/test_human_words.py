@@ -103,6 +103,7 @@ def _names() -> set[str]:
 
     for day in db.session.scalars(select(PlantingDay)):  # what staff typed for the day
         add(day.meeting_point, day.what_to_bring, day.safety_notes, day.code)
+        add(day.proposal_note, day.decline_reason)  # an organiser's note, staff's reason
     for person in db.session.scalars(select(PlantingParticipant)):
         add(person.name, initials(person.name))
     for loss in db.session.scalars(select(Loss)):
@@ -198,7 +199,7 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         "/registry/losses",
         "/planting-days",
         "/planting-days/points",
-        *[f"/planting-days/{code}" for code in _planting_day_codes()],
+        *[f"/planting-days/{code}" for code in _planting_day_codes(public=True)],
         "/account/phone",
         "/sites",
         f"/sites/{site.code}",
@@ -223,6 +224,8 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         f"/orders/{refunded.ref}/receipt",
     ]
     organiser = [
+        "/account/planting-proposals",
+        "/account/planting-proposals/new",
         f"/events/{event.code}/manage",
         f"/organisations/{event.organisation_id}",
         f"/orders/{bank.ref}",
@@ -270,10 +273,15 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def _planting_day_codes() -> list[str]:
+def _planting_day_codes(*, public: bool = False) -> list[str]:
+    """Every planting day (staff see proposals too), or the public ones only."""
     from webapp.models import PlantingDay
+    from webapp.models.planting import PUBLIC_DAY_STATUSES
 
-    return list(db.session.scalars(select(PlantingDay.code).order_by(PlantingDay.id)))
+    query = select(PlantingDay.code).order_by(PlantingDay.id)
+    if public:
+        query = query.where(PlantingDay.status.in_(PUBLIC_DAY_STATUSES))
+    return list(db.session.scalars(query))
 
 
 def test_no_internal_words_in_pages_pdfs_csvs_and_emails(app, runner):

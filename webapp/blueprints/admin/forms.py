@@ -8,11 +8,8 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
-    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -320,52 +317,6 @@ class SitePhotoForm(FlaskForm):
     )
 
 
-class _PlotBoxes(SelectMultipleField):
-    """Plots as checkboxes (no script needed)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class PlantingDayForm(FlaskForm):
-    site = SelectField(_l("Site"), coerce=int, choices=[])
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please give the date."))])
-    start = TimeField(
-        _l("Starts at (local time)"),
-        validators=[InputRequired(message=_l("Please give the start time."))],
-    )
-    end = TimeField(
-        _l("Ends at (local time)"),
-        validators=[InputRequired(message=_l("Please give the end time."))],
-    )
-    meeting_point = StringField(
-        _l("Meeting point"), filters=[strip], validators=[_required, Length(max=200)]
-    )
-    plots = _PlotBoxes(_l("Plots to plant"), coerce=int, choices=[], validate_choice=False)
-    trees_available = CountField(
-        _l("Trees available"),
-        unit="trees",
-        validators=[
-            InputRequired(message=_l("Please give a whole number.")),
-            NumberRange(min=1, max=100_000, message=_l("Between 1 and 100,000.")),
-        ],
-    )
-    capacity = CountField(
-        _l("Capacity (people)"),
-        unit="people",
-        validators=[
-            InputRequired(message=_l("Please give a whole number.")),
-            NumberRange(min=1, max=2000, message=_l("Between 1 and 2,000.")),
-        ],
-    )
-    what_to_bring = TextAreaField(
-        _l("What to bring"), filters=[strip_multiline], validators=[Length(max=2000)]
-    )
-    safety_notes = TextAreaField(
-        _l("Safety and weather"), filters=[strip_multiline], validators=[Length(max=2000)]
-    )
-
-
 class CapacityForm(FlaskForm):
     capacity = CountField(
         _l("New capacity (people)"),
@@ -379,3 +330,14 @@ class CapacityForm(FlaskForm):
 
 class CancelDayForm(FlaskForm):
     reason = StringField(_l("Reason"), filters=[strip], validators=[_required, Length(max=200)])
+
+
+class DeclineProposalForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (the proposer reads it)"),
+        filters=[strip_multiline],
+        validators=[
+            InputRequired(message=_l("Please tell the proposer why the day is declined.")),
+            Length(max=500, message=_l("At most 500 characters.")),
+        ],
+    )

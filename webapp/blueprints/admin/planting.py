@@ -1,5 +1,5 @@
-"""Staff pages for planting days (植树日): schedule, change the capacity, cancel, and see
-who registered."""
+"""Staff pages for planting days (植树日): schedule, change the capacity, cancel, see who
+registered, and decide on the days organisations propose (approve or decline)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.admin import bp
-from webapp.blueprints.admin.forms import CancelDayForm, CapacityForm, PlantingDayForm
+from webapp.blueprints.admin.forms import CancelDayForm, CapacityForm, DeclineProposalForm
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import current_lang
-from webapp.models import MemorialSite, PlotStatus
-from webapp.services.planting import days, queries, registrations
-from webapp.services.plots import queries as plot_queries
+from webapp.models import MemorialSite
+from webapp.services.planting import days, proposals, queries, registrations
 from webapp.unit_of_work import committing
+from webapp.web.planting_day_form import PlantingDayForm, day_input, fill_choices
 
 
 def _day_form() -> PlantingDayForm:
-    form = PlantingDayForm()
-    sites = plot_queries.public_sites(db.session)
-    form.site.choices = [(s.id, f"{s.code} · {s.text('name', current_lang())}") for s in sites]
-    choices = []
-    for site in sites:
-        for plot in plot_queries.site_plots(db.session, site):
-            if plot.status is PlotStatus.SPONSORED:
-                choices.append((plot.id, f"{site.code} / {plot.code}"))
-    form.plots.choices = choices
-    return form
+    return fill_choices(PlantingDayForm(), db.session, current_lang())
 
 
 @bp.route("/planting-days", methods=["GET", "POST"])
@@ -40,17 +31,7 @@ def planting_days():
             site = db.session.get(MemorialSite, form.site.data)
             if site is None:
                 abort(404)
-            data = days.DayInput(
-                day=form.day.data,
-                start=form.start.data,
-                end=form.end.data,
-                meeting_point=form.meeting_point.data or "",
-                plot_ids=form.plots.data or [],
-                trees_available=form.trees_available.data,
-                capacity=form.capacity.data,
-                what_to_bring=form.what_to_bring.data or "",
-                safety_notes=form.safety_notes.data or "",
-            )
+            data = day_input(form)
             try:
                 with committing(db.session):
                     day = days.schedule(db.session, site, data, actor=current_user)
@@ -63,16 +44,23 @@ def planting_days():
         else:
             status = 400
     return render_template(
-        "admin/planting_days.html", form=form, days=queries.all_days(db.session)
+        "admin/planting_days.html",
+        form=form,
+        days=queries.all_days(db.session),
+        pending=proposals.pending(db.session),
+        decided=queries.decided_proposals(db.session),
     ), status
 
 
-def _day_page(day, capacity_form=None, cancel_form=None, status=200):
+def _day_page(day, capacity_form=None, cancel_form=None, decline_form=None, status=200):
     return render_template(
         "admin/planting_day.html",
         day=day,
-        capacity_form=capacity_form or CapacityForm(prefix="cap", capacity=day.capacity),
-        cancel_form=cancel_form or CancelDayForm(prefix="cancel"),
+        # The forms not posted are fresh (formdata=None): not read from another form's post.
+        capacity_form=capacity_form
+        or CapacityForm(formdata=None, prefix="cap", capacity=day.capacity),
+        cancel_form=cancel_form or CancelDayForm(formdata=None, prefix="cancel"),
+        decline_form=decline_form or DeclineProposalForm(formdata=None, prefix="decline"),
         trees=queries.trees_planted(db.session, day),
         checkins=queries.counted_checkins(db.session, day),
     ), status
@@ -128,4 +116,36 @@ def planting_day_cancel(code: str):
         flash(str(exc.message), "error")
         return _day_page(day, cancel_form=form, status=exc.status)
     flash(_("The planting day is cancelled; everyone registered is told by e-mail."), "success")
+    return redirect(url_for(".planting_day", code=day.code))
+
+
+@bp.post("/planting-days/<code>/approve")
+def planting_day_approve(code: str):
+    day = _day_or_404(code)  # CSRFProtect has checked the token
+    try:
+        with committing(db.session):
+            proposals.approve(db.session, day, actor=current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return _day_page(day, status=exc.status)
+    flash(
+        _("Planting day %(code)s is scheduled; the proposer is told by e-mail.", code=day.code),
+        "success",
+    )
+    return redirect(url_for(".planting_day", code=day.code))
+
+
+@bp.post("/planting-days/<code>/decline")
+def planting_day_decline(code: str):
+    day = _day_or_404(code)
+    form = DeclineProposalForm(prefix="decline")
+    if not form.validate_on_submit():
+        return _day_page(day, decline_form=form, status=400)
+    try:
+        with committing(db.session):
+            proposals.decline(db.session, day, form.reason.data, actor=current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+        return _day_page(day, decline_form=form, status=exc.status)
+    flash(_("The proposal is declined; the proposer is told by e-mail."), "success")
     return redirect(url_for(".planting_day", code=day.code))

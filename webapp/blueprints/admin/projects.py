@@ -22,6 +22,7 @@ from webapp.models import (
     RiskRating,
     SinkInstrument,
 )
+from webapp.services.planting import proposals as planting_proposals
 from webapp.services.registry import issuance as issuance_service
 from webapp.services.registry import projects as project_service
 from webapp.services.registry import queries
@@ -34,7 +35,12 @@ def index():
     pending = db.session.scalars(
         select(Issuance).where(Issuance.status == IssuanceStatus.DRAFT).order_by(Issuance.id)
     ).all()
-    return render_template("admin/index.html", projects=items, pending=pending)
+    return render_template(
+        "admin/index.html",
+        projects=items,
+        pending=pending,
+        proposed_days=planting_proposals.pending(db.session),
+    )
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])

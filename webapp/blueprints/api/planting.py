@@ -44,7 +44,7 @@ def planting_days():
 
 @bp.get("/planting-days/<code>")
 def planting_day(code: str):
-    day = queries.day_by_code(db.session, code)
+    day = queries.public_day_by_code(db.session, code)
     if day is None:
         abort(404)
     body = _day_dict(day)

@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.models import Privacy
 from webapp.web.fields import QuantityField, strip, strip_multiline
+from webapp.web.planting_day_form import PlantingDayForm
 
 
 class RegisterForm(FlaskForm):
@@ -72,4 +73,20 @@ class HoursForm(FlaskForm):
         _l("What they did (optional)"),
         filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))],
+    )
+
+
+class ProposalForm(PlantingDayForm):
+    """An organisation's proposed day: the staff form's fields and a note to staff."""
+
+    note = TextAreaField(
+        _l("Note to staff"),
+        filters=[strip_multiline],
+        validators=[
+            InputRequired(
+                message=_l("Please tell staff who you are and why you propose this day.")
+            ),
+            Length(max=500, message=_l("At most 500 characters.")),
+        ],
+        description=_l("Who you are, who will come, and why this day (staff read it)."),
     )

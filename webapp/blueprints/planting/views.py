@@ -17,28 +17,29 @@ from flask_login import current_user, login_required
 
 import webapp.localtime as localtime
 from webapp.blueprints.planting import bp
-from webapp.blueprints.planting.forms import HoursForm, RegisterForm
+from webapp.blueprints.planting.forms import HoursForm, ProposalForm, RegisterForm
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import current_lang
 from webapp.labels import label
-from webapp.models import PlantingDayStatus, Privacy, RegistrationStatus, Role
+from webapp.models import MemorialSite, PlantingDayStatus, Privacy, RegistrationStatus, Role
 from webapp.models.base import utcnow
 from webapp.security import role_required
 from webapp.services import accounts, keys
 from webapp.services.certificates import shares
 from webapp.services.certificates.qr import make_qr
 from webapp.services.planting import duty as duty_service
-from webapp.services.planting import passes, points, queries, registrations
+from webapp.services.planting import passes, points, proposals, queries, registrations
 from webapp.services.plots import rangers as plot_rangers
 from webapp.services.registry.privacy import initials
 from webapp.unit_of_work import committing
+from webapp.web.planting_day_form import day_input, fill_choices
 
 PASS_QR_MM = 45
 
 
 def _day_or_404(code: str):
-    day = queries.day_by_code(db.session, code)
+    day = queries.public_day_by_code(db.session, code)
     if day is None:
         abort(404)
     return day
@@ -201,7 +202,7 @@ def pass_check(rest: str):
         claims = passes.verify(keyring, rest)
     except passes.PassError:
         return render_template("planting/pass.html", claims=None, day=None), 400
-    day = queries.day_by_code(db.session, claims.day_code)
+    day = queries.public_day_by_code(db.session, claims.day_code)
     return render_template("planting/pass.html", claims=claims, day=day)
 
 
@@ -312,3 +313,58 @@ def volunteering():
         else:
             status = 400
     return render_template("planting/volunteering.html", form=form), status
+
+
+@bp.get("/account/planting-proposals")
+@role_required(*proposals.MAY_PROPOSE)
+def proposals_mine():
+    """The organisation's proposed planting days and staff's decisions."""
+    return render_template(
+        "planting/proposals.html", items=proposals.of_proposer(db.session, current_user)
+    )
+
+
+@bp.route("/account/planting-proposals/new", methods=["GET", "POST"])
+@role_required(*proposals.MAY_PROPOSE)
+def propose():
+    form = fill_choices(ProposalForm(), db.session, current_lang())
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            site = db.session.get(MemorialSite, form.site.data)
+            if site is None:
+                abort(404)
+            try:
+                with committing(db.session):
+                    day = proposals.propose(
+                        db.session, site, day_input(form), form.note.data or "",
+                        proposer=current_user,
+                    )  # fmt: skip
+            except DomainError as exc:
+                flash(str(exc.message), "error")
+                status = exc.status
+            else:
+                flash(
+                    _("Your proposal %(code)s is sent; staff will decide.", code=day.code),
+                    "success",
+                )
+                return redirect(url_for(".proposals_mine"))
+        else:
+            status = 400
+    return render_template("planting/propose.html", form=form), status
+
+
+@bp.post("/account/planting-proposals/<code>/withdraw")
+@role_required(*proposals.MAY_PROPOSE)
+def withdraw_proposal(code: str):
+    day = proposals.proposal_by_code(db.session, current_user, code)
+    if day is None:
+        abort(404)
+    try:
+        with committing(db.session):
+            proposals.withdraw(db.session, day, actor=current_user)
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Your proposal is withdrawn."), "success")
+    return redirect(url_for(".proposals_mine"))

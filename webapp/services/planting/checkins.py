@@ -163,7 +163,7 @@ def record(
     found = _existing(session, client_id)
     if found is not None:
         return _outcome(session, found, "exists")
-    day = queries.day_by_code(session, item.day_code)
+    day = queries.public_day_by_code(session, item.day_code)
     if day is None:
         raise DomainError(_l("Unknown planting day."))
     if not rangers.may_report(session, ranger, day.site):

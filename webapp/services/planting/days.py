@@ -1,4 +1,6 @@
-"""Staff schedule planting days (植树日), change their capacity, and cancel them."""
+"""Staff schedule planting days (植树日), change their capacity, and cancel them; the day's
+one state machine (``day_transition``); the checks a day's facts must pass, shared by staff
+scheduling and organisations' proposals (``services/planting/proposals.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import webapp.localtime as localtime
 from webapp.errors import Conflict, DomainError
 from webapp.models import MemorialSite, PlantingDay, PlantingDayStatus, Plot, PlotStatus, User
 from webapp.models.base import utcnow
+from webapp.models.planting import planting_day_plots
 from webapp.services import audit, text_policy
 from webapp.services.messages import PlantingDayCancelled
 from webapp.unit_of_work import after_commit
@@ -38,6 +41,33 @@ class DayInput:
     capacity: int
     what_to_bring: str = ""
     safety_notes: str = ""
+
+
+# The planting day's state machine: the one table, the one function (``day_transition``).
+DAY_TRANSITIONS: dict[PlantingDayStatus, frozenset[PlantingDayStatus]] = {
+    PlantingDayStatus.PROPOSED: frozenset(
+        {PlantingDayStatus.SCHEDULED, PlantingDayStatus.DECLINED, PlantingDayStatus.WITHDRAWN}
+    ),
+    PlantingDayStatus.SCHEDULED: frozenset({PlantingDayStatus.CANCELLED}),
+    PlantingDayStatus.CANCELLED: frozenset(),
+    PlantingDayStatus.DECLINED: frozenset(),
+    PlantingDayStatus.WITHDRAWN: frozenset(),
+}
+
+
+def day_transition(current: PlantingDayStatus, target: PlantingDayStatus) -> PlantingDayStatus:
+    """``target`` if the table allows ``current`` → ``target``; raises Conflict otherwise."""
+    if target not in DAY_TRANSITIONS[current]:
+        from webapp.labels import label
+
+        raise Conflict(
+            _l(
+                "This planting day is “%(a)s”: it cannot become “%(b)s”.",
+                a=label(current),
+                b=label(target),
+            )
+        )
+    return target
 
 
 def new_code() -> str:
@@ -75,10 +105,27 @@ def _check(session: Session, site: MemorialSite, data: DayInput, now: datetime):
         raise DomainError(_l("Please say where the planters meet."))
     bring = _clean(data.what_to_bring, str(_l("What to bring")), MAX_NOTES, multiline=True)
     safety = _clean(data.safety_notes, str(_l("Safety and weather")), MAX_NOTES, multiline=True)
-    ids = sorted(set(data.plot_ids))
+    plots = check_plots(session, site, data.plot_ids, now)
+    return starts_at, ends_at, meeting, bring, safety, plots
+
+
+def check_plots(
+    session: Session,
+    site: MemorialSite,
+    plot_ids: Sequence[int],
+    now: datetime,
+    *,
+    other_than: PlantingDay | None = None,
+) -> list[Plot]:
+    """The plots, locked (a concurrent scheduling of the same plots queues here): of
+    ``site``, sponsored and not yet planted, and on no other scheduled day still to come."""
+    ids = sorted(set(plot_ids))
     if not ids:
         raise DomainError(_l("Please choose at least one plot to plant."))
-    plots = list(session.scalars(select(Plot).where(Plot.id.in_(ids)).order_by(Plot.code)))
+    plots = list(
+        session.scalars(select(Plot).where(Plot.id.in_(ids)).order_by(Plot.id).with_for_update())
+    )
+    plots.sort(key=lambda p: p.code)
     if len(plots) != len(ids) or any(p.site_id != site.id for p in plots):
         raise DomainError(_l("Every plot must belong to this site."))
     for plot in plots:
@@ -90,19 +137,50 @@ def _check(session: Session, site: MemorialSite, data: DayInput, now: datetime):
                     code=plot.code,
                 )
             )
-    return starts_at, ends_at, meeting, bring, safety, plots
+    busy = booked_plot_ids(session, now, ids, other_than=other_than)
+    for plot in plots:
+        if plot.id in busy:
+            raise DomainError(
+                _l(
+                    "Plot %(code)s is already on another planting day: choose another plot.",
+                    code=plot.code,
+                )
+            )
+    return plots
 
 
-def schedule(
+def booked_plot_ids(
+    session: Session,
+    now: datetime,
+    ids: Sequence[int] | None = None,
+    *,
+    other_than: PlantingDay | None = None,
+) -> set[int]:
+    """Plots (of ``ids``, or all) on a scheduled day that has not ended, ``other_than`` aside."""
+    query = (
+        select(planting_day_plots.c.plot_id)
+        .join(PlantingDay, PlantingDay.id == planting_day_plots.c.day_id)
+        .where(PlantingDay.status == PlantingDayStatus.SCHEDULED, PlantingDay.ends_at > now)
+    )
+    if ids is not None:
+        query = query.where(planting_day_plots.c.plot_id.in_(ids))
+    if other_than is not None:
+        query = query.where(PlantingDay.id != other_than.id)
+    return set(session.scalars(query))
+
+
+def build(
     session: Session,
     site: MemorialSite,
     data: DayInput,
     *,
     actor: User,
-    now: datetime | None = None,
+    status: PlantingDayStatus,
+    now: datetime,
     is_demo: bool = False,
 ) -> PlantingDay:
-    now = now or utcnow()
+    """A new day from checked facts (staff's schedule, an organisation's proposal), added
+    to the session; the caller completes it and flushes."""
     starts_at, ends_at, meeting, bring, safety, plots = _check(session, site, data, now)
     day = PlantingDay(
         code=new_code(),
@@ -115,13 +193,35 @@ def schedule(
         places_taken=0,
         what_to_bring=bring,
         safety_notes=safety,
-        status=PlantingDayStatus.SCHEDULED,
+        status=status,
         created_by_id=actor.id,
         is_demo=is_demo,
         created_at=now,
     )
     day.plots = plots
     session.add(day)
+    return day
+
+
+def schedule(
+    session: Session,
+    site: MemorialSite,
+    data: DayInput,
+    *,
+    actor: User,
+    now: datetime | None = None,
+    is_demo: bool = False,
+) -> PlantingDay:
+    now = now or utcnow()
+    day = build(
+        session,
+        site,
+        data,
+        actor=actor,
+        status=PlantingDayStatus.SCHEDULED,
+        now=now,
+        is_demo=is_demo,
+    )
     session.flush()
     audit.record(session, "planting_day.schedule", actor=actor, subject=day, code=day.code)
     return day
@@ -134,12 +234,13 @@ def cancel(
     lock(session, day)
     if day.status is PlantingDayStatus.CANCELLED:
         raise Conflict(_l("This planting day was cancelled."))
+    target = day_transition(day.status, PlantingDayStatus.CANCELLED)
     if day.ends_at <= now:
         raise Conflict(_l("A planting day that has taken place cannot be cancelled."))
     reason = _clean(reason, str(_l("Reason")), 200)
     if not reason:
         raise DomainError(_l("Please give the reason for the cancellation."))
-    day.status = PlantingDayStatus.CANCELLED
+    day.status = target
     day.cancel_reason = reason
     day.cancelled_at = now
     session.flush()

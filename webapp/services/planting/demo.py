@@ -1,5 +1,6 @@
 """Demonstration planting days at the demo site (labelled demo): one upcoming, with the
-demo resident registered with a child, and one past, with its check-in and results."""
+demo resident registered with a child, one past, with its check-in and results, and one
+proposed by the demo organisation, waiting for staff (seen by staff and the organiser only)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import webapp.localtime as localtime
 from webapp.models import MemorialSite, PlantingDay, Plot, PlotUpdateKind, Privacy
 from webapp.models.base import utcnow
 from webapp.services import accounts
-from webapp.services.planting import checkins, days, passes, registrations
+from webapp.services.planting import checkins, days, passes, proposals, registrations
 from webapp.services.plots import rangers
 from webapp.services.plots.demo import DEMO_ADMIN, DEMO_RANGER, DEMO_SITE
 from webapp.services.signing import Keyring
 
 DEMO_RESIDENT = "resident@tanhui.local"
+DEMO_ORGANISER = "organiser@tanhui.local"
 
 
 class _Report(Protocol):
@@ -37,7 +39,8 @@ def load(session: Session, key: Any, report: _Report, *, now: datetime | None = 
     admin = accounts.find_by_email(session, DEMO_ADMIN)
     ranger = accounts.find_by_email(session, DEMO_RANGER)
     resident = accounts.find_by_email(session, DEMO_RESIDENT)
-    if site is None or admin is None or ranger is None or resident is None:
+    organiser = accounts.find_by_email(session, DEMO_ORGANISER)
+    if site is None or admin is None or ranger is None or resident is None or organiser is None:
         return
     if session.scalar(select(PlantingDay.id).where(PlantingDay.is_demo.is_(True)).limit(1)):
         report.existing += 1
@@ -51,7 +54,7 @@ def load(session: Session, key: Any, report: _Report, *, now: datetime | None = 
             start=time(9, 0),
             end=time(11, 30),
             meeting_point="基地东门停车场",
-            plot_ids=[p.id for p in _plots(session, site, ["C-01", "C-02"])],
+            plot_ids=[p.id for p in _plots(session, site, ["C-01"])],
             trees_available=40,
             capacity=30,
             what_to_bring="手套、水、防晒帽",
@@ -129,4 +132,24 @@ def load(session: Session, key: Any, report: _Report, *, now: datetime | None = 
         (),
         now=now - timedelta(days=3),
     )
-    report.created += 2
+    # Proposed by the demo organisation (C-02), waiting for a staff member's decision.
+    proposals.propose(
+        session,
+        site,
+        days.DayInput(
+            day=localtime.today(now) + timedelta(days=17),
+            start=time(8, 30),
+            end=time(11, 30),
+            meeting_point="基地南门广场",
+            plot_ids=[p.id for p in _plots(session, site, ["C-02"])],
+            trees_available=20,
+            capacity=25,
+            what_to_bring="工作手套、饮用水；铁锹由基地提供",
+            safety_notes="请穿防滑鞋；遇雷雨天气改期。",
+        ),
+        "泰山论坛组委会的员工志愿者约二十人，希望在论坛结束后一起义务植树。联系人：组委会办公室。",
+        proposer=organiser,
+        now=now,
+        is_demo=True,
+    )
+    report.created += 3

@@ -1,5 +1,6 @@
 """E-mails of planting days: registration (with the pass link), a place from the waiting
-list, the cancellation of a day, and the reminder before it. Sent after the commit."""
+list, the cancellation of a day, the reminder before it, and the decision on a proposed
+day for its proposer. Sent after the commit."""
 
 from __future__ import annotations
 
@@ -109,6 +110,36 @@ def reminder_mail(registration: PlantingRegistration, base_url: str) -> Mail:
         ]
         subject = _("Reminder: planting day %(code)s", code=day.code)
     return Mail(to=registration.user.email, subject=subject, text="\n".join(lines))
+
+
+def proposal_decided_mail(day: PlantingDay, base_url: str) -> Mail:
+    """The proposer's e-mail: their day is scheduled (public now), or declined and why."""
+    proposer = day.proposed_by
+    lang = proposer.locale if proposer.locale in ("zh", "en") else "zh"
+    with force_locale(lang):
+        if day.status is PlantingDayStatus.DECLINED:
+            subject = _("Your proposed planting day %(code)s was declined", code=day.code)
+            lines = [
+                _("Staff declined the planting day you proposed."),
+                _("Reason: %(reason)s", reason=day.decline_reason or ""),
+            ]
+        else:
+            subject = _("Your proposed planting day %(code)s is scheduled", code=day.code)
+            lines = [
+                _(
+                    "Staff approved the planting day you proposed: it is now public and open for "
+                    "registration."
+                ),
+                _("Its page: %(url)s", url=f"{base_url}/planting-days/{day.code}"),
+            ]
+        lines += [
+            "",
+            *_facts(day, lang),
+            "",
+            _("Your proposals: %(url)s", url=f"{base_url}/account/planting-proposals"),
+            "— Tanhui 碳汇",
+        ]
+    return Mail(to=proposer.email, subject=subject, text="\n".join(lines))
 
 
 def send_quietly(config: Mapping[str, Any], message: Mail) -> bool:

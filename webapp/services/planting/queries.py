@@ -1,4 +1,8 @@
-"""Read-only look-ups of planting days for pages, the API and the scanner."""
+"""Read-only look-ups of planting days for pages, the API and the scanner.
+
+Only days in ``PUBLIC_DAY_STATUSES`` (scheduled, cancelled) are ever shown outside the
+staff pages and the proposer's own page: ``public_day_by_code`` for every public look-up,
+``day_by_code`` for staff only."""
 
 from __future__ import annotations
 
@@ -21,14 +25,27 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
+from webapp.models.planting import PUBLIC_DAY_STATUSES
 from webapp.services.plots.queries import latest_survival
 from webapp.services.registry.privacy import display_name
 
 
 def day_by_code(session: Session, code: str) -> PlantingDay | None:
+    """Any day, proposals included: for staff pages only."""
     if not isinstance(code, str) or len(code) > 12:
         return None
     return session.scalar(select(PlantingDay).where(PlantingDay.code == code.upper()))
+
+
+def public_day_by_code(session: Session, code: str) -> PlantingDay | None:
+    """A scheduled or cancelled day; None for a proposal (pending, declined, withdrawn)."""
+    if not isinstance(code, str) or len(code) > 12:
+        return None
+    return session.scalar(
+        select(PlantingDay).where(
+            PlantingDay.code == code.upper(), PlantingDay.status.in_(PUBLIC_DAY_STATUSES)
+        )
+    )
 
 
 def upcoming(session: Session, now: datetime | None = None) -> list[PlantingDay]:
@@ -55,14 +72,35 @@ def past(session: Session, now: datetime | None = None, limit: int = 50) -> list
 
 
 def all_days(session: Session) -> list[PlantingDay]:
-    return list(session.scalars(select(PlantingDay).order_by(PlantingDay.starts_at.desc())))
+    """The days staff list: scheduled and cancelled ones (proposals have their own list)."""
+    return list(
+        session.scalars(
+            select(PlantingDay)
+            .where(PlantingDay.status.in_(PUBLIC_DAY_STATUSES))
+            .order_by(PlantingDay.starts_at.desc())
+        )
+    )
+
+
+def decided_proposals(session: Session, limit: int = 20) -> list[PlantingDay]:
+    """Proposals declined or withdrawn, newest first (staff's record)."""
+    return list(
+        session.scalars(
+            select(PlantingDay)
+            .where(
+                PlantingDay.status.in_((PlantingDayStatus.DECLINED, PlantingDayStatus.WITHDRAWN))
+            )
+            .order_by(PlantingDay.created_at.desc(), PlantingDay.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def site_days(session: Session, site: MemorialSite) -> list[PlantingDay]:
     return list(
         session.scalars(
             select(PlantingDay)
-            .where(PlantingDay.site_id == site.id)
+            .where(PlantingDay.site_id == site.id, PlantingDay.status.in_(PUBLIC_DAY_STATUSES))
             .order_by(PlantingDay.starts_at.desc(), PlantingDay.id.desc())
         )
     )

@@ -6,7 +6,11 @@ from flask import Flask
 
 from webapp.extensions import db
 from webapp.models import PlantingDay, PlantingRegistration, RegistrationStatus
-from webapp.services.messages import PlantingDayCancelled, PlantingRegistered
+from webapp.services.messages import (
+    PlantingDayCancelled,
+    PlantingProposalDecided,
+    PlantingRegistered,
+)
 from webapp.services.planting import mails
 from webapp.unit_of_work import on
 
@@ -32,6 +36,14 @@ def _cancelled(app: Flask, message: PlantingDayCancelled) -> None:
             )
 
 
+def _decided(app: Flask, message: PlantingProposalDecided) -> None:
+    day = db.session.get(PlantingDay, message.day_id)
+    if day is None or day.proposed_by is None:
+        return
+    mails.send_quietly(app.config, mails.proposal_decided_mail(day, app.config["BASE_URL"]))
+
+
 def register(app: Flask) -> None:
     on(app, PlantingRegistered, _registered)
     on(app, PlantingDayCancelled, _cancelled)
+    on(app, PlantingProposalDecided, _decided)

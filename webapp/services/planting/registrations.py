@@ -105,6 +105,8 @@ def register(
     lock(session, day)
     if day.status is PlantingDayStatus.CANCELLED:
         raise Conflict(_l("This planting day was cancelled."))
+    if day.status is not PlantingDayStatus.SCHEDULED:
+        raise Conflict(_l("This planting day is not open for registration."))
     if day.starts_at <= now:
         raise Conflict(_l("Registration for this planting day has closed."))
     if len(people) > day.capacity:
@@ -261,6 +263,8 @@ def change_capacity(session: Session, day: PlantingDay, capacity: int, *, actor:
     lock(session, day)
     if day.status is PlantingDayStatus.CANCELLED:
         raise Conflict(_l("This planting day was cancelled."))
+    if day.status is not PlantingDayStatus.SCHEDULED:
+        raise Conflict(_l("This planting day is not open for registration."))
     if not 1 <= capacity <= MAX_CAPACITY:
         raise DomainError(_l("The capacity must be between 1 and 2,000 people."))
     if capacity < day.places_taken:
