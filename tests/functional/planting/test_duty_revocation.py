@@ -535,3 +535,58 @@ def test_new_pages_and_the_e_mail_speak_human_words_in_both_languages(
         scanner.scan(text, "zh", f"e-mail {name}")
     assert seen == 12
     assert scanner.problems == [], "\n".join(sorted(set(scanner.problems)))
+
+
+# ---- a certificate issued while a refund commits ---------------------------------------
+
+
+def test_a_certificate_issued_during_a_refund_waits_and_does_not_count_it(
+    app, english, auth, holder, make_plot, tmp_path
+):
+    """On PostgreSQL the refund holds the account's row (revoke_for_refund) until it
+    commits; issuing takes it too and reads the figures afterwards, so the refunded order
+    is not counted. On SQLite writers are serialised (BEGIN IMMEDIATE) to the same end."""
+    import threading
+    import time
+
+    from tests.support.app import build_app
+    from webapp.models import User
+    from webapp.services.payments import refunds
+
+    make_plot("A-01")
+    counted = _sponsor(english, "A-01")
+    user_id = holder.id
+    worker_app = build_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        tmp_path / "worker",
+        SIGNING_KEY_FILE=app.config["SIGNING_KEY_FILE"],
+    )
+    issued: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def issue() -> None:
+        try:
+            with worker_app.app_context():
+                try:
+                    user = db.session.get(User, user_id)
+                    certificate, _record = duty.issue(db.session, user, _year(), app.config)
+                    issued["total"] = certificate.total_trees
+                    db.session.commit()
+                finally:
+                    db.session.remove()
+                    db.engine.dispose()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    db.session.rollback()
+    refunds.apply_refund(
+        db.session, db.session.get(Order, counted.id), reason="test", actor=None, refund_id=None
+    )  # flushed, not committed: the refund is in progress
+    worker = threading.Thread(target=issue)
+    worker.start()
+    time.sleep(1.0)
+    assert worker.is_alive() and not issued  # waiting for the refund's lock
+    db.session.commit()
+    worker.join(timeout=60)
+    assert not errors, errors
+    assert issued == {"total": 0}
