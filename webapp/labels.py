@@ -19,6 +19,7 @@ from webapp.models import (
     CertificateStatus,
     DedicationKind,
     Delivery,
+    DutyRevocationReason,
     EventKind,
     IssuanceStatus,
     LossCause,
@@ -143,6 +144,8 @@ _BY_MEMBER: list[tuple[enum.Enum, object]] = [
     (RegistrationStatus.REGISTERED, _l("Registered")),
     (RegistrationStatus.WAITLISTED, _l("On the waiting list")),
     (RegistrationStatus.CANCELLED, _l("Registration cancelled")),
+    (DutyRevocationReason.STAFF, _l("Revoked by staff")),
+    (DutyRevocationReason.REFUNDED, _l("A payment counted on it was refunded")),
     # --- monitoring and verification (issue 18) ---
     (MonitoringStatus.RECORDED, _l("Monitoring recorded")),
     (MonitoringStatus.VERIFICATION_PENDING, _l("Verification awaiting approval")),
@@ -412,6 +415,22 @@ def revocation_text(reason: str | None) -> str:
     return str(_l("Revoked by the registry's staff: %(reason)s", reason=reason))
 
 
+def duty_revocation_text(reason: object, note: str | None = None) -> str:
+    """Why a duty certificate was revoked, as a sentence (``reason`` a
+    ``DutyRevocationReason`` or its stored value; ``note`` what staff typed)."""
+    value = str(getattr(reason, "value", reason) or "")
+    if value == DutyRevocationReason.STAFF.value:
+        return str(_l("Revoked by the registry's staff: %(reason)s", reason=(note or "").strip()))
+    if value == DutyRevocationReason.REFUNDED.value:
+        return str(
+            _l(
+                "A payment counted on it was refunded, so the figures it states no longer "
+                "hold. The holder can download a new certificate with the current figures."
+            )
+        )
+    return str(LABELS.get((DutyRevocationReason, value), value))
+
+
 def issuance_status_label(value: str) -> str:
     return str(LABELS.get((IssuanceStatus, str(value)), value))
 
@@ -500,6 +519,7 @@ def register_labels(app: Flask) -> None:
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["activity_label"] = activity_label
     app.jinja_env.globals["revocation_text"] = revocation_text
+    app.jinja_env.globals["duty_revocation_text"] = duty_revocation_text
     app.jinja_env.globals["checkout_label"] = checkout_label
     app.jinja_env.globals["issuance_status_label"] = issuance_status_label
     app.jinja_env.globals["ledger_reason_text"] = ledger_reason_text

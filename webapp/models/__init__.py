@@ -31,6 +31,7 @@ from webapp.models.orders import (
 )
 from webapp.models.planting import (
     DutyCertificate,
+    DutyRevocationReason,
     PlantedTrees,
     PlantingCheckIn,
     PlantingDay,
@@ -91,6 +92,7 @@ __all__ = [
     "Delivery",
     "DemoCheckout",
     "DutyCertificate",
+    "DutyRevocationReason",
     "Event",
     "EventKind",
     "FootprintCalculation",

@@ -63,6 +63,16 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class DutyRevocationReason(enum.StrEnum):
+    """Why a duty certificate stopped standing (labels: ``webapp/labels.py``)."""
+
+    STAFF = "staff"  # a staff decision, with the note they typed
+    REFUNDED = "refunded"  # an order counted on it was refunded (automatic)
+
+
+MAX_DUTY_NOTE = 200
+
+
 planting_day_plots = Table(
     "planting_day_plots",
     Base.metadata,
@@ -280,7 +290,8 @@ class PlantedTrees(Base):
 class DutyCertificate(Base):
     """A signed record of one account's tree-planting duty (义务植树尽责证明) for a year, as
     the figures stood when it was issued. Its QR code carries the id, year and total trees,
-    signed; the verify page (``/D/…``) compares them with this row."""
+    signed; the verify page (``/D/…``) compares them with this row, and says REVOKED once
+    staff or a refund of an order it counted revoked it (``services/planting/duty.py``)."""
 
     __tablename__ = "duty_certificates"
     __table_args__ = (
@@ -289,6 +300,22 @@ class DutyCertificate(Base):
             "trees_planted >= 0 AND trees_converted >= 0"
             " AND total_trees = trees_planted + trees_converted",
             name="totals_add_up",
+        ),
+        # Revoked iff a reason is recorded; a staff decision names the person and carries
+        # their note, an automatic revocation (a refund) names nobody.
+        CheckConstraint(
+            "(revoked_at IS NULL AND revocation_reason IS NULL)"
+            " OR (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL)",
+            name="revoked_iff_reason",
+        ),
+        CheckConstraint(
+            "(revocation_reason IS NULL AND revoked_by_id IS NULL AND revocation_note IS NULL)"
+            " OR (revocation_reason IS NOT NULL AND revocation_reason = 'staff'"
+            " AND revoked_by_id IS NOT NULL"
+            " AND revocation_note IS NOT NULL AND revocation_note <> '')"
+            " OR (revocation_reason IS NOT NULL AND revocation_reason <> 'staff'"
+            " AND revoked_by_id IS NULL)",
+            name="revocation_by_whom",
         ),
         Index("ix_duty_certificates_user_year", "user_id", "year"),
     )
@@ -302,8 +329,19 @@ class DutyCertificate(Base):
     total_trees: Mapped[int] = mapped_column(Integer)
     holder_name: Mapped[str] = mapped_column(String(120))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Revocation (migration 0024): when, why, by whom (None when automatic) and the note.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[DutyRevocationReason | None] = mapped_column(
+        str_enum(DutyRevocationReason, length=16)
+    )
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revocation_note: Mapped[str | None] = mapped_column(String(MAX_DUTY_NOTE))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class VolunteerHours(Base):

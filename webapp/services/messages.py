@@ -20,6 +20,8 @@ Who handles what (see docs/ARCHITECTURE.md, "The boundary"):
   decision. Registered by ``planting.proposals.approve`` and ``decline``.
 * :class:`LossConfirmed` — holders of certificates resting on the project are e-mailed
   (``registry/loss_notice.py``). Registered by ``registry.losses.confirm``.
+* :class:`DutyCertificateRevoked` — the holder of a duty certificate is e-mailed.
+  Registered by ``planting.duty_revocation`` (staff or a refund of an order it counted).
 """
 
 from __future__ import annotations
@@ -76,6 +78,14 @@ class PlantingDayCancelled:
     """Registered by ``planting.days.cancel``: everyone registered is told by e-mail."""
 
     day_id: int
+
+
+@dataclass(frozen=True)
+class DutyCertificateRevoked:
+    """Registered by ``planting.duty_revocation._revoke`` (every revocation of a duty
+    certificate); ``planting/registration.py`` e-mails the holder."""
+
+    certificate_id: int
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.models import (
     Allocation,
     Certificate,
+    DutyCertificate,
     Event,
     MemorialSite,
     Order,
@@ -108,6 +109,8 @@ def _names() -> set[str]:
         add(person.name, initials(person.name))
     for loss in db.session.scalars(select(Loss)):
         add(loss.note, loss.ref)
+    for duty_certificate in db.session.scalars(select(DutyCertificate)):  # what staff typed
+        add(duty_certificate.revocation_note)
     add(current_app.config["MERCHANT_NAME"])  # the payee's registered name
     for origin, _mode, _km in event_demo.ANSWERS:
         add(origin)
@@ -273,6 +276,35 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
+def _duty_certificates(app) -> dict[str, list[str]]:
+    """The demo resident's duty certificate of this year revoked by staff (its e-mail goes
+    to the outbox) and the one issued after it: their check pages and the staff pages."""
+    from webapp import localtime
+    from webapp.services import keys
+    from webapp.services.planting import duty, duty_revocation
+    from webapp.unit_of_work import committing
+
+    resident = accounts.find_by_email(db.session, PASSWORDS["resident"][0])
+    admin = accounts.find_by_email(db.session, PASSWORDS["admin"][0])
+    year = localtime.today().year
+    with committing(db.session):
+        revoked, _record = duty.issue(db.session, resident, year, app.config)
+        duty_revocation.revoke(db.session, revoked, note="核查发现重复申报", actor=admin)
+    with committing(db.session):
+        standing, _record = duty.issue(db.session, resident, year, app.config)
+    key, _keyring = keys.signing(app.config)
+    base = app.config["BASE_URL"]
+    checks = [duty.qr_text(base, key, c)[len(base) :] for c in (revoked, standing)]
+    return {
+        "public": checks,
+        "admin": [
+            "/admin/duty-certificates",
+            f"/admin/duty-certificates?id={revoked.public_id}",
+            f"/admin/duty-certificates?id={standing.public_id}",
+        ],
+    }
+
+
 def _planting_day_codes(*, public: bool = False) -> list[str]:
     """Every planting day (staff see proposals too), or the public ones only."""
     from webapp.models import PlantingDay
@@ -287,6 +319,8 @@ def _planting_day_codes(*, public: bool = False) -> list[str]:
 def test_no_internal_words_in_pages_pdfs_csvs_and_emails(app, runner):
     event, kept, refunded, bank, bank_pages = _world(app, runner)
     paths = _paths(event, kept, refunded, bank)
+    for group, more in _duty_certificates(app).items():
+        paths[group] += more
     scanner = Scanner(_names())
     seen = 0
     for lang in LANGS:

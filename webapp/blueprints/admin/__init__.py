@@ -1,7 +1,8 @@
 """Forestry-bureau staff: one admin area under /admin, a module per domain.
 
 ``projects`` (projects and issuances, maker-checker), ``orders`` (orders, refunds, bank
-transfers by two people), ``certificates`` (search, revoke), ``sites`` (memorial sites,
+transfers by two people), ``certificates`` (search, revoke), ``duty`` (find and revoke a
+tree-planting duty certificate), ``sites`` (memorial sites,
 species, plot import, photos), ``rangers`` (who reports on which site), ``monitoring``
 (monitoring periods and their verification, maker-checker; approval delivers projected
 tonnes). Every page is for administrators (the ``before_request`` below).
@@ -23,6 +24,7 @@ def _admins_only() -> None:
 
 from webapp.blueprints.admin import (  # noqa: E402,F401
     certificates,
+    duty,
     losses,
     monitoring,
     orders,

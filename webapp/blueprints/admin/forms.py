@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from webapp.models import Delivery, ProjectType, RiskRating, SinkInstrument
+from webapp.models.planting import MAX_DUTY_NOTE
 from webapp.services.certificates.issuing import MAX_REASON
 from webapp.services.footprint import provinces
 from webapp.web.fields import CountField, QuantityField, strip, strip_multiline
@@ -188,6 +189,24 @@ class RevokeForm(FlaskForm):
             Length(
                 max=MAX_REASON,
                 message=_l("The reason may be at most %(max)d characters.", max=MAX_REASON),
+            ),
+        ],
+    )
+
+
+class DutyRevokeForm(FlaskForm):
+    """Staff revoke a tree-planting duty certificate; the note is shown where it is checked."""
+
+    note = TextAreaField(
+        _l("Why it is revoked (shown to anyone who checks the certificate)"),
+        filters=[strip_multiline],
+        validators=[
+            DataRequired(
+                message=_l("Please say why the certificate is revoked (at most 200 characters).")
+            ),
+            Length(
+                max=MAX_DUTY_NOTE,
+                message=_l("Please say why the certificate is revoked (at most 200 characters)."),
             ),
         ],
     )

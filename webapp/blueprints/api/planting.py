@@ -1,4 +1,5 @@
-"""Planting days as JSON (public data only: no names unless chosen, no e-mail, no phone)."""
+"""Planting days and duty certificates as JSON (public data only: no names unless chosen,
+a duty certificate's holder as initials, no e-mail, no phone)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from flask import abort, jsonify, url_for
 from webapp import localtime
 from webapp.blueprints.api import bp
 from webapp.extensions import db
-from webapp.models import PlantingDay
+from webapp.labels import duty_revocation_text, in_both
+from webapp.models import DutyCertificate, PlantingDay
 from webapp.models.base import utcnow
+from webapp.services.planting import duty as duty_service
 from webapp.services.planting import queries
+from webapp.services.registry.privacy import initials
 
 
 def _day_dict(day: PlantingDay) -> dict[str, Any]:
@@ -68,3 +72,43 @@ def planting_day(code: str):
         "planters_public": results.planters_public,
     }
     return jsonify(body)
+
+
+def _duty_dict(certificate: DutyCertificate) -> dict[str, Any]:
+    revocation = None
+    if certificate.revoked_at is not None:
+        zh, en = in_both(
+            duty_revocation_text, certificate.revocation_reason, certificate.revocation_note
+        )
+        revocation = {
+            "revoked_on": localtime.local_date(certificate.revoked_at).isoformat(),
+            "revoked_at": localtime.local_iso(certificate.revoked_at),
+            "reason": certificate.revocation_reason.value
+            if certificate.revocation_reason
+            else None,
+            "reason_text_zh": zh,
+            "reason_text_en": en,
+        }
+    return {
+        "public_id": certificate.public_id,
+        "year": certificate.year,
+        "trees_total": certificate.total_trees,
+        "trees_planted": certificate.trees_planted,
+        "trees_converted": certificate.trees_converted,
+        "holder_public": initials(certificate.holder_name),
+        "issued_on": localtime.local_date(certificate.issued_at).isoformat(),
+        "status": "revoked" if certificate.revoked_at is not None else "valid",
+        "revocation": revocation,
+    }
+
+
+@bp.get("/duty-certificates/<public_id>")
+def duty_certificate(public_id: str):
+    """Read from the row on every request (never a stale "valid")."""
+    certificate = duty_service.by_public_id(db.session, public_id.strip().upper()[:20])
+    if certificate is None:
+        abort(404)
+    response = jsonify(_duty_dict(certificate))
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,4 +1,5 @@
-"""OpenAPI fragments for the planting-day endpoints (see webapp/blueprints/api/planting.py)."""
+"""OpenAPI fragments for the planting-day and duty-certificate endpoints (see
+webapp/blueprints/api/planting.py)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,71 @@ SCHEMAS.update(
                 },
             ]
         },
+        "DutyCertificate": {
+            "type": "object",
+            "description": (
+                "A tree-planting duty certificate (义务植树尽责证明): the year's figures as "
+                "they stood when it was issued, and whether it still stands. A record of "
+                "duty, not a carbon offset. Read from the registry on every request."
+            ),
+            "required": [
+                "public_id",
+                "year",
+                "trees_total",
+                "trees_planted",
+                "trees_converted",
+                "holder_public",
+                "issued_on",
+                "status",
+                "revocation",
+            ],
+            "properties": {
+                "public_id": {"type": "string", "pattern": "^[0-9A-Z]{10}$"},
+                "year": {"type": "integer", "minimum": 2000, "maximum": 2999},
+                "trees_total": {"type": "integer", "minimum": 0},
+                "trees_planted": {"type": "integer", "minimum": 0},
+                "trees_converted": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "sponsorships and volunteering converted into trees",
+                },
+                "holder_public": {"type": "string", "description": "the holder's initials"},
+                "issued_on": {"type": "string", "format": "date", "description": "local date"},
+                "status": {"enum": ["valid", "revoked"]},
+                "revocation": {
+                    "type": ["object", "null"],
+                    "description": "null while it stands",
+                    "required": [
+                        "revoked_on",
+                        "revoked_at",
+                        "reason",
+                        "reason_text_zh",
+                        "reason_text_en",
+                    ],
+                    "properties": {
+                        "revoked_on": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "local date (Asia/Shanghai)",
+                        },
+                        "revoked_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "local time with its offset",
+                        },
+                        "reason": {
+                            "enum": ["staff", "refunded"],
+                            "description": (
+                                "staff: a staff decision (their note is in the texts); "
+                                "refunded: a payment counted on it was refunded"
+                            ),
+                        },
+                        "reason_text_zh": {"type": "string"},
+                        "reason_text_en": {"type": "string"},
+                    },
+                },
+            },
+        },
         "PlantingDayList": {
             "type": "object",
             "required": ["planting_days"],
@@ -95,6 +161,25 @@ PATHS.update(
                 "summary": "Planting days: upcoming first, then the past ones",
                 "tags": ["planting"],
                 "responses": {"200": json_body(ref("PlantingDayList"), "The planting days.")},
+            }
+        },
+        "/api/v1/duty-certificates/{public_id}": {
+            "get": {
+                "operationId": "getDutyCertificate",
+                "summary": "One tree-planting duty certificate: its figures and whether it stands",
+                "tags": ["planting"],
+                "parameters": [
+                    {
+                        "name": "public_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": json_body(ref("DutyCertificate"), "The duty certificate."),
+                    "404": error_response("No duty certificate has this number."),
+                },
             }
         },
         "/api/v1/planting-days/{code}": {

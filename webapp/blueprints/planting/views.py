@@ -225,6 +225,7 @@ def duty():
     return render_template(
         "planting/duty.html",
         record=record,
+        certificates=duty_service.certificates_of(db.session, current_user, year),
         year=year,
         years=list(range(localtime.today().year, 2019, -1)),
         rule=duty_service.rule_for(current_app.config, ""),
@@ -239,9 +240,8 @@ def duty():
 def duty_pdf(year: int):
     year = _year(str(year))
     key, _keyring = keys.signing(current_app.config)
-    record = duty_service.record(db.session, current_user, year, current_app.config)
     with committing(db.session):
-        certificate = duty_service.issue(db.session, current_user, record)
+        certificate, record = duty_service.issue(db.session, current_user, year, current_app.config)
         public_id = certificate.public_id
     certificate = duty_service.by_public_id(db.session, public_id)
     text = duty_service.qr_text(current_app.config["BASE_URL"], key, certificate)
@@ -257,24 +257,33 @@ def duty_pdf(year: int):
 
 @bp.get("/D/<path:rest>")
 def duty_check(rest: str):
-    """Where a duty certificate's QR code leads: signature, and the figures it stated."""
+    """Where a duty certificate's QR code leads: signature, the figures it stated, and
+    whether it still stands (read from its row on every request: never a stale VALID)."""
     _key, keyring = keys.signing(current_app.config)
     try:
         claims = duty_service.verify(keyring, rest)
     except duty_service.DutyTokenError:
-        return render_template("planting/duty_check.html", claims=None, certificate=None), 400
-    certificate = duty_service.by_public_id(db.session, claims.public_id)
-    matches = (
-        certificate is not None
-        and certificate.year == claims.year
-        and certificate.total_trees == claims.total
-    )
-    return render_template(
-        "planting/duty_check.html",
-        claims=claims,
-        certificate=certificate if matches else None,
-        holder=initials(certificate.holder_name) if matches else None,
-    ), (200 if matches else 404)
+        response = make_response(
+            render_template("planting/duty_check.html", claims=None, certificate=None), 400
+        )
+    else:
+        certificate = duty_service.by_public_id(db.session, claims.public_id)
+        matches = (
+            certificate is not None
+            and certificate.year == claims.year
+            and certificate.total_trees == claims.total
+        )
+        response = make_response(
+            render_template(
+                "planting/duty_check.html",
+                claims=claims,
+                certificate=certificate if matches else None,
+                holder=initials(certificate.holder_name) if matches else None,
+            ),
+            200 if matches else 404,
+        )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.route("/planting-days/volunteering", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from webapp.models import Order, OrderStatus, PaymentMethod, SerialRange, User
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.payments.providers import PaymentProvider, ProviderError
+from webapp.services.planting import duty_revocation
 from webapp.services.registry import allocation as allocations
 
 FEN = Decimal("0.01")
@@ -104,6 +105,9 @@ def apply_partial(
     returned = allocations.reverse_part(
         session, order.allocation, kg, reason=f"partial refund {order.ref}", actor=actor, now=now
     )
+    # A duty certificate that counted the order no longer states what stands (today no
+    # order kind both counts on the duty record and can be partly refunded).
+    duty_revocation.revoke_for_refund(session, order, now=now)
     order.refunded_kg += kg
     order.refunded_amount += amount
     order.refunded_at = now

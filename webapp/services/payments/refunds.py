@@ -31,6 +31,7 @@ from webapp.models.base import utcnow
 from webapp.services import audit, orders
 from webapp.services.certificates import issuing
 from webapp.services.payments.providers import PaymentProvider, ProviderError
+from webapp.services.planting import duty_revocation
 from webapp.services.plots import sponsorship
 from webapp.services.registry import allocation as allocations
 from webapp.services.registry.serials import format_range
@@ -67,6 +68,8 @@ def apply_refund(
         allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
     if order.kind is OrderKind.PLOT:
         sponsorship.withdraw(session, order, reason=reason, actor=actor, now=now)
+    # Duty certificates (义务植树尽责证明) that counted the order stop standing with it.
+    duty_revocation.revoke_for_refund(session, order, now=now)
     order.status = orders.order_transition(order.status, OrderStatus.REFUNDED)
     order.refunded_at = now
     # Whatever partial refunds came before, the order is now refunded in full.
@@ -135,6 +138,7 @@ class Consequences:
     serials: tuple[str, ...]  # serial ranges returned (or, for a revocation, named)
     certificates: tuple[str, ...]  # public ids of the certificates revoked
     plots: tuple[str, ...] = ()  # plots released (a sponsorship refund)
+    duty_certificates: tuple[str, ...] = ()  # duty certificates that counted the order
 
 
 def _standing_certificates(session: Session, roots: list[Certificate]) -> tuple[str, ...]:
@@ -178,6 +182,7 @@ def refund_consequences(session: Session, order: Order) -> Consequences:
         serials=_held_serials(order),
         certificates=_standing_certificates(session, roots),
         plots=tuple(i.plot.code for i in order.plot_items) if order.kind is OrderKind.PLOT else (),
+        duty_certificates=tuple(c.public_id for c in duty_revocation.counted_on(session, order)),
     )
 
 

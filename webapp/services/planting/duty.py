@@ -19,6 +19,12 @@ donations to the provinces. Tanhui counts (docs/METHODOLOGY.md §"Tree-planting 
 
 It records duty, never a carbon offset: no tonnes are claimed or retired.
 
+A sponsorship counts while its order (if it was bought through one) is of a kind in
+:data:`DUTY_ORDER_KINDS` and paid: a refunded sponsorship counts nothing, even when its
+trees stand (``reservations.withdrawn``). A certificate states the figures of the moment it
+was issued; it stops standing when staff revoke it or when an order it counted is refunded
+(``services/planting/duty_revocation.py``). The holder can then download a new one.
+
 The certificate's QR text::
 
     {BASE_URL uppercased}/D/{ID}/{YEAR}/{TOTAL}/{TAG}.{SIGNATURE}
@@ -46,6 +52,9 @@ from webapp.errors import DomainError, Forbidden
 from webapp.models import (
     DutyCertificate,
     MemorialSite,
+    Order,
+    OrderKind,
+    OrderStatus,
     PlantingCheckIn,
     PlantingRegistration,
     Plot,
@@ -56,9 +65,13 @@ from webapp.models.base import utcnow
 from webapp.models.plots import SPONSORED_STATUSES
 from webapp.services import audit, text_policy
 from webapp.services.planting.registrations import new_pass_id
-from webapp.services.plots import rangers
+from webapp.services.plots import rangers, reservations
 from webapp.services.signing import Keyring, SigningKey
 
+# The kinds of order whose payment counts on the duty record (认种认养; donations to come).
+# The counting below and the revocation on refund (duty_revocation.revoke_for_refund) both
+# read this one set.
+DUTY_ORDER_KINDS: frozenset[OrderKind] = frozenset({OrderKind.PLOT})
 DUTY_CONTEXT = "TANHUI-DUTY:"
 DUTY_PATH = "/D/"
 TREES_PER_YEAR_MIN = 3  # 三至五棵 (1981 NPC resolution)
@@ -142,6 +155,7 @@ class SponsoredLine:
     amount: Decimal
     yuan_per_tree: Decimal
     trees: int
+    order_ref: str | None = None  # None: sponsored without an order (demonstration data)
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,12 @@ class DutyRecord:
         return self.total >= TREES_PER_YEAR_MIN
 
 
+def counts(order: Order) -> bool:
+    """Whether ``order`` counts on its buyer's duty record now: a kind in
+    :data:`DUTY_ORDER_KINDS`, paid (a refunded order counts nothing)."""
+    return order.kind in DUTY_ORDER_KINDS and order.status is OrderStatus.PAID
+
+
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
     zone = localtime.zone()
     start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
@@ -216,17 +236,31 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
             )
         )
     sponsored = []
-    plots = session.scalars(
-        select(Plot)
-        .where(
-            Plot.sponsor_user_id == user.id,
-            Plot.status.in_(SPONSORED_STATUSES),
-            Plot.sponsored_at >= start,
-            Plot.sponsored_at < end,
+    plots = list(
+        session.scalars(
+            select(Plot)
+            .where(
+                Plot.sponsor_user_id == user.id,
+                Plot.status.in_(SPONSORED_STATUSES),
+                Plot.sponsored_at >= start,
+                Plot.sponsored_at < end,
+            )
+            .order_by(Plot.sponsored_at, Plot.id)
         )
-        .order_by(Plot.sponsored_at, Plot.id)
+    )
+    # A plot sponsored through an order keeps the order's ref as its holder.
+    refs = {p.holder_ref for p in plots if p.holder_ref}
+    orders = (
+        {o.ref: o for o in session.scalars(select(Order).where(Order.ref.in_(refs)))}
+        if refs
+        else {}
     )
     for plot in plots:
+        if reservations.withdrawn(plot):
+            continue  # refunded: the trees stand, the sponsorship no longer counts
+        order = orders.get(plot.holder_ref or "")
+        if order is not None and not counts(order):
+            continue
         rule = rule_for(config, plot.site.code)
         trees = int((plot.price / rule.yuan_per_tree).to_integral_value(rounding=ROUND_FLOOR))
         sponsored.append(
@@ -236,6 +270,7 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
                 amount=plot.price,
                 yuan_per_tree=rule.yuan_per_tree,
                 trees=trees,
+                order_ref=order.ref if order is not None else None,
             )
         )
     volunteering = []
@@ -316,14 +351,37 @@ def record_hours(
     return row
 
 
+def lock_holder(session: Session, user_id: int) -> None:
+    """Serialise issuing a duty certificate and revoking on a refund for one account: both
+    take the account's row (``FOR NO KEY UPDATE``; an insert referring to it is not held
+    up) before reading the figures."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True)).all()
+
+
 def issue(
-    session: Session, user: User, duty: DutyRecord, *, now: datetime | None = None
-) -> DutyCertificate:
-    """The certificate of ``duty``: the latest one of that year if its figures still hold,
-    else a new one (earlier ones keep the figures they stated)."""
+    session: Session,
+    user: User,
+    year: int,
+    config: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> tuple[DutyCertificate, DutyRecord]:
+    """The certificate of the year's record as it stands now, and that record: the latest
+    standing certificate of that year if its figures still hold, else a new one (earlier
+    ones keep the figures they stated; a revoked one is never handed out again).
+
+    The figures are read under the account's lock, after any refund being committed
+    (``duty_revocation.revoke_for_refund``): a new certificate never counts an order whose
+    refund committed before it."""
+    lock_holder(session, user.id)
+    duty = record(session, user, year, config)
     latest = session.scalar(
         select(DutyCertificate)
-        .where(DutyCertificate.user_id == user.id, DutyCertificate.year == duty.year)
+        .where(
+            DutyCertificate.user_id == user.id,
+            DutyCertificate.year == duty.year,
+            DutyCertificate.revoked_at.is_(None),
+        )
         .order_by(DutyCertificate.id.desc())
         .limit(1)
     )
@@ -332,7 +390,7 @@ def issue(
         and latest.trees_planted == duty.trees_planted
         and latest.trees_converted == duty.trees_converted
     ):
-        return latest
+        return latest, duty
     certificate = DutyCertificate(
         public_id=new_pass_id(),
         user_id=user.id,
@@ -345,7 +403,7 @@ def issue(
     )
     session.add(certificate)
     session.flush()
-    return certificate
+    return certificate, duty
 
 
 def qr_text(base_url: str, key: SigningKey, certificate: DutyCertificate) -> str:
@@ -384,6 +442,17 @@ def verify(keyring: Keyring, text: str) -> DutyClaims:
 
 def by_public_id(session: Session, public_id: str) -> DutyCertificate | None:
     return session.scalar(select(DutyCertificate).where(DutyCertificate.public_id == public_id))
+
+
+def certificates_of(session: Session, user: User, year: int) -> list[DutyCertificate]:
+    """The account's duty certificates of ``year``, newest first (revoked ones included)."""
+    return list(
+        session.scalars(
+            select(DutyCertificate)
+            .where(DutyCertificate.user_id == user.id, DutyCertificate.year == year)
+            .order_by(DutyCertificate.id.desc())
+        )
+    )
 
 
 def render_pdf(

@@ -1,6 +1,6 @@
 """E-mails of planting days: registration (with the pass link), a place from the waiting
-list, the cancellation of a day, the reminder before it, and the decision on a proposed
-day for its proposer. Sent after the commit."""
+list, the cancellation of a day, the reminder before it, the decision on a proposed day for
+its proposer, and the revocation of a duty certificate. Sent after the commit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import webapp.localtime as localtime
+from webapp.labels import duty_revocation_text
 from webapp.models import (
+    DutyCertificate,
     PlantingDay,
     PlantingDayStatus,
     PlantingRegistration,
@@ -140,6 +142,38 @@ def proposal_decided_mail(day: PlantingDay, base_url: str) -> Mail:
             "— Tanhui 碳汇",
         ]
     return Mail(to=proposer.email, subject=subject, text="\n".join(lines))
+
+
+def duty_revoked_mail(certificate: DutyCertificate, base_url: str) -> Mail | None:
+    """The holder is told their duty certificate was revoked, why, and where to get a new
+    one (None: the account has no e-mail address)."""
+    user = certificate.user
+    if not user.email or certificate.revoked_at is None:
+        return None
+    with force_locale(user.locale or "zh"):
+        lines = [
+            _(
+                "Your tree-planting duty certificate %(id)s for %(year)s was revoked on %(date)s.",
+                id=certificate.public_id,
+                year=certificate.year,
+                date=localtime.local_date(certificate.revoked_at).isoformat(),
+            ),
+            _(
+                "Reason: %(reason)s",
+                reason=duty_revocation_text(
+                    certificate.revocation_reason, certificate.revocation_note
+                ),
+            ),
+            _("Anyone who checks it is now told it is revoked."),
+            "",
+            _(
+                "Your duty record, and a new certificate with the current figures: %(url)s",
+                url=f"{base_url}/account/duty?year={certificate.year}",
+            ),
+            "— Tanhui 碳汇",
+        ]
+        subject = _("Duty certificate %(id)s revoked", id=certificate.public_id)
+    return Mail(to=user.email, subject=subject, text="\n".join(lines))
 
 
 def send_quietly(config: Mapping[str, Any], message: Mail) -> bool:

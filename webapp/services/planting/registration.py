@@ -1,12 +1,14 @@
-"""What planting days register at app creation: the e-mails sent after their commits."""
+"""What planting days register at app creation: the e-mails sent after their commits
+(registrations, cancelled days, decided proposals, revoked duty certificates)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from webapp.extensions import db
-from webapp.models import PlantingDay, PlantingRegistration, RegistrationStatus
+from webapp.models import DutyCertificate, PlantingDay, PlantingRegistration, RegistrationStatus
 from webapp.services.messages import (
+    DutyCertificateRevoked,
     PlantingDayCancelled,
     PlantingProposalDecided,
     PlantingRegistered,
@@ -43,7 +45,17 @@ def _decided(app: Flask, message: PlantingProposalDecided) -> None:
     mails.send_quietly(app.config, mails.proposal_decided_mail(day, app.config["BASE_URL"]))
 
 
+def _duty_revoked(app: Flask, message: DutyCertificateRevoked) -> None:
+    certificate = db.session.get(DutyCertificate, message.certificate_id)
+    if certificate is None:
+        return
+    notice = mails.duty_revoked_mail(certificate, app.config["BASE_URL"])
+    if notice is not None:
+        mails.send_quietly(app.config, notice)
+
+
 def register(app: Flask) -> None:
     on(app, PlantingRegistered, _registered)
     on(app, PlantingDayCancelled, _cancelled)
     on(app, PlantingProposalDecided, _decided)
+    on(app, DutyCertificateRevoked, _duty_revoked)

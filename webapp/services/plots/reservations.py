@@ -38,6 +38,9 @@ from webapp.services.registry.privacy import display_name
 
 MAX_PLOTS_PER_RESERVATION = 200
 MAX_HOLDER_REF = 64
+# A planted plot whose sponsorship was refunded keeps its trees; its holder becomes the
+# order's ref with this suffix (see :func:`withdraw`).
+WITHDRAWN_SUFFIX = "-refunded"
 MAX_SPONSOR_NAME = 120
 
 
@@ -282,6 +285,11 @@ def sponsor(
     return plots
 
 
+def withdrawn(plot: Plot) -> bool:
+    """A plot whose sponsorship was refunded after planting (its trees stand)."""
+    return bool(plot.holder_ref) and str(plot.holder_ref).endswith(WITHDRAWN_SUFFIX)
+
+
 def withdraw(
     session: Session,
     holder_ref: str,
@@ -326,7 +334,7 @@ def withdraw(
             plot.sponsor_public = None
             plot.dedication_kind = None
             plot.dedication_message = None
-            plot.holder_ref = f"{holder_ref}-refunded"[:MAX_HOLDER_REF]
+            plot.holder_ref = f"{holder_ref}{WITHDRAWN_SUFFIX}"[:MAX_HOLDER_REF]
             kept.append(plot.code)
         plot.updated_at = now
     session.flush()
