@@ -67,6 +67,9 @@ def apply_refund(
         allocations.reverse(session, order.allocation, reason=f"refund {order.ref}", actor=actor)
     if order.kind is OrderKind.PLOT:
         sponsorship.withdraw(session, order, reason=reason, actor=actor, now=now)
+    # An order of duty.DUTY_ORDER_KINDS (a sponsorship, a donation) stops counting toward
+    # the tree-planting duty here: the duty record reads only paid orders and the plots
+    # still sponsored.
     order.status = orders.order_transition(order.status, OrderStatus.REFUNDED)
     order.refunded_at = now
     # Whatever partial refunds came before, the order is now refunded in full.

@@ -1,13 +1,15 @@
-"""What planting days register at app creation: the e-mails sent after their commits."""
+"""What planting registers at app creation: the e-mails sent after planting days' commits,
+and the fulfilment of donation orders (捐资造林)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from webapp.extensions import db
-from webapp.models import PlantingDay, PlantingRegistration, RegistrationStatus
+from webapp.models import OrderKind, PlantingDay, PlantingRegistration, RegistrationStatus
 from webapp.services.messages import PlantingDayCancelled, PlantingRegistered
-from webapp.services.planting import mails
+from webapp.services.payments import fulfilment
+from webapp.services.planting import donations, mails
 from webapp.unit_of_work import on
 
 
@@ -35,3 +37,4 @@ def _cancelled(app: Flask, message: PlantingDayCancelled) -> None:
 def register(app: Flask) -> None:
     on(app, PlantingRegistered, _registered)
     on(app, PlantingDayCancelled, _cancelled)
+    fulfilment.register_fulfiller(OrderKind.DONATION, donations.fulfil)
