@@ -130,7 +130,8 @@ def test_each_donation_is_converted_on_its_own_at_the_sites_rule(app, english, d
     assert record.total == 2 and record.sponsored == []
     # Anonymous (the form's default): counted on the site page, never named.
     visitor = app.test_client()
-    site_page = visitor.get("/sites/CLS-JN", headers={"Cookie": "lang=en"}).get_data(as_text=True)
+    visitor.set_cookie("lang", "en")
+    site_page = visitor.get("/sites/CLS-JN").get_data(as_text=True)
     assert "¥100.00 donated in 2 donations." in site_page
     assert "林小树" not in site_page and "林*" not in site_page
 
