@@ -103,7 +103,9 @@ def test_a_demo_donation_is_paid_counts_toward_the_duty_and_earns_no_points(app,
     assert f"3 trees in {year}" in page and "the yearly duty is fulfilled." in page
     assert order.ref in page and "¥70.00" in page
     # Donations buy no points.
-    assert "0 points in" in page and "Donations earn no points." in page
+    assert f'id="points-total">0 points in {year}: 0 for attending' in page
+    assert "0 for tending, 0 for adoption." in page and "20 for adoption" not in page
+    assert "Donations earn no points." in page
 
     pdf = english.get(f"/account/duty/{year}.pdf")
     pdf_text = " ".join(pdftotext(pdf.data).split())
