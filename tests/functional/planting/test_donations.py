@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.support.app import csrf_token
 from tests.support.payments import donate_form, fresh, pay_with_demo, start_donation
-from tests.support.pdftools import pdftotext
+from tests.support.pdftools import decoded, pdftotext
 from webapp import localtime
 from webapp.extensions import db
 from webapp.models import (
@@ -112,6 +112,10 @@ def test_a_demo_donation_is_paid_counts_toward_the_duty_and_earns_no_points(app,
     assert "捐资捐物 Donation" in pdf_text and order.ref in pdf_text
     certificate = db.session.scalar(select(DutyCertificate))
     assert (certificate.trees_planted, certificate.trees_converted) == (0, 3)
+    (qr,) = decoded(pdf.data)
+    check = english.get(qr[len(app.config["BASE_URL"]) :]).get_data(as_text=True)
+    assert "VALID" in check and "3 (planted 0, converted 3)" in check
+    assert "donations for planting (捐资捐物)" in check
 
     # The site page counts it and, as chosen, names the donor.
     site_page = english.get("/sites/CLS-JN").get_data(as_text=True)
