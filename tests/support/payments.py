@@ -79,3 +79,27 @@ def parallel(app, count, request):
     for t in threads:
         t.join(timeout=120)
     return results
+
+
+def donate_form(client, site_code: str = "CLS-JN", **fields) -> dict[str, str]:
+    """The donation page's form (捐资造林), confirmed; ``fields`` override."""
+    data = {
+        "csrf_token": csrf_token(client, f"/sites/{site_code}/donate"),
+        "preset": "60",
+        "amount": "",
+        "donor_name": "林小树",
+        "privacy": "anonymous",
+        "method": "demo",
+        "confirm": "1",
+    }
+    data.update({k: str(v) for k, v in fields.items()})
+    return data
+
+
+def start_donation(client, site_code: str = "CLS-JN", **fields) -> Order:
+    response = client.post(
+        f"/sites/{site_code}/donate", data=donate_form(client, site_code, **fields)
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    ref = re.search(r"/orders/(TH[0-9A-Z]{8})", response.headers["Location"]).group(1)
+    return orders.find(db.session, ref)

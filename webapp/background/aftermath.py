@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Certificate, Loss, Order
+from webapp.models import Certificate, Loss, Order, OrderKind
 from webapp.services import mail
 from webapp.services.certificates import documents
 from webapp.services.payments import fulfilment
 from webapp.services.payments.receipts import receipt_mail, refund_mail
+from webapp.services.planting import duty
 from webapp.services.registry import loss_notice
 from webapp.unit_of_work import committing
 
@@ -30,8 +31,17 @@ def after_payment(session: Session, config: dict[str, Any], order_ids: list[int]
             continue
         certificates = fulfilment.certificates_of(session, order)
         try:
+            rule = (
+                duty.rule_for(config, order.site.code)
+                if order.kind is OrderKind.DONATION and order.site is not None
+                else None
+            )
             receipt = receipt_mail(
-                order, certificates, config["BASE_URL"], config.get("MERCHANT_NAME") or ""
+                order,
+                certificates,
+                config["BASE_URL"],
+                config.get("MERCHANT_NAME") or "",
+                duty_rule=rule,
             )
             mail.send(config, receipt)
         except Exception:

@@ -33,6 +33,9 @@ class OrderKind(enum.StrEnum):
     OFFSET = "offset"  # retire credits for a beneficiary
     PLOT = "plot"  # sponsor memorial-forest plots (认建认养)
     EVENT = "event"  # neutralise an event (零碳会议 / 零碳活动)
+    # 捐资造林: money given to a memorial site's planting and tending; it retires no
+    # credits and holds nothing (quantity 0), and counts toward the tree-planting duty.
+    DONATION = "donation"
 
 
 class OrderStatus(enum.StrEnum):
@@ -55,11 +58,16 @@ class PaymentMethod(enum.StrEnum):
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        # Plot sponsorships retire no credits: their quantity is 0; every other kind > 0.
+        # Plot sponsorships and donations retire no credits: their quantity is 0; every
+        # other kind > 0. Both always name their memorial site (migration 0023).
         CheckConstraint(
-            "quantity_kg > 0 OR (kind = 'plot' AND quantity_kg = 0)", name="quantity_positive"
+            "quantity_kg > 0 OR (kind IN ('plot', 'donation') AND quantity_kg = 0)",
+            name="quantity_positive",
         ),
-        CheckConstraint("kind <> 'plot' OR site_id IS NOT NULL", name="plot_orders_have_site"),
+        CheckConstraint(
+            "kind NOT IN ('plot', 'donation') OR site_id IS NOT NULL",
+            name="plot_orders_have_site",
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status <> 'paid' OR paid_at IS NOT NULL", name="paid_has_time"),
         CheckConstraint(

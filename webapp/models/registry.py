@@ -78,6 +78,8 @@ class Purpose(enum.StrEnum):
     ORGANISATION = "organisation"  # an organisation's own operations (机构运营)
     # 认建认养: paying for plots of a memorial forest; a contribution, not an offset.
     PLOT_SPONSORSHIP = "plot_sponsorship"
+    # 捐资造林: a donation to a memorial site's planting and care; not an offset.
+    PLANTING_DONATION = "planting_donation"
 
 
 class Issuance(Base):

@@ -9,15 +9,17 @@ refunded (a revoked certificate), an organiser's bank-transfer order awaiting pa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
 
 from tests.support.app import AuthActions, csrf_token
 from tests.support.events import demo_pay, fresh, post, save_calculation, start_event_order
-from tests.support.payments import pay_with_demo, start_order
+from tests.support.payments import pay_with_demo, start_donation, start_order
 from tests.support.pdftools import pdftotext
 from tests.support.words import Scanner, eml_texts
+from webapp import localtime
 from webapp.extensions import db
 from webapp.models import (
     Allocation,
@@ -47,6 +49,7 @@ PASSWORDS = {
 
 
 _CLIENTS: dict[tuple[int, str | None], object] = {}
+_WORLD: dict[str, str] = {}  # what _world made beyond its return value (the donation's ref)
 
 
 def _client(app, who: str | None):
@@ -167,6 +170,14 @@ def _world(app, runner):
     )
     db.session.commit()
     assert kept.status is OrderStatus.PAID
+    # Donations for planting (捐资造林): one paid in English (named), one in Chinese
+    # (anonymous), so both receipts are scanned.
+    resident.set_cookie("lang", "en")
+    donation = pay_with_demo(resident, start_donation(resident, privacy="full"))
+    resident.set_cookie("lang", "zh")
+    pay_with_demo(resident, start_donation(resident, preset="other", amount="88.50"))
+    assert donation.status is OrderStatus.PAID
+    _WORLD["donation"] = donation.ref
     return event, kept, refunded, bank, bank_pages
 
 
@@ -225,6 +236,9 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         f"/orders/{kept.ref}/receipt",
         f"/orders/{refunded.ref}",
         f"/orders/{refunded.ref}/receipt",
+        f"/sites/{site.code}/donate",
+        f"/orders/{_WORLD['donation']}",
+        f"/orders/{_WORLD['donation']}/receipt",
     ]
     organiser = [
         "/account/planting-proposals",
@@ -245,6 +259,8 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         "/admin/orders",
         f"/admin/orders/{refunded.ref}",
         f"/admin/orders/{bank.ref}",
+        f"/admin/orders/{_WORLD['donation']}",
+        "/admin/orders?kind=donation",
         "/admin/certificates/",
         "/admin/sites",
         f"/admin/sites/{site.code}",
@@ -256,7 +272,8 @@ def _paths(event, kept, refunded, bank) -> dict[str, list[str]]:
         *[f"/admin/planting-days/{code}" for code in _planting_day_codes()],
     ]
     pdfs = {
-        "resident": [f"/certificates/{public_id}.pdf" for public_id in ids[:2]],
+        "resident": [f"/certificates/{public_id}.pdf" for public_id in ids[:2]]
+        + [f"/account/duty/{localtime.today().year}.pdf"],
         "organiser": [f"/events/{event.code}/report.pdf", f"/events/{event.code}/poster.pdf"]
         + [f"/certificates/{c.public_id}.pdf" for c in event_certificates],
         "admin": [f"/sites/{site.code}/plaques.pdf", f"/sites/{site.code}/poster.pdf"],
@@ -363,7 +380,10 @@ def test_no_internal_words_in_pages_pdfs_csvs_and_emails(app, runner):
 
 
 def _is_chinese(text: str) -> bool:
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in text) > 20
+    """Written in Chinese: many Chinese characters, and more of them than English words (an
+    English donation receipt quotes Chinese names: the site's rule source, the payee)."""
+    chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return chinese > 20 and chinese > len(re.findall(r"[A-Za-z]{2,}", text))
 
 
 def test_revocation_reasons_read_as_sentences(app):

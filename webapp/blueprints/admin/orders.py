@@ -27,9 +27,12 @@ PAGE_SIZE = 100
 
 
 def _what(order) -> str:
-    """The project of an offset, or the site and plots of a sponsorship."""
+    """The project of an offset, the site and plots of a sponsorship, or the site of a
+    donation (捐资造林)."""
     if order.project is not None:
         return order.project.code
+    if order.kind is OrderKind.DONATION and order.site is not None:
+        return f"{order.site.code}: {label(order.kind)}"
     if order.site is not None:
         return f"{order.site.code}: {' '.join(i.plot.code for i in order.plot_items)}"
     return ""
@@ -66,6 +69,9 @@ def _filtered() -> Select:
     status = request.args.get("status", "")
     if status in {s.value for s in OrderStatus}:
         query = query.where(Order.status == OrderStatus(status))
+    kind = request.args.get("kind", "")
+    if kind in {k.value for k in OrderKind}:
+        query = query.where(Order.kind == OrderKind(kind))
     method = request.args.get("method", "")
     if method in {m.value for m in PaymentMethod}:
         query = query.where(Order.method == PaymentMethod(method))
@@ -86,6 +92,7 @@ def orders_index():
         "admin/orders.html",
         orders=items,
         statuses=list(OrderStatus),
+        kinds=list(OrderKind),
         methods=list(PaymentMethod),
         args=request.args,
     )
@@ -316,4 +323,6 @@ def transfer_confirm(ref: str):
         return _done(
             ref, _("Transfer confirmed: the plots are sponsored and the certificates issued.")
         )
+    if order.kind is OrderKind.DONATION:
+        return _done(ref, _("Transfer confirmed: the donation is recorded."))
     return _done(ref, _("Transfer confirmed: the credits are retired and the certificate issued."))

@@ -103,12 +103,13 @@ def cancel(ref: str):
     with committing(db.session):
         closed = orders.close_unpaid(db.session, order, OrderStatus.CANCELLED, actor=current_user)
     if closed:
-        flash(
-            _("The order was cancelled and the plots released.")
-            if order.kind is OrderKind.PLOT
-            else _("The order was cancelled and the credits returned."),
-            "success",
-        )
+        if order.kind is OrderKind.PLOT:
+            message = _("The order was cancelled and the plots released.")
+        elif order.kind is OrderKind.DONATION:
+            message = _("The order was cancelled. Nothing was charged.")
+        else:
+            message = _("The order was cancelled and the credits returned.")
+        flash(message, "success")
     return redirect(url_for(".detail", ref=ref))
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from webapp.blueprints.plots import bp
 from webapp.extensions import db
 from webapp.models import PlotPhoto, PlotStatus, SitePhoto
+from webapp.services.planting import donations
 from webapp.services.planting import queries as planting_queries
 from webapp.services.plots import geometry, queries, rangers
 from webapp.services.plots.sites import photos_of
@@ -52,6 +53,7 @@ def site(code: str):
         site_map=site_map,
         photos=photos_of(db.session, item),
         planting_days=planting_queries.site_days(db.session, item),
+        donated=donations.site_totals(db.session, item),
         counts=queries.status_counts(plots),
         figures=queries.site_figures(plots),
         statuses=list(PlotStatus),

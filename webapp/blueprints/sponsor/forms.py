@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from webapp.models import DedicationKind, Privacy
 from webapp.models.plots import MAX_DEDICATION_MESSAGE
-from webapp.web.fields import InvoiceFields, strip, strip_multiline
+from webapp.web.fields import InvoiceFields, QuantityField, strip, strip_multiline
 
 
 class PlotChoices(SelectMultipleField):
@@ -67,5 +67,33 @@ class SponsorForm(InvoiceFields, FlaskForm):
     names_file = FileField(
         _l("…or a CSV file of names"),
         description=_l("One name per line, UTF-8 or GB 18030 (Excel); at most 200 names."),
+    )
+    method = RadioField(_l("Payment"), choices=[])
+
+
+class DonateForm(InvoiceFields, FlaskForm):
+    """捐资造林: a preset amount or another one, the donor's name and whether it is shown."""
+
+    preset = RadioField(_l("Amount"), choices=[], validators=[InputRequired()])
+    amount = QuantityField(
+        _l("Another amount (yuan)"),
+        unit="yuan",
+        validators=[Optional()],
+        description=_l("From ¥1 to ¥100,000, e.g. 200 or 88.50."),
+    )
+    donor_name = StringField(
+        _l("Donor's name"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Please give the donor's name.")),
+            Length(max=60, message=_l("At most 60 characters.")),
+        ],
+        description=_l("A person, a family or an organisation."),
+    )
+    privacy = RadioField(
+        _l("On the site's public page"),
+        choices=[],
+        default=Privacy.ANONYMOUS.value,
+        validators=[InputRequired(message=_l("Please choose how the name is shown."))],
     )
     method = RadioField(_l("Payment"), choices=[])

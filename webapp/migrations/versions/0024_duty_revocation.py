@@ -2,7 +2,7 @@
 of an order they counted), by whom (nobody when automatic)
 
 Revision ID: 0024_duty_revocation
-Revises: 0022_day_proposals
+Revises: 0023_donations
 Create Date: 2026-12-05 21:45:00.000000
 
 """
@@ -14,7 +14,7 @@ import webapp.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0024_duty_revocation'
-down_revision = '0022_day_proposals'
+down_revision = '0023_donations'
 branch_labels = None
 depends_on = None
 

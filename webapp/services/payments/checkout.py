@@ -20,6 +20,7 @@ from webapp.models.base import utcnow
 from webapp.services import orders
 from webapp.services.payments import gateway
 from webapp.services.payments.providers import BuyerClient, ProviderError
+from webapp.services.planting import donations
 from webapp.services.plots import sponsorship
 
 # Stripe Checkout sessions must live at least 30 minutes from when Stripe receives the
@@ -86,6 +87,31 @@ def start_plot_sponsorship(
     return _start(session, order_request.method, create, config, return_urls, now, client)
 
 
+def start_donation(
+    session: Session,
+    *,
+    user: User,
+    order_request: donations.DonationRequest,
+    config: dict[str, Any],
+    return_urls: Callable[[str], tuple[str, str]],
+    now: datetime | None = None,
+    client: BuyerClient | None = None,
+) -> Order:
+    """A new donation order (捐资造林) and, for online payment, its checkout."""
+
+    def create(hold: timedelta, min_amount: Decimal | None, now: datetime) -> Order:
+        return donations.create_donation_order(
+            session,
+            user=user,
+            order_request=order_request,
+            hold=hold,
+            min_amount=min_amount,
+            now=now,
+        )
+
+    return _start(session, order_request.method, create, config, return_urls, now, client)
+
+
 def _start(
     session: Session,
     method: PaymentMethod,
@@ -123,6 +149,8 @@ def description(order: Order) -> str:
     """What the buyer sees at the provider for this order."""
     if order.kind is OrderKind.PLOT:
         return sponsorship.description(order)
+    if order.kind is OrderKind.DONATION:
+        return donations.description(order)
     return f"Tanhui {order.ref}: {order.quantity_kg / 1000:g} t CO2e — {order.project.code}"
 
 

@@ -5,17 +5,52 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from webapp.i18n import money, tonnes_from_kg, yuan
 from webapp.labels import label
 from webapp.models import Certificate, Order, OrderKind, PaymentMethod
 from webapp.services.mail import Mail
+from webapp.services.planting import duty
 from webapp.services.registry.serials import format_range
 
 
-def _what_was_bought(order: Order) -> list[str]:
+def _donation(order: Order, duty_rule: duty.ConversionRule) -> list[str]:
+    trees = duty.trees_for(order.amount, duty_rule)
+    site = order.site.text("name", order.locale)
+    return [
+        _("Thank you. Your donation for planting (捐资造林) was received."),
+        "",
+        _("Order: %(ref)s", ref=order.ref),
+        _("Amount paid: %(amount)s", amount=yuan(order.amount)),
+        _("Site: %(name)s", name=site),
+        _(
+            "A donation for the planting and tending of %(site)s (operator: %(operator)s). "
+            "It is paid, as plot sponsorships are, to the payee named below.",
+            site=site,
+            operator=order.site.text("operator", order.locale),
+        ),
+        ngettext(
+            "It counts toward your voluntary tree-planting duty as a donation (捐资捐物): "
+            "%(amount)s counts as %(num)s tree at ¥%(yuan)s per tree (rule: %(source)s).",
+            "It counts toward your voluntary tree-planting duty as a donation (捐资捐物): "
+            "%(amount)s counts as %(num)s trees at ¥%(yuan)s per tree (rule: %(source)s).",
+            trees,
+            amount=yuan(order.amount),
+            yuan=duty_rule.yuan_per_tree,
+            source=duty_rule.source or "—",
+        ),
+        _(
+            "It is not a carbon offset: it retires no tonnes of CO₂ and gives no offset "
+            "certificate."
+        ),
+    ]
+
+
+def _what_was_bought(order: Order, duty_rule: duty.ConversionRule | None = None) -> list[str]:
+    if order.kind is OrderKind.DONATION and duty_rule is not None:
+        return _donation(order, duty_rule)
     if order.kind is OrderKind.PLOT:
         codes = ", ".join(item.plot.code for item in order.plot_items)
         return [
@@ -113,9 +148,11 @@ def receipt_mail(
     certificates: Sequence[Certificate],
     base_url: str,
     merchant_name: str = "",
+    duty_rule: duty.ConversionRule | None = None,
 ) -> Mail:
+    """``duty_rule``: the site's conversion rule, for a donation's receipt."""
     with force_locale(order.locale):
-        lines = _what_was_bought(order)
+        lines = _what_was_bought(order, duty_rule)
         lines += payment_lines(order, merchant_name)
         if order.invoice_title:
             lines.append(_("Invoice title: %(title)s", title=order.invoice_title))

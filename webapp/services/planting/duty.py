@@ -9,9 +9,12 @@ donations to the provinces. Tanhui counts (docs/METHODOLOGY.md §"Tree-planting 
 
 * **planting** (造林绿化): the trees recorded at check-in at planting days the account's
   registration attended (a repeated check-in counts nothing);
-* **adoption / donation** (认种认养, 捐资): each plot sponsored in the year, its price
-  divided by the conversion rule of its site's jurisdiction (``DUTY_CONVERSION``; default
-  20 yuan per tree, the figure the national portal 全民义务植树网 uses), rounded down;
+* **adoption** (认种认养): each plot sponsored in the year, its price divided by the
+  conversion rule of its site's jurisdiction (``DUTY_CONVERSION``; default 20 yuan per
+  tree, the figure the national portal 全民义务植树网 uses), rounded down;
+* **donation** (捐资捐物, 捐资造林): each donation order paid in the year and not refunded,
+  its amount divided by the same rule of its site, rounded down per donation (¥70 at ¥20 a
+  tree counts 3 trees; two donations of ¥10 count none — the rule converts each gift);
 * **volunteering** (志愿服务, 抚育管护): hours a ranger recorded, times the rule's
   ``trees_per_hour``, rounded down. No national figure exists; the default is 3 trees an
   hour, the conversion Hangzhou's municipal government published for volunteering and
@@ -68,10 +71,6 @@ from webapp.services.planting.registrations import new_pass_id
 from webapp.services.plots import rangers, reservations
 from webapp.services.signing import Keyring, SigningKey
 
-# The kinds of order whose payment counts on the duty record (认种认养; donations to come).
-# The counting below and the revocation on refund (duty_revocation.revoke_for_refund) both
-# read this one set.
-DUTY_ORDER_KINDS: frozenset[OrderKind] = frozenset({OrderKind.PLOT})
 DUTY_CONTEXT = "TANHUI-DUTY:"
 DUTY_PATH = "/D/"
 TREES_PER_YEAR_MIN = 3  # 三至五棵 (1981 NPC resolution)
@@ -83,6 +82,13 @@ DEFAULT_YUAN_SOURCE = "全民义务植树网（国家林业和草原局）"
 DEFAULT_TREES_PER_HOUR = Decimal("3")
 DEFAULT_HOURS_SOURCE = "杭州市人民政府《关于深入开展全民义务植树活动的通知》"
 MAX_HOURS_PER_DAY = Decimal("12")
+# The kinds of order whose payment counts toward the duty: a plot sponsorship (counted per
+# plot, from the plot it sponsored) and a donation (counted per order). A refund of either
+# stops it counting; the counting below and the revocation on refund
+# (duty_revocation.revoke_for_refund) both read this one set.
+DUTY_ORDER_KINDS: frozenset[OrderKind] = frozenset({OrderKind.PLOT, OrderKind.DONATION})
+# Of those, the kinds counted from the order itself (its amount), not from plots.
+_ORDER_COUNTED = DUTY_ORDER_KINDS - {OrderKind.PLOT}
 _DUTY = re.compile(
     r"(?P<id>[0-9A-Z]{10})/(?P<year>2[0-9]{3})/(?P<total>0|[1-9][0-9]{0,6})"
     r"/(?P<tag>[A-Z2-7]{3})\.(?P<sig>[A-Z2-7]{103})"
@@ -159,6 +165,16 @@ class SponsoredLine:
 
 
 @dataclass(frozen=True)
+class DonatedLine:
+    site_code: str
+    ref: str
+    date: str
+    amount: Decimal
+    yuan_per_tree: Decimal
+    trees: int
+
+
+@dataclass(frozen=True)
 class HoursLine:
     site_code: str
     date: str
@@ -173,15 +189,22 @@ class DutyRecord:
     planted: list[PlantedLine]
     sponsored: list[SponsoredLine]
     volunteering: list[HoursLine] = field(default_factory=list)
+    donated: list[DonatedLine] = field(default_factory=list)
 
     @property
     def trees_planted(self) -> int:
         return sum(line.trees for line in self.planted)
 
     @property
+    def trees_donated(self) -> int:
+        return sum(line.trees for line in self.donated)
+
+    @property
     def trees_converted(self) -> int:
-        return sum(line.trees for line in self.sponsored) + sum(
-            line.trees for line in self.volunteering
+        return (
+            sum(line.trees for line in self.sponsored)
+            + sum(line.trees for line in self.volunteering)
+            + self.trees_donated
         )
 
     @property
@@ -195,6 +218,11 @@ class DutyRecord:
     @property
     def fulfilled(self) -> bool:
         return self.total >= TREES_PER_YEAR_MIN
+
+
+def trees_for(amount: Decimal, rule: ConversionRule) -> int:
+    """Whole trees ``amount`` yuan counts for at ``rule`` (rounded down)."""
+    return int((amount / rule.yuan_per_tree).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def counts(order: Order) -> bool:
@@ -262,7 +290,7 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
         if order is not None and not counts(order):
             continue
         rule = rule_for(config, plot.site.code)
-        trees = int((plot.price / rule.yuan_per_tree).to_integral_value(rounding=ROUND_FLOOR))
+        trees = trees_for(plot.price, rule)
         sponsored.append(
             SponsoredLine(
                 site_code=plot.site.code,
@@ -295,7 +323,39 @@ def record(session: Session, user: User, year: int, config: Mapping[str, Any]) -
                 trees=trees,
             )
         )
-    return DutyRecord(year=year, planted=planted, sponsored=sponsored, volunteering=volunteering)
+    donated = []
+    orders = session.scalars(
+        select(Order)
+        .where(
+            Order.user_id == user.id,
+            Order.kind.in_(sorted(_ORDER_COUNTED)),
+            Order.status == OrderStatus.PAID,  # a refunded donation stops counting
+            Order.paid_at >= start,
+            Order.paid_at < end,
+        )
+        .order_by(Order.paid_at, Order.id)
+    )
+    for order in orders:
+        if not counts(order) or order.site is None:
+            continue
+        rule = rule_for(config, order.site.code)
+        donated.append(
+            DonatedLine(
+                site_code=order.site.code,
+                ref=order.ref,
+                date=localtime.local_date(order.paid_at).isoformat(),
+                amount=order.amount,
+                yuan_per_tree=rule.yuan_per_tree,
+                trees=trees_for(order.amount, rule),
+            )
+        )
+    return DutyRecord(
+        year=year,
+        planted=planted,
+        sponsored=sponsored,
+        volunteering=volunteering,
+        donated=donated,
+    )
 
 
 def record_hours(
@@ -475,6 +535,7 @@ def render_pdf(
         planted=duty.planted,
         sponsored=duty.sponsored,
         volunteering=duty.volunteering,
+        donated=duty.donated,
         default_rate=rule_for(config, "").yuan_per_tree,
         issued=localtime.local_date(certificate.issued_at).isoformat(),
         qr=make_qr(qr).svg(32),

@@ -1,19 +1,27 @@
-"""What planting days register at app creation: the e-mails sent after their commits
-(registrations, cancelled days, decided proposals, revoked duty certificates)."""
+"""What planting registers at app creation: the e-mails sent after its commits
+(registrations, cancelled days, decided proposals, revoked duty certificates) and the
+fulfilment of donation orders (捐资造林)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from webapp.extensions import db
-from webapp.models import DutyCertificate, PlantingDay, PlantingRegistration, RegistrationStatus
+from webapp.models import (
+    DutyCertificate,
+    OrderKind,
+    PlantingDay,
+    PlantingRegistration,
+    RegistrationStatus,
+)
 from webapp.services.messages import (
     DutyCertificateRevoked,
     PlantingDayCancelled,
     PlantingProposalDecided,
     PlantingRegistered,
 )
-from webapp.services.planting import mails
+from webapp.services.payments import fulfilment
+from webapp.services.planting import donations, mails
 from webapp.unit_of_work import on
 
 
@@ -59,3 +67,4 @@ def register(app: Flask) -> None:
     on(app, PlantingDayCancelled, _cancelled)
     on(app, PlantingProposalDecided, _decided)
     on(app, DutyCertificateRevoked, _duty_revoked)
+    fulfilment.register_fulfiller(OrderKind.DONATION, donations.fulfil)
