@@ -283,3 +283,50 @@ def test_wechat_pay_donation_is_paid_by_the_notification_and_refunded_by_the_pla
     db.session.expire_all()
     assert duty.record(db.session, donor, year, app.config).donated == []
     assert sorted(db.session.scalars(select(PaymentEvent.outcome))) == ["fulfilled", "refunded"]
+
+
+def test_refunding_a_donation_revokes_the_duty_certificate_that_counted_it(
+    app, english, donor, auth, make_user
+):
+    """The two halves of the duty record meet here: a donation counted on a duty
+    certificate, then refunded, leaves that certificate revoked at once (not VALID)."""
+    import re
+
+    from webapp.models import DutyCertificate
+    from webapp.services import keys
+
+    order = pay_with_demo(english, start_donation(english))
+    year = localtime.today().year
+    response = english.get(f"/account/duty/{year}.pdf")
+    assert response.status_code == 200
+    public_id = re.search(
+        r"tanhui-duty-\d{4}-([0-9A-Z]+)\.pdf", response.headers["Content-Disposition"]
+    ).group(1)
+    certificate = db.session.scalar(
+        select(DutyCertificate).where(DutyCertificate.public_id == public_id)
+    )
+    assert (certificate.trees_converted, certificate.revoked_at) == (3, None)
+    key, _keyring = keys.signing(app.config)
+    check = duty.qr_text(app.config["BASE_URL"], key, certificate)[len(app.config["BASE_URL"]) :]
+    assert 'data-verdict="valid"' in english.get(check).get_data(as_text=True)
+
+    make_user("admin", email="staff@example.cn")
+    auth.logout()
+    auth.login("staff@example.cn")
+    page = f"/admin/orders/{order.ref}"
+    confirm = english.post(
+        f"{page}/refund", data={"csrf_token": csrf_token(english, page), "reason": "asked"}
+    ).get_data(as_text=True)
+    assert public_id in confirm  # the confirmation names the certificate it will revoke
+    response = english.post(
+        f"{page}/refund",
+        data={"confirmed": "1", "csrf_token": csrf_token(english, page), "reason": "asked"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    revoked = db.session.get(DutyCertificate, certificate.id)
+    assert revoked.revoked_at is not None and revoked.revoked_at == fresh(order).refunded_at
+    text = english.get(check).get_data(as_text=True)
+    assert 'data-verdict="revoked"' in text and "A payment counted on it was refunded" in text
+    data = english.get(f"/api/v1/duty-certificates/{public_id}").get_json()
+    assert data["status"] == "revoked"
