@@ -62,6 +62,9 @@ def test_the_form_says_what_a_donation_is_and_a_preview_holds_nothing(english, d
     assert "全民义务植树网" in page  # the rule's source
     assert "It is not a carbon offset" in page and "no offset certificate" in page
     assert "to the payee (收款方) 碳汇平台 Tanhui" in page
+    # What the 2017 measures recognise, and that acceptance is the commission's decision.
+    assert "lawful public-fundraising organisation (合法公募组织)" in page
+    assert "depends on that rule and on the payee" in page
     assert 'checked id="preset-1" name="preset" required type="radio" value="60"' in page
     assert 'checked id="privacy-2" name="privacy" required type="radio" value="anonymous"' in page
     data = donate_form(english, preset="other", amount="70")

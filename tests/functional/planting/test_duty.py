@@ -146,3 +146,17 @@ def test_rangers_record_volunteering_hours_that_count_in_the_duty_record(
     # 8 hours at 3 trees an hour (the published default): 24 trees, and 5 points an hour.
     assert f"24 trees in {localtime.today().year}" in page and "40 for tending" in page
     assert "3 trees per hour" in page and "杭州市人民政府" in page
+
+
+def test_the_duty_record_says_who_issues_it_and_that_it_is_not_a_commissions_certificate(
+    english, auth, make_user
+):
+    make_user(email="lin@example.cn")
+    auth.login(email="lin@example.cn")
+    page = english.get("/account/duty").get_data(as_text=True)
+    assert "Issued by Tanhui from its own records" in page
+    assert "not the duty certificate of a greening commission (绿化委员会)" in page
+    assert "is for that commission to decide" in page
+    english.set_cookie("lang", "zh_CN")
+    chinese = english.get("/account/duty").get_data(as_text=True)
+    assert "不是绿化委员会或全民义务植树网颁发的尽责证书" in chinese
