@@ -16,20 +16,26 @@ from webapp.services.certificates import freshness
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _gunicorn_conf():
+def _gunicorn_conf(monkeypatch, tmp_path):
+    # Importing the settings sets PROMETHEUS_MULTIPROC_DIR when it is unset (gunicorn's
+    # workers share their metrics through it): set here, it is unset again after the test,
+    # or every later test's /metrics would read the multiprocess directory.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_the_worker_hook_warms_the_verify_page_before_any_request(app, issue_certificate):
+def test_the_worker_hook_warms_the_verify_page_before_any_request(
+    app, issue_certificate, monkeypatch, tmp_path
+):
     public_id = issue_certificate(name="甲单位").public_id
     db.session.remove()  # as in a fresh worker: no transaction of the test's left open
     app.jinja_env.cache.clear()
     freshness.copies(app.config).clear()
     worker = SimpleNamespace(wsgi=app, pid=1, log=logging.getLogger("test"))
-    _gunicorn_conf().post_worker_init(worker)
+    _gunicorn_conf(monkeypatch, tmp_path).post_worker_init(worker)
     compiled = {name for _loader, name in app.jinja_env.cache}
     assert {"base.html", "verify/certificate.html", "errors/error.html"} <= compiled
     # The newest retirement's record is built: its statements are compiled, and that
